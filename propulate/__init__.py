@@ -1,0 +1,35 @@
+"""Propulate: massively parallel, asynchronous evolutionary hyperparameter optimization on MPI."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import propagators
+from .errors import (
+    CheckpointError,
+    ConfigurationError,
+    LossFunctionError,
+    PropulateError,
+    SearchSpaceError,
+)
+from .population import Individual
+from .propagators.default import get_default_propagator
+from .reporting import set_logger_config
+from .search_space import SearchSpace
+
+try:
+    __version__ = version("propulate")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Individual",
+    "SearchSpace",
+    "get_default_propagator",
+    "set_logger_config",
+    "propagators",
+    "PropulateError",
+    "SearchSpaceError",
+    "ConfigurationError",
+    "CheckpointError",
+    "LossFunctionError",
+    "__version__",
+]

@@ -1,0 +1,74 @@
+"""The default genetic propagator."""
+
+from __future__ import annotations
+
+import random
+
+from ..errors import ConfigurationError
+from ..search_space import Limits, SearchSpace
+from .base import Compose, Conditional, InitUniform, Propagator, SelectMin, SelectUniform
+from .ga import CrossoverUniform, IntervalMutationNormal, PointMutation
+
+__all__ = ["get_default_propagator"]
+
+
+def get_default_propagator(
+    pop_size: int,
+    limits: Limits | SearchSpace,
+    crossover_prob: float = 0.7,
+    mutation_prob: float = 0.4,
+    random_init_prob: float = 0.1,
+    sigma_factor: float = 0.05,
+    rng: random.Random | None = None,
+) -> Propagator:
+    """Build the default genetic propagator.
+
+    Until the population holds ``pop_size`` individuals, new individuals are drawn uniformly at
+    random. From then on two parents are drawn uniformly from the ``pop_size`` best, crossed
+    over with probability ``crossover_prob``, point-mutated and Gaussian-mutated with probability
+    ``mutation_prob`` each, and replaced by a random individual with probability
+    ``random_init_prob``.
+
+    Parameters
+    ----------
+    pop_size : int
+        The size of the breeding population (the best individuals parents are drawn from).
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space.
+    crossover_prob : float
+        The probability of uniform crossover (otherwise the first parent is carried over).
+    mutation_prob : float
+        The probability of each of the two mutations.
+    random_init_prob : float
+        The probability of replacing the child by a random individual.
+    sigma_factor : float
+        The Gaussian mutation's standard deviation relative to each range's width.
+    rng : random.Random, optional
+        The random number generator; a fresh one if omitted.
+
+    Returns
+    -------
+    Propagator
+        The propagator.
+    """
+    if pop_size < 2:
+        raise ConfigurationError(
+            f"get_default_propagator: pop_size={pop_size}; crossover needs two parents, so use "
+            "pop_size >= 2 (e.g. 2 * number of ranks)."
+        )
+    rng = rng if rng is not None else random.Random()
+    space = SearchSpace.of(limits)
+    stages: list[Propagator] = [
+        SelectMin(pop_size),
+        SelectUniform(2, rng=rng),
+        CrossoverUniform(probability=crossover_prob, rng=rng),
+        PointMutation(space, probability=mutation_prob, rng=rng),
+    ]
+    if any(d.is_numeric for d in space):
+        stages.append(
+            IntervalMutationNormal(
+                space, sigma_factor=sigma_factor, probability=mutation_prob, rng=rng
+            )
+        )
+    stages.append(InitUniform(space, parents=1, probability=random_init_prob, rng=rng))
+    return Conditional(pop_size, Compose(stages), InitUniform(space, rng=rng))

@@ -1,0 +1,302 @@
+"""Genetic operators: mutations and crossovers.
+
+Operators never modify their parents: they copy, then change the copy. Values are set through the
+search space, so children always lie inside the limits with the right types; numeric moves are
+made in unit coordinates, so reversed or log-scaled bounds need no special case.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+
+from ..errors import ConfigurationError
+from ..population import Individual
+from ..search_space import Dimension, Limits, SearchSpace
+from .base import Stochastic
+
+__all__ = [
+    "PointMutation",
+    "RandomPointMutation",
+    "IntervalMutationNormal",
+    "CrossoverUniform",
+    "CrossoverMultiple",
+    "CrossoverSigmoid",
+]
+
+
+def _first(inds: Sequence[Individual] | Individual) -> Individual:
+    return inds if isinstance(inds, Individual) else inds[0]
+
+
+def _resample(dimension: Dimension, current: object, rng: random.Random) -> object:
+    """A new random value of ``dimension`` that differs from ``current`` where possible."""
+    if dimension.kind == "categorical" and len(dimension.choices) > 1:
+        return rng.choice([c for c in dimension.choices if c != current])
+    if dimension.kind == "int" and dimension.high > dimension.low and not dimension.log:
+        value = rng.randint(int(dimension.low), int(dimension.high) - 1)
+        return value + 1 if value >= current else value  # type: ignore[operator]
+    return dimension.sample(rng)
+
+
+class PointMutation(Stochastic):
+    """Set ``points`` randomly chosen hyperparameters to new random values.
+
+    Parameters
+    ----------
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space.
+    points : int
+        How many hyperparameters to change; at most the number of hyperparameters.
+    probability : float
+        The probability of mutating at all.
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | SearchSpace,
+        points: int = 1,
+        probability: float = 1.0,
+        rng: random.Random | None = None,
+    ):
+        super().__init__(1, 1, probability, rng)
+        self.space = SearchSpace.of(limits)
+        if not 1 <= points <= len(self.space):
+            raise ConfigurationError(
+                f"{type(self).__name__}: points={points}; choose between 1 and the number of "
+                f"hyperparameters ({len(self.space)})."
+            )
+        self.points = points
+
+    def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature takes one individual
+        """Return a mutated copy of the parent (or the parent, when not applied)."""
+        parent = _first(ind)
+        if not self.applies():
+            return parent
+        return self._mutate(parent, self.points)
+
+    def _mutate(self, parent: Individual, points: int) -> Individual:
+        child = parent.copy()
+        for dimension in self.rng.sample(self.space.dimensions, points):
+            child[dimension.name] = _resample(dimension, child[dimension.name], self.rng)  # type: ignore[arg-type]
+        return child
+
+
+class RandomPointMutation(PointMutation):
+    """Set a random number (between ``min_points`` and ``max_points``) of hyperparameters anew.
+
+    Parameters
+    ----------
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space.
+    min_points, max_points : int
+        The range of the number of hyperparameters to change.
+    probability : float
+        The probability of mutating at all.
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | SearchSpace,
+        min_points: int = 1,
+        max_points: int = 1,
+        probability: float = 1.0,
+        rng: random.Random | None = None,
+    ):
+        super().__init__(limits, max(min_points, 1), probability, rng)
+        if not 1 <= min_points <= max_points <= len(self.space):
+            raise ConfigurationError(
+                f"RandomPointMutation: need 1 <= min_points ({min_points}) <= max_points "
+                f"({max_points}) <= number of hyperparameters ({len(self.space)})."
+            )
+        self.min_points = min_points
+        self.max_points = max_points
+
+    def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
+        """Return a copy with a random number of hyperparameters resampled."""
+        parent = _first(ind)
+        if not self.applies():
+            return parent
+        return self._mutate(parent, self.rng.randint(self.min_points, self.max_points))
+
+
+class IntervalMutationNormal(Stochastic):
+    """Move ``points`` numeric hyperparameters by Gaussian noise, clipped into their range.
+
+    The standard deviation is ``sigma_factor`` times the width of the range (in unit
+    coordinates, so on a log scale for log-scaled ranges).
+
+    Parameters
+    ----------
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space; it needs at least one numeric hyperparameter.
+    sigma_factor : float
+        The standard deviation relative to the range's width.
+    points : int
+        How many numeric hyperparameters to move.
+    probability : float
+        The probability of mutating at all.
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | SearchSpace,
+        sigma_factor: float = 0.1,
+        points: int = 1,
+        probability: float = 1.0,
+        rng: random.Random | None = None,
+    ):
+        super().__init__(1, 1, probability, rng)
+        self.space = SearchSpace.of(limits)
+        self.numeric = [d for d in self.space if d.is_numeric]
+        if not 1 <= points <= len(self.numeric):
+            raise ConfigurationError(
+                f"IntervalMutationNormal: points={points}; the search space has "
+                f"{len(self.numeric)} numeric hyperparameter(s)."
+            )
+        if not sigma_factor > 0:
+            raise ConfigurationError(f"IntervalMutationNormal: sigma_factor={sigma_factor} <= 0.")
+        self.sigma_factor = sigma_factor
+        self.points = points
+
+    def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
+        """Return a copy with ``points`` numeric values moved by Gaussian noise."""
+        parent = _first(ind)
+        if not self.applies():
+            return parent
+        child = parent.copy()
+        for dimension in self.rng.sample(self.numeric, self.points):
+            unit = dimension.to_unit(child[dimension.name])  # type: ignore[arg-type]
+            child[dimension.name] = dimension.from_unit(
+                unit + self.rng.gauss(0.0, self.sigma_factor)
+            )
+        return child
+
+
+class CrossoverUniform(Stochastic):
+    """Two parents, one child: each value comes from the first parent with a fixed probability.
+
+    Parameters
+    ----------
+    relative_parent_contribution : float
+        The probability that a value comes from the first parent.
+    probability : float
+        The probability of crossing over at all (else the first parent passes through).
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self,
+        relative_parent_contribution: float = 0.5,
+        probability: float = 1.0,
+        rng: random.Random | None = None,
+    ):
+        super().__init__(2, 1, probability, rng)
+        if not 0.0 <= relative_parent_contribution <= 1.0:
+            raise ConfigurationError(
+                f"CrossoverUniform: relative_parent_contribution={relative_parent_contribution} "
+                "is outside [0, 1]."
+            )
+        self.relative_parent_contribution = relative_parent_contribution
+
+    def __call__(self, inds: Sequence[Individual]) -> Individual:  # type: ignore[override]  # one child
+        """Return the child."""
+        self._check_parents(inds)
+        if not self.applies():
+            return inds[0]
+        first, second = inds[0], inds[1]
+        child = first.copy()
+        for name in child:
+            if self.rng.random() >= self.relative_parent_contribution:
+                child[name] = second[name]
+        return child
+
+
+class CrossoverMultiple(Stochastic):
+    """Any number of parents, one child: each value comes from a parent chosen at random.
+
+    Parameters
+    ----------
+    parents : int
+        The number of parents (-1 for any number).
+    probability : float
+        The probability of crossing over at all (else the first parent passes through).
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self, parents: int = -1, probability: float = 1.0, rng: random.Random | None = None
+    ):
+        super().__init__(parents, 1, probability, rng)
+
+    def __call__(self, inds: Sequence[Individual]) -> Individual:  # type: ignore[override]  # one child
+        """Return the child."""
+        self._check_parents(inds)
+        if not inds:
+            raise ConfigurationError("CrossoverMultiple needs at least one parent.")
+        if not self.applies():
+            return inds[0]
+        child = inds[0].copy()
+        for name in child:
+            child[name] = self.rng.choice(inds)[name]
+        return child
+
+
+class CrossoverSigmoid(Stochastic):
+    """Two parents, one child: the better parent is more likely to pass on each value.
+
+    The probability of taking a value from the first parent is the logistic function of the
+    loss difference, ``1 / (1 + exp((loss_1 - loss_2) / temperature))``.
+
+    Parameters
+    ----------
+    temperature : float
+        How strongly the loss difference matters; larger is more uniform.
+    probability : float
+        The probability of crossing over at all (else the first parent passes through).
+    rng : random.Random, optional
+        The random number generator.
+    """
+
+    def __init__(
+        self, temperature: float = 1.0, probability: float = 1.0, rng: random.Random | None = None
+    ):
+        super().__init__(2, 1, probability, rng)
+        if not temperature > 0:
+            raise ConfigurationError(f"CrossoverSigmoid: temperature={temperature} must be > 0.")
+        self.temperature = temperature
+
+    def __call__(self, inds: Sequence[Individual]) -> Individual:  # type: ignore[override]  # one child
+        """Return the child."""
+        self._check_parents(inds)
+        if not self.applies():
+            return inds[0]
+        first, second = inds[0], inds[1]
+        share = _first_parent_share(first.loss, second.loss, self.temperature)
+        child = first.copy()
+        for name in child:
+            if self.rng.random() >= share:
+                child[name] = second[name]
+        return child
+
+
+def _first_parent_share(loss_1: float | None, loss_2: float | None, temperature: float) -> float:
+    a = math.inf if loss_1 is None else loss_1
+    b = math.inf if loss_2 is None else loss_2
+    if a == b or (math.isinf(a) and math.isinf(b)) or a != a or b != b:
+        return 0.5
+    exponent = (a - b) / temperature
+    if exponent > 700:
+        return 0.0
+    if exponent < -700:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(exponent))

@@ -1,0 +1,6 @@
+"""Helpers with the import paths of Propulate 1.2."""
+
+from ..propagators.default import get_default_propagator
+from ..reporting import set_logger_config
+
+__all__ = ["get_default_propagator", "set_logger_config"]
