@@ -255,7 +255,7 @@ class SearchSpace:
         """Inverse of :meth:`to_record`."""
         return {
             d.name: d.choices[int(x)] if d.kind == "categorical" else d.clip(x)
-            for d, x in zip(self.dimensions, record)
+            for d, x in zip(self.dimensions, record, strict=False)
         }
 
     def fingerprint(self) -> str:

@@ -156,7 +156,7 @@ class Compose(Propagator):
     def __init__(self, propagators: list[Propagator]):
         if not propagators:
             raise ConfigurationError("Compose needs at least one propagator.")
-        for first, second in zip(propagators, propagators[1:]):
+        for first, second in zip(propagators, propagators[1:], strict=False):
             if not _compatible(first.offspring, second.parents):
                 raise ConfigurationError(
                     f"Compose: {type(first).__name__} produces {first.offspring} offspring but "
