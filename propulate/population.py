@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Union, overload
+from typing import Any, overload
 
 import numpy as np
 from sortedcontainers import SortedKeyList
@@ -351,7 +351,7 @@ class ActiveView(Sequence[Individual]):
         return list(self._sorted.islice(max(n - k, 0), n, reverse=True))
 
 
-IndividualSequence = Union[Sequence[Individual], ActiveView]
+IndividualSequence = Sequence[Individual] | ActiveView
 
 
 def select_best(inds: Sequence[Individual], k: int) -> list[Individual]:

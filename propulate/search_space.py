@@ -22,7 +22,7 @@ import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from .errors import SearchSpaceError
 
 __all__ = ["Dimension", "SearchSpace", "Limits", "Value"]
 
-Value = Union[int, float, str]
+Value = int | float | str
 Limits = Mapping[str, tuple[Any, ...]]
 
 LOG_MARKER = "log"
