@@ -26,8 +26,12 @@ __all__ = [
 ]
 
 
-def _first(inds: Sequence[Individual] | Individual) -> Individual:
-    return inds if isinstance(inds, Individual) else inds[0]
+def _first(propagator: Stochastic, inds: Sequence[Individual] | Individual) -> Individual:
+    """The one parent of a mutation, given alone or first in a sequence (clear error if none)."""
+    if isinstance(inds, Individual):
+        return inds
+    propagator._check_parents(inds)
+    return inds[0]
 
 
 def _resample(dimension: Dimension, current: object, rng: random.Random) -> object:
@@ -73,7 +77,7 @@ class PointMutation(Stochastic):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature takes one individual
         """Return a mutated copy of the parent (or the parent, when not applied)."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         return self._mutate(parent, self.points)
@@ -119,7 +123,7 @@ class RandomPointMutation(PointMutation):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with a random number of hyperparameters resampled."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         return self._mutate(parent, self.rng.randint(self.min_points, self.max_points))
@@ -168,7 +172,7 @@ class IntervalMutationNormal(Stochastic):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with ``points`` numeric values moved by Gaussian noise."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         child = parent.copy()
@@ -292,7 +296,9 @@ class CrossoverSigmoid(Stochastic):
 def _first_parent_share(loss_1: float | None, loss_2: float | None, temperature: float) -> float:
     a = math.inf if loss_1 is None else loss_1
     b = math.inf if loss_2 is None else loss_2
-    if a == b or (math.isinf(a) and math.isinf(b)) or a != a or b != b:
+    # Equal losses (both +inf or both -inf included: their difference is NaN) and NaN give no
+    # preference; -inf against +inf falls through to the clamped exponent below.
+    if a == b or a != a or b != b:
         return 0.5
     exponent = (a - b) / temperature
     if exponent > 700:
