@@ -41,6 +41,14 @@ def _resample(dimension: Dimension, current: object, rng: random.Random) -> obje
     if dimension.kind == "int" and dimension.high > dimension.low and not dimension.log:
         value = rng.randint(int(dimension.low), int(dimension.high) - 1)
         return value + 1 if value >= current else value  # type: ignore[operator]
+    if dimension.high > dimension.low:
+        # Log-scaled ranges: redraw until the value changes. Rejection keeps the log-uniform
+        # distribution (conditioned on "different"); every value in the range has positive
+        # probability, so this ends after a couple of draws even for (1, 3, "log").
+        for _ in range(1000):
+            value = dimension.sample(rng)
+            if value != current:
+                return value
     return dimension.sample(rng)
 
 

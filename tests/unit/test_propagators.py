@@ -273,6 +273,17 @@ def test_point_mutation_changes_exactly_points_values():
         PointMutation(MIXED, points=5)
 
 
+def test_point_mutation_changes_log_scaled_integers_too():
+    # A narrow log-scaled integer range used to be resampled blindly: half the "mutations" of
+    # (1, 3, "log") kept the value.
+    limits = {"w": (1, 3, "log"), "f": (1e-3, 1e-2, "log")}
+    parent = evaluated({"w": 2, "f": 5e-3}, limits, 1.0)
+    mutation = PointMutation(limits, points=2, rng=random.Random(0))
+    children = [mutation(parent) for _ in range(500)]
+    assert all(child["w"] != 2 and child["f"] != 5e-3 for child in children)
+    assert {child["w"] for child in children} == {1, 3}
+
+
 def test_random_point_mutation_changes_between_min_and_max_values():
     parent = evaluated({"n": 4, "x": 0.5, "act": "tanh", "lr": 0.005}, MIXED, 1.0)
     mutation = RandomPointMutation(MIXED, min_points=2, max_points=3, rng=random.Random(0))
