@@ -46,9 +46,9 @@ def _resample(dimension: Dimension, current: object, rng: random.Random) -> obje
         # distribution (conditioned on "different"); every value in the range has positive
         # probability, so this ends after a couple of draws even for (1, 3, "log").
         for _ in range(1000):
-            value = dimension.sample(rng)
-            if value != current:
-                return value
+            drawn = dimension.sample(rng)
+            if drawn != current:
+                return drawn
     return dimension.sample(rng)
 
 

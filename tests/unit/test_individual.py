@@ -240,6 +240,24 @@ def test_copy_gives_fresh_metadata_and_independent_values():
     assert_consistent(ind)
 
 
+def test_copy_keeps_a_continuous_position():
+    # A particle's position lies between the grid points of its ints and categoricals (and may
+    # leave the bounds); the loop copies every child before evaluating it, so a copy that
+    # re-encoded the rounded values would snap every particle back onto the grid.
+    position = np.array([2.6, 0.1, 0.5, 0.3, 0.02, 0.2, 0.1, 0.9, 1e-3])
+    ind = Individual(position, LIMITS, velocity=np.full(9, 0.5))
+    child = ind.copy()
+    np.testing.assert_array_equal(child.position, position)
+    assert dict(child) == dict(ind)
+    np.testing.assert_array_equal(child.velocity, ind.velocity)
+    # Changing the copy leaves the original alone.
+    child["opt"] = "sgd"
+    child["lr"] = 0.001
+    np.testing.assert_array_equal(ind.position, position)
+    assert child.search_space.decode(child.position) == dict(child)
+    np.testing.assert_array_equal(child.position[5:8], [1.0, 0.0, 0.0])
+
+
 def test_from_trusted_is_equivalent_to_constructor():
     space = SearchSpace(LIMITS)
     values = space.sample(random.Random(0))
