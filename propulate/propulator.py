@@ -42,6 +42,7 @@ TAG_STOP = 13
 _COUNT = struct.Struct("<q")
 _IDLE_SLEEP = 0.0005
 STATE_INTERVAL = 30.0
+_SIGNALS = ("SIGTERM", "SIGINT")
 
 
 class Propulator:
@@ -320,11 +321,18 @@ class Propulator:
                     if time.monotonic() - last_state_save > STATE_INTERVAL:
                         self._save_state()
                         last_state_save = time.monotonic()
-            finally:
+            except BaseException:
+                # A bug or an interrupt: tell the peers (so none waits for us), keep what is on
+                # disk, and let the exception through without waiting for anybody.
                 self._worker_group.share(None)
-                self._shutdown(transport, peers)
-                self._save_state()
+                self._announce_done(transport, peers, stop_peers=True)
                 store.close()
+                raise
+            self._worker_group.share(None)
+            self._announce_done(transport, peers, stop_peers=self.stop.reason in _SIGNALS)
+            self._drain(transport, peers)
+            self._save_state()
+            store.close()
         if debug >= 1:
             log.info(
                 "Rank %d finished after %d evaluations this run (%.1f s); it knows %d individuals.",
@@ -421,14 +429,18 @@ class Propulator:
             else:
                 log.warning("Ignoring a message with unknown tag %d.", message.tag)
 
-    def _shutdown(self, transport: Transport, peers: Sequence[int]) -> None:
-        if self.stop and self.stop.reason in ("SIGTERM", "SIGINT"):
-            for peer in peers:
-                transport.post(peer, TAG_STOP, b"")
+    def _announce_done(self, transport: Transport, peers: Sequence[int], stop_peers: bool) -> None:
+        """Tell every peer how many results it gets from us (and, if asked, to stop too)."""
         for peer in peers:
+            if stop_peers:
+                transport.post(peer, TAG_STOP, b"")
             transport.post(peer, TAG_DONE, _COUNT.pack(self._sent[peer]))
+
+    def _drain(self, transport: Transport, peers: Sequence[int]) -> None:
+        """Absorb until every peer is done and all its results have arrived."""
         while not all(
-            peer in self._done and self._received.get(peer, 0) >= self._done[peer] for peer in peers
+            peer in self._done and self._received.get(peer, 0) >= self._done[peer]
+            for peer in peers
         ):
             messages = transport.poll()
             if messages:

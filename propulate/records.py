@@ -3,11 +3,11 @@
 A record holds plain values only (never pickles of our classes), so any later version can read
 it. Layout, little-endian::
 
-    u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active | f64 loss
-    | f64 evaltime | f64 evalperiod | f64 x dims (one value per hyperparameter; a categorical
+    u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active | i32 current
+    | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod | f64 x dims (one value per hyperparameter; a categorical
     as its choice index) | u16 n | n bytes of JSON extras (velocity, error, learning curve...)
 
-A 10-dimensional individual takes 121 bytes.
+A 10-dimensional individual takes 125 bytes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .search_space import SearchSpace
 __all__ = ["encode_individual", "decode_individual", "KIND_INDIVIDUAL", "STATUS_CODES"]
 
 KIND_INDIVIDUAL = 1
-_HEAD = struct.Struct("<BBiihBddd")
+_HEAD = struct.Struct("<BBiihBiHddd")
 _EXTRA_LENGTH = struct.Struct("<H")
 STATUS_CODES = {Status.OK: 0, Status.FAILED: 1, Status.PRUNED: 2, Status.PENDING: 3}
 _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
@@ -55,6 +55,8 @@ def encode_individual(ind: Individual) -> bytes:
         ind.generation,
         ind.island,
         int(ind.active),
+        ind.current,
+        ind.migration_steps,
         loss,
         ind.evaltime,
         ind.evalperiod,
@@ -93,8 +95,8 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
     ValueError
         If the record is malformed or does not fit the search space.
     """
-    kind, status, rank, generation, island, active, loss, evaltime, evalperiod = _HEAD.unpack_from(
-        data, 0
+    (kind, status, rank, generation, island, active, current, steps, loss, evaltime, evalperiod) = (
+        _HEAD.unpack_from(data, 0)
     )
     if kind != KIND_INDIVIDUAL:
         raise ValueError(f"record kind {kind} is not an individual")
@@ -110,6 +112,7 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
     ind.status = _STATUS_NAMES[status]
     ind.rank, ind.generation, ind.island = rank, generation, island
     ind.active = bool(active)
+    ind.current, ind.migration_steps = current, steps
     ind.loss, ind.evaltime, ind.evalperiod = loss, evaltime, evalperiod
     if extra_length:
         extras = json.loads(data[offset : offset + extra_length])
