@@ -1,4 +1,4 @@
-"""Crash-safe checkpoints: one append-only record log per rank.
+r"""Crash-safe checkpoints: one append-only record log per rank.
 
 Every rank appends the individuals *it* evaluated to its own file,
 ``<checkpoint_path>/island-<i>-rank-<r>.ckpt``, one record per evaluation, written and flushed
@@ -227,7 +227,7 @@ class CheckpointLog:
                 stream.truncate(good_end)
             stream.seek(0, os.SEEK_END)
         else:
-            stream = self.path.open("wb")
+            stream = self.path.open("w+b")
             stream.write(_header(self.space, self.island, self.rank))
         stream.flush()
         self._stream = stream

@@ -164,7 +164,7 @@ class Propulator:
 
     # ----- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
-        """Build the MPI back-ends for whatever the caller did not pass (collective on the comms)."""
+        """Build the MPI back-ends the caller did not pass (collective on the comms)."""
         if self._transport is not None and self._worker_group is not None:
             return
         from .comm import mpi  # deferred: only needed (and only importing mpi4py) for MPI runs
@@ -344,7 +344,8 @@ class Propulator:
         if self._first_failure is not None and self.raise_on_loss_error:
             raise LossFunctionError(
                 f"loss_fn failed ({self._first_failure}); the run was stopped cleanly and every "
-                f"result recorded in {self.checkpoint_path}. Fix the loss function and rerun to resume."
+                f"result recorded in {self.checkpoint_path}. Fix the loss function and rerun "
+                "to resume."
             )
 
     def _loss_comm(self) -> Any:
@@ -439,8 +440,7 @@ class Propulator:
     def _drain(self, transport: Transport, peers: Sequence[int]) -> None:
         """Absorb until every peer is done and all its results have arrived."""
         while not all(
-            peer in self._done and self._received.get(peer, 0) >= self._done[peer]
-            for peer in peers
+            peer in self._done and self._received.get(peer, 0) >= self._done[peer] for peer in peers
         ):
             messages = transport.poll()
             if messages:

@@ -3,9 +3,10 @@
 A record holds plain values only (never pickles of our classes), so any later version can read
 it. Layout, little-endian::
 
-    u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active | i32 current
-    | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod | f64 x dims (one value per hyperparameter; a categorical
-    as its choice index) | u16 n | n bytes of JSON extras (velocity, error, learning curve...)
+    u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active
+    | i32 current | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod
+    | f64 x dims (one value per hyperparameter; a categorical as its choice index)
+    | u16 n | n bytes of JSON extras (velocity, error, learning curve...)
 
 A 10-dimensional individual takes 125 bytes.
 """

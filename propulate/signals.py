@@ -49,7 +49,7 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
         log.warning("Received %s: stopping after the current evaluation.", name)
         stop.set(name)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in (signal.SIGTERM.value, signal.SIGINT.value):
         previous[signum] = signal.signal(signum, handler)
     try:
         yield stop
