@@ -235,10 +235,13 @@ class CheckpointLog:
 
     def append(self, ind: Individual) -> None:
         """Append one evaluated individual and flush it to the operating system."""
+        self.append_record(encode_individual(ind))
+
+    def append_record(self, record: bytes) -> None:
+        """Append an encoded record (see :mod:`propulate.records`) and flush it."""
         if self._stream is None:
             self.open()
         assert self._stream is not None  # for mypy: open() set it
-        record = encode_individual(ind)
         frame = _U32.pack(len(record)) + record + _U32.pack(zlib.crc32(record))
         self._stream.write(frame)
         self._stream.flush()

@@ -409,8 +409,8 @@ class Propulator:
         if outcome.curve and len(outcome.curve) > 1:
             child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
         self._population.add(child)
-        store.append(child)
         data = encode_individual(child)
+        store.append_record(data)
         for peer in peers:
             transport.post(peer, TAG_RESULT, data)
             self._sent[peer] += 1
