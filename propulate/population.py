@@ -146,7 +146,8 @@ class Individual(Mapping[str, Value]):
     @property
     def position(self) -> np.ndarray:
         """The encoded position (read-only array)."""
-        if self._position is None:
+        position = self._position
+        if position is None:
             position = self._space.encode(self._values)
             position.flags.writeable = False
             self._position = position
