@@ -90,6 +90,8 @@ class Dimension:
 
     def clip(self, value: float) -> int | float:
         """Clip a numeric value into the bounds and convert it to the dimension's type."""
+        if value != value:  # NaN (a diverging optimizer): fall back to the lower bound
+            value = self.low
         if self.kind == "int":
             return int(min(max(round(value), self.low), self.high))
         return float(min(max(value, self.low), self.high))
