@@ -10,11 +10,13 @@ from .errors import (
     PropulateError,
     SearchSpaceError,
 )
+from .evaluation import report_intermediate
 from .population import Individual
 from .propagators.default import get_default_propagator
 from .propulator import Propulator
 from .reporting import set_logger_config
 from .search_space import SearchSpace
+from .surrogate import ASHA, DynamicSurrogate, MedianStoppingRule, StaticSurrogate, Surrogate
 
 try:
     __version__ = version("propulate")
@@ -25,6 +27,12 @@ __all__ = [
     "Individual",
     "Propulator",
     "SearchSpace",
+    "Surrogate",
+    "StaticSurrogate",
+    "DynamicSurrogate",
+    "MedianStoppingRule",
+    "ASHA",
+    "report_intermediate",
     "get_default_propagator",
     "set_logger_config",
     "propagators",

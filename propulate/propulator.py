@@ -31,6 +31,7 @@ from .records import decode_individual, encode_individual
 from .reporting import format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
+from .surrogate import EarlyStopping
 
 __all__ = ["Propulator"]
 
@@ -74,7 +75,10 @@ class Propulator:
     migration_topology, migration_prob, emigration_propagator, island_displs, island_counts
         Migration settings, set by :class:`~propulate.Islands`.
     surrogate_factory : callable, optional
-        Creates a surrogate model for early stopping (generator loss functions).
+        Makes this rank's :class:`~propulate.Surrogate`, which may stop evaluations early when
+        ``loss_fn`` yields (or reports) intermediate losses; see :mod:`propulate.surrogate`.
+        Stopped individuals are recorded as ``"pruned"`` with their last value as loss and take
+        part in breeding with it.
     time_budget : float, optional
         Seconds after the start of :meth:`propulate` after which no new evaluation is started, so
         a job ends cleanly inside its scheduler's time limit.
@@ -144,6 +148,8 @@ class Propulator:
         self.island_displs = island_displs
         self.island_counts = island_counts
         self.surrogate_factory = surrogate_factory
+        self._early = EarlyStopping.from_factory(surrogate_factory)
+        self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
         self.raise_on_loss_error = raise_on_loss_error
         self._comms = (island_comm, propulate_comm, worker_sub_comm)
@@ -230,7 +236,8 @@ class Propulator:
         assert population is not None  # for mypy: set by the caller
         own = self._identity()
         for ind in self._checkpoint().load_island():
-            population.add(ind)
+            if population.add(ind) and self._early is not None:
+                self._early.on_result(ind)
             if ind.rank == own:
                 self.generation = max(self.generation, ind.generation + 1)
         if len(population):
@@ -307,7 +314,8 @@ class Propulator:
                         break
                     child = self._breed(population)
                     self._worker_group.share(child.values_dict())
-                    outcome = evaluate(self.loss_fn, child, self._loss_comm())
+                    outcome = self._evaluate(child)
+                    assert outcome is not None  # for mypy: only a follower rank gets None
                     self._record(child, outcome, store, transport, peers)
                     if debug >= 2:
                         log.info(
@@ -348,6 +356,13 @@ class Propulator:
                 "to resume."
             )
 
+    def _evaluate(self, params: Individual) -> Evaluation | None:
+        """Evaluate with early stopping if there is a surrogate (``None``: the leader stopped)."""
+        comm = self._loss_comm()
+        if self._early is None:
+            return evaluate(self.loss_fn, params, comm)
+        return self._early.evaluate(self.loss_fn, params, comm, self._worker_group)
+
     def _loss_comm(self) -> Any:
         group = self._worker_group
         return None if group is None or group.size == 1 else group.comm
@@ -360,7 +375,8 @@ class Propulator:
             if values is None:
                 return
             params = Individual._from_trusted(values, self.search_space)
-            evaluate(self.loss_fn, params, self._worker_group.comm)
+            if self._evaluate(params) is None:
+                return
 
     def _should_stop(self, started: float) -> bool:
         if self.stop:
@@ -406,8 +422,10 @@ class Propulator:
             child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata
             if self._first_failure is None:
                 self._first_failure = outcome.error
-        if outcome.curve and len(outcome.curve) > 1:
+        if outcome.curve:  # its length is the step a pruned individual reached
             child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
+        if self._early is not None:
+            self._early.annotate(child)
         self._population.add(child)
         data = encode_individual(child)
         store.append_record(data)
@@ -421,7 +439,9 @@ class Propulator:
     def _absorb(self, messages: list[Message]) -> None:
         for message in messages:
             if message.tag == TAG_RESULT:
-                self._population.add(decode_individual(message.data, self.search_space))
+                ind = decode_individual(message.data, self.search_space)
+                if self._population.add(ind) and self._early is not None:
+                    self._early.on_result(ind)
                 self._received[message.source] = self._received.get(message.source, 0) + 1
             elif message.tag == TAG_DONE:
                 self._done[message.source] = _COUNT.unpack(message.data)[0]
