@@ -514,8 +514,9 @@ class DynamicSurrogate(_CurveRule):
 
     * from the parameters: a Gaussian process on the unit coordinates of the hyperparameters
       (categoricals one-hot), fitted to the final losses of the last ``window`` completed runs;
-    * from the curve so far: at step ``s``, a least-squares line ``final = a + b * value_s``
-      through the completed runs of the window that went beyond step ``s``, with its
+    * from the curve so far: at step ``s``, least squares ``final = a + b * value_s + c *
+      (value_{s-1} - value_s)`` through the completed runs of the window that went beyond step
+      ``s`` (the last improvement tells a slowly converging run from a bad one), with its
       prediction variance.
 
     A run is stopped at step ``s`` if ``mean - confidence * std`` of the combined prediction is
@@ -545,7 +546,7 @@ class DynamicSurrogate(_CurveRule):
         self,
         limits: Limits | SearchSpace,
         margin: float = 0.8,
-        confidence: float = 1.0,
+        confidence: float = 2.0,
         window: int = 64,
         min_runs: int = 5,
     ) -> None:
@@ -586,29 +587,54 @@ class DynamicSurrogate(_CurveRule):
                 self._gp_stale = False
             self._prior = self._gp.predict(self.features(self._params))
 
-    def predict(self, step: int, value: float) -> tuple[float, float] | None:
+    def predict(
+        self, step: int, value: float, previous: float | None = None
+    ) -> tuple[float, float] | None:
         """Mean and variance of the final loss of a run at ``value`` after ``step`` steps.
 
-        Uses the parameters given to the last :meth:`start_run`; ``None`` when the completed
-        runs do not allow a prediction at that step.
+        Parameters
+        ----------
+        step : int
+            The steps the run took (from 1).
+        value : float
+            Its value at ``step``.
+        previous : float, optional
+            Its value at ``step - 1``: the last improvement tells a slow run from a bad one.
+
+        Returns
+        -------
+        tuple of float, or None
+            Mean and variance (combined with the prediction from the parameters given to the
+            last :meth:`start_run`); ``None`` when too few completed runs went beyond ``step``.
         """
-        pairs = [(curve[step - 1], loss) for _, curve, loss in self._runs if curve.size > step]
-        if len(pairs) < 3:
+        use_trend = previous is not None and step >= 2 and math.isfinite(previous)
+        rows = [
+            (curve[step - 1], curve[step - 2] - curve[step - 1] if use_trend else 0.0, loss)
+            for _, curve, loss in self._runs
+            if curve.size > step
+        ]
+        if len(rows) < 3:
             return None
-        v, f = np.array(pairs).T
-        m = len(v)
-        v_mean, f_mean = float(v.mean()), float(f.mean())
-        sxx = float(np.sum((v - v_mean) ** 2))
-        if sxx > 1e-12 * max(1.0, v_mean**2):
-            slope = float(np.sum((v - v_mean) * (f - f_mean))) / sxx
-            dof = m - 2
-        else:
-            slope, dof = 0.0, m - 1
-        intercept = f_mean - slope * v_mean
-        residuals = f - (intercept + slope * v)
-        s2 = float(np.sum(residuals**2)) / max(dof, 1) + 1e-12 * (1.0 + f_mean**2)
-        leverage = 1.0 / m + ((value - v_mean) ** 2 / sxx if slope else 0.0)
-        mean, variance = intercept + slope * value, s2 * (1.0 + leverage)
+        data = np.array(rows)
+        targets = data[:, 2]
+        point = np.array([1.0, value, (previous or 0.0) - value])
+        # Least squares final = b0 + b1 * value + b2 * last improvement, with as many terms as
+        # the runs support (at least 2 residual degrees of freedom).
+        terms = 3 if use_trend and len(rows) >= 5 else 2
+        design = np.column_stack([np.ones(len(rows)), data[:, 0], data[:, 1]])[:, :terms]
+        scale = np.maximum(np.abs(design).max(axis=0), 1e-12)
+        gram = (design / scale).T @ (design / scale) + 1e-9 * np.eye(terms)
+        try:
+            inverse = np.linalg.inv(gram)
+        except np.linalg.LinAlgError:  # pragma: no cover - the ridge keeps it invertible
+            return None
+        coefficients = inverse @ ((design / scale).T @ targets)
+        residuals = targets - (design / scale) @ coefficients
+        dof = max(len(rows) - terms, 1)
+        s2 = float(residuals @ residuals) / dof + 1e-12 * (1.0 + float(np.mean(targets)) ** 2)
+        x0 = point[:terms] / scale
+        mean = float(x0 @ coefficients)
+        variance = s2 * (1.0 + float(x0 @ inverse @ x0))
         if self._prior is not None:
             prior_mean, prior_variance = self._prior
             precision = 1.0 / variance + 1.0 / prior_variance
@@ -619,7 +645,8 @@ class DynamicSurrogate(_CurveRule):
     def _decide(self, step: int, value: float) -> bool:
         if self.completed_runs < self.min_runs or not math.isfinite(self.best_loss):
             return False
-        prediction = self.predict(step, value)
+        previous = self._curve[-2] if len(self._curve) >= 2 else None
+        prediction = self.predict(step, value, previous)
         if prediction is None:
             return False
         mean, variance = prediction
