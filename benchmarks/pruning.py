@@ -18,7 +18,7 @@ error of its mean: seeds vary by a few per cent), and the share pruned, each ave
 Run (one process, or several ranks sharing what their rules learn)::
 
     python benchmarks/pruning.py
-    mpirun -n 4 python -m mpi4py benchmarks/pruning.py --generations 64
+    mpirun -n 4 python -m mpi4py benchmarks/pruning.py --generations 64 --step-seconds 0.0005
 """
 
 from __future__ import annotations
@@ -69,13 +69,15 @@ def time_constant(params: Any) -> float:
     return 2.0 + 8.0 * abs(math.log10(float(params["lr"])) + 2.0)
 
 
-def make_loss(steps: int, seed: int) -> Callable[[Any], Any]:
+def make_loss(steps: int, seed: int, step_seconds: float) -> Callable[[Any], Any]:
     """The generator loss function: one noisy validation loss per epoch."""
 
     def loss(params: Any) -> Any:
         a, tau = asymptote(params), time_constant(params)
         rng = np.random.default_rng([seed, params.rank, params.generation])
         for t in range(1, steps + 1):
+            if step_seconds:
+                time.sleep(step_seconds)
             yield a + (START - a) * math.exp(-t / tau) * (1.0 + NOISE * rng.standard_normal())
 
     return loss
@@ -94,14 +96,16 @@ RULES: dict[str, Callable[[], Surrogate] | None] = {
 }
 
 
-def run(rule: str, seed: int, generations: int, steps: int, comm: Any) -> dict[str, float]:
+def run(
+    rule: str, seed: int, generations: int, steps: int, comm: Any, step_seconds: float = 0.0
+) -> dict[str, float]:
     """One optimization; the numbers on every rank (gathered)."""
     path = tempfile.mkdtemp(prefix="propulate-pruning-") if comm.rank == 0 else None
     path = comm.bcast(path, root=0)
     rng = random.Random(seed * 1000 + comm.rank)
     propagator = get_default_propagator(max(8, 2 * comm.size), LIMITS, rng=rng)
     propulator = Propulator(
-        make_loss(steps, seed),
+        make_loss(steps, seed, step_seconds),
         propagator,
         rng,
         island_comm=comm,
@@ -140,6 +144,13 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=256, help="individuals per rank")
     parser.add_argument("--steps", type=int, default=50, help="epochs of a complete training")
     parser.add_argument("--seeds", type=int, default=40, help="repetitions (seeds 0, 1, ...)")
+    parser.add_argument(
+        "--step-seconds",
+        type=float,
+        default=0.0,
+        help="sleep per epoch; with several ranks give e.g. 0.0005 so that ranks interleave as "
+        "with real trainings (instant evaluations let each rank run ahead of its peers' results)",
+    )
     parser.add_argument("--rules", nargs="+", default=list(RULES), choices=list(RULES))
     args = parser.parse_args()
     logging.getLogger("propulate").setLevel(logging.WARNING)
@@ -147,14 +158,15 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {}
     for rule in args.rules:
         results[rule] = [
-            run(rule, seed, args.generations, args.steps, comm) for seed in range(args.seeds)
+            run(rule, seed, args.generations, args.steps, comm, args.step_seconds)
+            for seed in range(args.seeds)
         ]
     if comm.rank != 0:
         return
     individuals = args.generations * comm.size
     print(
         f"{comm.size} rank(s), {individuals} individuals of up to {args.steps} epochs, "
-        f"mean over {args.seeds} seeds"
+        f"mean over {args.seeds} seeds; {args.step_seconds * 1e3:g} ms per epoch"
     )
     header = (
         f"{'rule':<42}{'steps':>7}{'fewer':>7}{'best final loss':>19}{'vs none':>9}"
