@@ -224,9 +224,14 @@ class Pollination(_Policy):
     ) -> None:
         super().__init__(topology, probability, emigration_propagator)
         self.immigration_propagator = immigration_propagator
+        # Copies taken in while this worker was responsible for no other individual: each is
+        # paid for, by deactivating one, as soon as the worker has one (after its next
+        # evaluation), so every arrival replaces exactly one individual.
+        self.debt = 0
 
     def after_generation(self, ctx: MigrationContext) -> None:
         """Send copies to each target island, with the configured probability."""
+        self._pay_debt(ctx)
         for island, count in self._targets(ctx):
             for ind in self._choose(count, ctx.known.active):
                 owner = ctx.rng.choice(list(ctx.island_members(island)))
@@ -247,16 +252,17 @@ class Pollination(_Policy):
             ctx.known.move(stored.key, True, owner, stored.migration_steps)
             return True
         self.received += 1
-        owned = ctx.known.owned
-        victims = (
-            as_list(self.immigration_propagator(1)(owned))  # type: ignore[call-arg]
-            if len(owned)
-            else []
-        )
+        self.debt += 1
+        self._pay_debt(ctx)  # before the arrival joins what this worker is responsible for
         ctx.known.move(stored.key, True, owner, stored.migration_steps)
         ctx.remember(stored)
-        for victim in victims[:1]:
+        return True
+
+    def _pay_debt(self, ctx: MigrationContext) -> None:
+        while self.debt and len(ctx.known.owned):
+            victims = as_list(self.immigration_propagator(1)(ctx.known.owned))  # type: ignore[call-arg]
+            victim = victims[0]
             ctx.known.move(victim.key, False, victim.current, victim.migration_steps + 1)
             self._announce(ctx, victim)
             self.replaced += 1
-        return True
+            self.debt -= 1
