@@ -565,9 +565,13 @@ class Propulator:
 
     # ----- results ------------------------------------------------------------------------------
     def best(self, top_n: int = 1) -> list[Individual]:
-        """The ``top_n`` best successfully evaluated, distinct individuals this rank knows."""
+        """The ``top_n`` best distinct individuals of this rank's island population.
+
+        Only successfully evaluated individuals that are active here count (an emigrant counts
+        on the island it moved to).
+        """
         ranked = sorted(
-            (ind for ind in self._population if ind.status == Status.OK),
+            (ind for ind in self._population.active if ind.status == Status.OK),
             key=lambda ind: (ind.loss, ind.rank, ind.generation),
         )
         chosen: list[Individual] = []
