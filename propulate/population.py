@@ -146,7 +146,8 @@ class Individual(Mapping[str, Value]):
     @property
     def position(self) -> np.ndarray:
         """The encoded position (read-only array)."""
-        if self._position is None:
+        position = self._position
+        if position is None:
             position = self._space.encode(self._values)
             position.flags.writeable = False
             self._position = position
@@ -233,8 +234,11 @@ class Individual(Mapping[str, Value]):
         )
 
     def copy(self) -> Individual:
-        """A copy with the same values and fresh metadata (for breeding)."""
+        """A copy with the same values and position and fresh metadata (for breeding)."""
         child = Individual._from_trusted(dict(self._values), self._space)
+        # Share the read-only position: it may be continuous (a particle between grid points)
+        # and re-encoding the values would lose that. Updates replace it, never write into it.
+        child._position = self._position
         if self.velocity is not None:
             child.velocity = self.velocity.copy()
         return child

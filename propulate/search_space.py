@@ -261,7 +261,10 @@ class SearchSpace:
 
     def fingerprint(self) -> str:
         """A canonical JSON text of the limits, stored in checkpoints to detect a changed space."""
-        return json.dumps([[d.name, list(self.limits[d.name])] for d in self.dimensions])
+        # numpy scalars (np.int64 bounds from np.arange, ...) are valid bounds but not JSON.
+        return json.dumps(
+            [[d.name, [_plain(x) for x in self.limits[d.name]]] for d in self.dimensions]
+        )
 
 
 _CACHE: dict[Any, SearchSpace] = {}
@@ -324,6 +327,11 @@ def _parse_dimension(name: Any, domain: Any, offset: int) -> Dimension:
     if log and low <= 0:
         raise SearchSpaceError(f"{where}: a log-scaled range needs positive bounds.")
     return Dimension(name, kind, low=low, high=high, log=log, offset=offset)
+
+
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds; anything else unchanged."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _is_number(x: Any) -> bool:
