@@ -488,7 +488,8 @@ class CMAPropagator(Propagator):
                 "ActiveCMA()."
             )
         self.box = UnitBox(limits, "CMAPropagator")
-        self.limits = self.box.space.limits
+        self.space = self.box.space
+        self.limits = self.space.limits
         n = self.box.dim
         lambd = 4 + int(math.floor(3.0 * math.log(n))) if pop_size is None else pop_size
         if not _is_count(lambd) or lambd < 2:

@@ -12,8 +12,8 @@ Here every worker's propagator runs that variant asynchronously, one evaluation 
 * Each worker keeps its own simplex (in unit coordinates: each float range mapped onto [0, 1],
   logarithmically for log-scaled ranges) and its position in the Nelder-Mead step.
 * A step starts by taking in the other workers' progress: every individual of the population that
-  beats the simplex's worst vertex replaces it. Workers therefore share one converging simplex
-  without talking to each other.
+  beats the simplex's best vertex replaces its worst vertex. Workers therefore share the best
+  points found without talking to each other.
 * The worker then updates the ``k``-th worst vertex, ``k = rank mod n`` (0 = worst): reflection,
   then expansion, outside or inside contraction as the losses dictate, each a separate call. The
   worker learns its rank from the first of its own individuals it finds in the population.
@@ -103,7 +103,8 @@ class ParallelNelderMead(Propagator):
     ) -> None:
         super().__init__(parents=-1, offspring=1, rng=rng)
         self.box = UnitBox(limits, "ParallelNelderMead")
-        self.limits = self.box.space.limits
+        self.space = self.box.space
+        self.limits = self.space.limits
         n = self.box.dim
         for name, value, ok, rule in (
             ("alpha", alpha, alpha > 0, "> 0"),
@@ -240,7 +241,8 @@ class ParallelNelderMead(Propagator):
                 self._expanded = self._along(self.trial, self.gamma)
                 return self._propose("expand", self._expanded)
             if loss < others.max():
-                return self._accept(self.trial, loss)
+                self._accept(self.trial, loss)
+                return None
             if loss < f[j]:
                 self._contracted = self._along(self.trial, self.rho)
                 return self._propose("outside", self._contracted)
@@ -248,13 +250,16 @@ class ParallelNelderMead(Propagator):
             return self._propose("inside", self._contracted)
         if self.phase == "expand":
             if loss < self.trial_loss:
-                return self._accept(self._expanded, loss)
-            return self._accept(self.trial, self.trial_loss)
-        if self.phase == "outside" and loss <= self.trial_loss:
-            return self._accept(self._contracted, loss)
-        if self.phase == "inside" and loss < f[j]:
-            return self._accept(self._contracted, loss)
-        return self._shrink()
+                self._accept(self._expanded, loss)
+            else:
+                self._accept(self.trial, self.trial_loss)
+        elif self.phase == "outside" and loss <= self.trial_loss:
+            self._accept(self._contracted, loss)
+        elif self.phase == "inside" and loss < f[j]:
+            self._accept(self._contracted, loss)
+        else:
+            self._shrink()
+        return None
 
     def _start_step(self, inds: Sequence[Individual]) -> np.ndarray | None:
         self._absorb(inds)
@@ -274,16 +279,21 @@ class ParallelNelderMead(Propagator):
         return self.trial.copy()
 
     def _absorb(self, inds: Sequence[Individual]) -> None:
-        """Replace the worst vertex by each known individual that beats it (others' progress)."""
+        """Replace the worst vertex by each known individual better than the best vertex.
+
+        Only improvements on the best vertex count as progress: taking in anything that merely
+        beats the worst vertex would pull back points a shrink has just left, and cycle.
+        """
         keys = {self.box.key(v) for v in self.vertices}
         for ind in select_best(inds, self.box.dim + 1):
             loss = loss_of(ind)
-            worst = int(np.argmax(np.array(self.losses, dtype=float)))
-            if not loss < self.losses[worst]:  # type: ignore[operator]  # all known here
+            f = np.array(self.losses, dtype=float)  # all known at the start of a step
+            if not loss < f.min():
                 break
             key = UnitBox.key_of(ind)
             if key in keys:
                 continue
+            worst = int(np.argmax(f))
             self.vertices[worst] = np.clip(self.box.of(ind), 0.0, 1.0)
             self.losses[worst] = loss
             keys.add(key)
@@ -301,7 +311,6 @@ class ParallelNelderMead(Propagator):
         self.vertices[self.target] = point
         self.losses[self.target] = loss
         self.phase = "start"
-        return None
 
     def _shrink(self) -> None:
         """Move every vertex halfway (``sigma``) to the best; their losses must be evaluated."""
@@ -313,7 +322,6 @@ class ParallelNelderMead(Propagator):
                 )
                 self.losses[i] = None
         self._begin_batch()
-        return None
 
     def _best_index(self) -> int:
         return int(np.argmin(np.array([math.inf if x is None else x for x in self.losses])))

@@ -136,7 +136,8 @@ class _ParticleSwarm(Propagator):
         super().__init__(parents=-1, offspring=1, rng=rng)
         owner = type(self).__name__
         self.box = UnitBox(limits, owner)
-        self.limits = self.box.space.limits
+        self.space = self.box.space
+        self.limits = self.space.limits
         self.rank = _check_rank(owner, rank)
         self.inertia = _check_coefficient(owner, "inertia", inertia)
         self.c_cognitive = _check_coefficient(owner, "c_cognitive", c_cognitive)
@@ -438,7 +439,8 @@ class InitUniformPSO(Stochastic):
         if parents not in (0, 1):
             raise ConfigurationError(f"{owner}: parents={parents}; use 0 or 1.")
         self.box = UnitBox(limits, owner)
-        self.limits = self.box.space.limits
+        self.space = self.box.space
+        self.limits = self.space.limits
         self.rank = _check_rank(owner, rank)
         self.v_limits = _velocity_bound(owner, "v_init_limit", v_init_limit, self.box.dim)
 
