@@ -22,16 +22,24 @@ def sphere(values: Mapping[str, float]) -> float:
 
 
 def drive(
-    make_propagator: Callable[[int], Propagator],
+    make_propagator: Callable[[int], Propagator] | None = None,
     loss: Callable[[Mapping[str, float]], float] = sphere,
     workers: int = 1,
     evaluations: int = 200,
     population: Population | None = None,
     propagators: list[Propagator] | None = None,
 ) -> tuple[Population, list[Propagator]]:
-    """Run ``evaluations`` evaluations over ``workers`` simulated ranks; return population and propagators."""
+    """Run ``evaluations`` evaluations over ``workers`` simulated ranks.
+
+    ``make_propagator(rank)`` builds each worker's propagator unless ``propagators`` are given
+    (to continue a run, with its ``population``). Returns the population and the propagators.
+    """
     pop = population if population is not None else Population()
-    props = propagators if propagators is not None else [make_propagator(r) for r in range(workers)]
+    if propagators is None:
+        if make_propagator is None:
+            raise ValueError("give make_propagator or propagators")
+        propagators = [make_propagator(r) for r in range(workers)]
+    props = propagators
     generation = [0] * len(props)
     for ind in pop:
         if 0 <= ind.rank < len(props):
