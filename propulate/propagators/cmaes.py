@@ -446,8 +446,10 @@ class CMAPropagator(Propagator):
     select_worst_all_time : bool
         For :class:`ActiveCMA`: if True, the negatively weighted individuals are the
         ``lambda - mu`` worst known; else this worker's recent samples that are not among the
-        ``lambda`` best (see the module documentation; the default works much better on
-        ill-conditioned problems). Ignored by :class:`BasicCMA`.
+        ``lambda`` best (see the module documentation). The default works much better: the
+        worst points of all time are the same stale points update after update, and shrinking
+        ``C`` along their directions again and again slows the search down (on a 10-d
+        ellipsoid it stalls). Ignored by :class:`BasicCMA`.
     pop_size : int, optional
         ``lambda``, the number of best individuals an update ranks; default
         ``4 + floor(3 ln n)`` (eq. (48)). At least 2.
