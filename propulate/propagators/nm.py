@@ -20,7 +20,7 @@ Here every worker's propagator runs that variant asynchronously, one evaluation 
 * The points of the initial simplex and of a shrink are spread over the workers: each worker
   proposes, in random order, those whose loss nobody has reported yet.
 * A simplex that has collapsed (all vertices within 1e-9 of the best in unit coordinates) is
-  rebuilt around its best vertex with the initial ``scale``, a local restart.
+  rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart).
 
 The losses of proposed points are found by looking their values up in the population, an O(N)
 scan per call (about 20 ms per 100,000 individuals). The simplex and step are the propagator's
@@ -141,16 +141,41 @@ class ParallelNelderMead(Propagator):
         self._reset(self.box.to_unit(start_values))
 
     # ----- state ----------------------------------------------------------------------------
-    def _reset(self, center: np.ndarray, center_loss: float | None = None) -> None:
-        """Start over with a simplex built around ``center``; all but its loss unknown."""
+    def _reset(
+        self, center: np.ndarray, center_loss: float | None = None, rotate: bool = False
+    ) -> None:
+        """Start over with a simplex built around ``center``; all but its loss unknown.
+
+        The initial simplex is axis-aligned, each edge pointing towards the farther bound and
+        clipped at it. A restart (``rotate``) orients the edges along a random orthonormal basis
+        and shortens each to stay inside the box: rebuilding the same simplex around the same
+        point would retrace the same steps, and clipping long edges would put vertices on the
+        same corners again and again.
+        """
         n = self.box.dim
-        vertices = np.tile(np.clip(center, 0.0, 1.0), (n + 1, 1))
-        for i in range(n):
-            direction = 1.0 if vertices[0, i] <= 0.5 else -1.0
-            vertices[i + 1, i] = np.clip(vertices[0, i] + direction * self.scale, 0.0, 1.0)
-        self.vertices = vertices
+        center = np.clip(center, 0.0, 1.0)
+        if not rotate:
+            edges = np.diag(np.where(center <= 0.5, self.scale, -self.scale))
+        else:
+            gaussian = np.array([[self.rng.gauss(0.0, 1.0) for _ in range(n)] for _ in range(n)])
+            directions = np.linalg.qr(gaussian)[0].T
+            edges = np.array([self._inside_edge(center, d) for d in directions])
+        self.vertices = np.vstack([center, np.clip(center + edges, 0.0, 1.0)])
         self.losses: list[float | None] = [center_loss] + [None] * n
         self._begin_batch()
+
+    def _inside_edge(self, center: np.ndarray, direction: np.ndarray) -> np.ndarray:
+        """``t * direction`` or its opposite, as long as possible up to ``scale`` inside the box."""
+        best = np.zeros_like(direction)
+        for d in (direction, -direction):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(d > 0, (1.0 - center) / d, np.where(d < 0, -center / d, np.inf))
+            t = min(self.scale, float(room.min()))
+            if t * np.abs(d).max() > np.abs(best).max():
+                best = t * d
+        if np.abs(best).max() < 1e-6 * self.scale:  # in a corner: clip a full-length edge
+            best = self.scale * direction
+        return best
 
     def _begin_batch(self) -> None:
         """Evaluate every vertex whose loss is unknown (initial simplex or shrink)."""
@@ -266,7 +291,7 @@ class ParallelNelderMead(Propagator):
         best = self._best_index()
         spread = np.abs(self.vertices - self.vertices[best]).max()
         if spread < COLLAPSE_TOLERANCE:
-            self._reset(self.vertices[best], self.losses[best])
+            self._reset(self.vertices[best], self.losses[best], rotate=True)
             return None
         order = np.argsort(-np.array(self.losses, dtype=float), kind="stable")
         lane = 0 if self.rank is None else self.rank % self.box.dim
