@@ -220,10 +220,12 @@ class ParallelNelderMead(Propagator):
         if not wanted and own is None:
             return
         found: dict[Key, Individual] = {}
+        own_matches = 0
         firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
         for ind in as_items(inds):
             if float(ind.position[0]) in firsts:
                 key = UnitBox.key_of(ind)
+                own_matches += key == own
                 if (key in wanted or key == own) and key not in found:
                     found[key] = ind
         for key, indices in wanted.items():
@@ -233,7 +235,9 @@ class ParallelNelderMead(Propagator):
         if own is None:
             return
         mine = found.get(own)
-        if mine is not None and self.rank is None and mine.rank >= 0:
+        # Another worker may have evaluated the same point (e.g. a vertex of the initial
+        # simplex): only a point evaluated once tells this worker its rank.
+        if mine is not None and self.rank is None and mine.rank >= 0 and own_matches == 1:
             self.rank = int(mine.rank)
         # The loop evaluates a worker's proposal before its next call; one that is missing
         # was not evaluated (or was changed downstream) and counts as a failure.
