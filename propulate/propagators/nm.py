@@ -23,7 +23,8 @@ Here every worker's propagator runs that variant asynchronously, one evaluation 
   rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart).
 
 The losses of proposed points are found by looking their values up in the population, an O(N)
-scan per call (about 20 ms per 100,000 individuals). The simplex and step are the propagator's
+scan per call (a cheap comparison of each individual's rank, or of its first value while the
+points of an initial simplex or a shrink are awaited). The simplex and step are the propagator's
 state, exported as plain JSON-able data by :meth:`ParallelNelderMead.get_state`.
 """
 
@@ -221,13 +222,19 @@ class ParallelNelderMead(Propagator):
             return
         found: dict[Key, Individual] = {}
         own_matches = 0
-        firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
-        for ind in as_items(inds):
-            if float(ind.position[0]) in firsts:
-                key = UnitBox.key_of(ind)
-                own_matches += key == own
-                if (key in wanted or key == own) and key not in found:
-                    found[key] = ind
+        # A cheap filter first (this worker's rank, once known and only the own proposal is
+        # wanted; else the first value), then the exact comparison on the few candidates.
+        items = as_items(inds)
+        if not wanted and self.rank is not None:
+            candidates = [ind for ind in items if ind.rank == self.rank]
+        else:
+            firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
+            candidates = [ind for ind in items if float(ind.position[0]) in firsts]
+        for ind in candidates:
+            key = UnitBox.key_of(ind)
+            own_matches += key == own
+            if (key in wanted or key == own) and key not in found:
+                found[key] = ind
         for key, indices in wanted.items():
             if key in found:
                 for i in indices:

@@ -22,8 +22,8 @@ state of their own (``get_state()`` returns ``{}``); a resumed run continues eve
 as the checkpoint keeps each individual's ``velocity``.
 
 Cost: finding a worker's own individuals scans the population once per call, O(N) for N active
-individuals (about 15 ms per 100,000 individuals on a laptop core). The swarm's best is O(1) on a
-population view sorted by loss.
+individuals (a comparison of each individual's rank: about 10 ms per 100,000 individuals on an
+idle laptop core). The swarm's best is O(log N) on a population view sorted by loss.
 
 References
 ----------
@@ -40,12 +40,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigurationError
-from ..population import Individual
+from ..population import ActiveView, Individual
 from ..search_space import Limits, SearchSpace
 from ._continuous import UnitBox, as_items, loss_of
 from .base import Propagator, Stochastic
@@ -94,28 +95,29 @@ def _velocity_bound(owner: str, name: str, value: Any, dim: int) -> np.ndarray:
     return bound
 
 
+def _order(ind: Individual) -> tuple[float, int, int]:
+    """The order of a sorted population view: loss (missing or NaN last), rank, generation."""
+    return (loss_of(ind), ind.rank, ind.generation)
+
+
 def _swarm_view(
     inds: Sequence[Individual], rank: int
 ) -> tuple[Individual | None, Individual | None, Individual | None]:
-    """Scan the population once: the worker's latest and best individuals and the overall best.
+    """The worker's latest and best individuals and the overall best.
 
-    Bests are by (loss, rank, generation), the order of a sorted population view, so ties break
-    the same way on a list and on a view.
+    One pass picks the worker's own individuals (a cheap comparison per individual); the overall
+    best is the first element of a sorted view, or the minimum of any other sequence in the same
+    order, so ties break the same way on a list and on a view.
     """
-    latest: Individual | None = None
-    own_best: Individual | None = None
-    best: Individual | None = None
-    best_key = own_key = (math.inf, math.inf, math.inf)
-    for ind in as_items(inds):
-        key = (loss_of(ind), ind.rank, ind.generation)
-        if key < best_key or best is None:
-            best, best_key = ind, key
-        if ind.rank == rank:
-            if latest is None or ind.generation > latest.generation:
-                latest = ind
-            if key < own_key or own_best is None:
-                own_best, own_key = ind, key
-    return latest, own_best, best
+    if len(inds) == 0:
+        return None, None, None
+    items = as_items(inds)
+    best = inds[0] if isinstance(inds, ActiveView) else min(items, key=_order)
+    own = [ind for ind in items if ind.rank == rank]
+    if not own:
+        return None, None, best
+    latest = max(own, key=attrgetter("generation"))
+    return latest, min(own, key=_order), best
 
 
 class _ParticleSwarm(Propagator):
