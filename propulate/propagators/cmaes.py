@@ -27,7 +27,7 @@ ill-conditioned problems.
 Until ``lambda`` individuals with a finite loss are known, new individuals are drawn uniformly
 from the search space. The first update initializes the mean at one of the ``pool_size`` best
 individuals (chosen at random, so that workers starting together spread over several promising
-points), with ``sigma = 0.3`` (the tutorial's advice of 0.3 times the range, Sect. B) and
+points), with ``sigma = 0.3`` (the tutorial's advice: 0.3 times the width of the box) and
 ``C = I``.
 
 The adaptation state is kept in a :class:`CMAParameter` and exported by
