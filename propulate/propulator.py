@@ -450,24 +450,60 @@ class Propulator:
         transport.wait_sends()
 
     def _log_progress(self, started: float) -> None:
+        """Log a progress line on the island's first rank; other ranks log theirs at DEBUG.
+
+        The line shows the evaluations of the island this rank knows (with the resumed ones;
+        immigrants count too) against the expected total ``generations`` x island ranks when the
+        run is bounded, the best loss seen so far, the island's evaluations per second in this
+        run (those this rank made plus those it received, over the time since the start) and an
+        ETA from this rank's own pace and its remaining generations, or the time budget,
+        whichever ends first.
+        """
+        import math
+
+        from .reporting import format_duration
+
         transport = self._transport
-        if transport is None or transport.rank != 0:
+        if transport is None:
+            return
+        elapsed = max(time.monotonic() - started, 1e-9)
+        own = self.evaluations_this_run
+        pace = elapsed / own if own else math.nan  # seconds per evaluation on this rank
+        etas = []
+        if self.generations >= 0 and own:
+            etas.append(max(self.generations - self.generation, 0) * pace)
+        if self.time_budget is not None:
+            etas.append(max(self.time_budget - elapsed, 0.0))
+        eta = f", ETA {format_duration(min(etas))}" if etas else ""
+        if transport.rank != 0:
+            log.debug(
+                "Rank %d (island %d): generation %d%s, %s per evaluation%s",
+                self._identity(),
+                self.island_idx,
+                self.generation,
+                f"/{self.generations}" if self.generations >= 0 else "",
+                format_duration(pace),
+                eta,
+            )
             return
         population = self._population
+        rate = (own + sum(self._received.values())) / elapsed
         best = population.active.best(1)
-        elapsed = max(time.monotonic() - started, 1e-9)
-        rate = self.evaluations_this_run * transport.size / elapsed
-        eta = ""
-        if self.generations > 0:
-            remaining = (self.generations - self.generation) * transport.size
-            eta = f", ETA {remaining / rate:.0f} s" if rate > 0 else ""
+        newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
+        # Remember the best seen: the best individual may later leave the island (migration).
+        best_loss = min(getattr(self, "_best_seen", math.inf), newest_best)
+        self._best_seen = best_loss
+        known = len(population)
+        if self.generations >= 0:
+            expected = self.generations * transport.size
+            done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
+        else:
+            done = f"{known} evaluations"
         log.info(
-            "Island %d generation %d%s: %d evaluations known, best loss %s, ~%.1f evaluations/s%s",
+            "Island %d: %s, best loss %s, %.3g evaluations/s%s",
             self.island_idx,
-            self.generation,
-            f"/{self.generations}" if self.generations >= 0 else "",
-            len(population),
-            f"{best[0].loss:.6g}" if best else "n/a",
+            done,
+            f"{best_loss:.6g}" if math.isfinite(best_loss) else "n/a",
             rate,
             eta,
         )
