@@ -541,32 +541,33 @@ class Propulator:
         )
 
     def _log_progress(self, started: float) -> None:
-        """Log a progress line on the island's first rank; other ranks log theirs at DEBUG.
+        """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
 
-        The line shows the evaluations of the island this rank knows (with the resumed ones;
-        immigrants count too) against the expected total ``generations`` x island ranks when the
-        run is bounded, the best loss seen so far, the island's evaluations per second in this
-        run (those this rank made plus those it received, over the time since the start) and an
-        ETA from this rank's own pace and its remaining generations, or the time budget,
-        whichever ends first.
+        The line shows the evaluations this worker knows (the island's, resumed ones included;
+        with migration, immigrants count too) against the expected total, ``generations`` times
+        the island's workers, when the run is bounded; the best loss seen so far; the
+        evaluations per second, measured from the growth of the known evaluations since the
+        previous line (before that, estimated from this worker's own pace); and an ETA from this
+        worker's pace and remaining generations, or the time budget, whichever ends first.
         """
         import math
 
         from .reporting import format_duration
 
-        transport = self._transport
-        if transport is None:
+        if self._transport is None:
             return
-        elapsed = max(time.monotonic() - started, 1e-9)
+        now = time.monotonic()
+        elapsed = max(now - started, 1e-9)
         own = self.evaluations_this_run
-        pace = elapsed / own if own else math.nan  # seconds per evaluation on this rank
+        pace = elapsed / own if own else math.nan  # seconds per evaluation on this worker
         etas = []
         if self.generations >= 0 and own:
             etas.append(max(self.generations - self.generation, 0) * pace)
         if self.time_budget is not None:
             etas.append(max(self.time_budget - elapsed, 0.0))
         eta = f", ETA {format_duration(min(etas))}" if etas else ""
-        if transport.rank != 0:
+        members = self.island_members(self.island_idx)
+        if self.rank != members[0]:
             log.debug(
                 "Rank %d (island %d): generation %d%s, %s per evaluation%s",
                 self._identity(),
@@ -578,15 +579,22 @@ class Propulator:
             )
             return
         population = self._population
-        rate = (own + sum(self._received.values())) / elapsed
+        known = len(population)
+        # (start of this run, time, evaluations known) at the first line of this run.
+        baseline = getattr(self, "_progress_baseline", None)
+        if baseline is None or baseline[0] != started:
+            self._progress_baseline = baseline = (started, now, known)
+            rate = len(members) / pace if own else 0.0
+        else:
+            rate = (known - baseline[2]) / max(now - baseline[1], 1e-9)
         best = population.active.best(1)
         newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
         # Remember the best seen: the best individual may later leave the island (migration).
-        best_loss = min(getattr(self, "_best_seen", math.inf), newest_best)
+        best_seen = getattr(self, "_best_seen", math.inf) if baseline[1] != now else math.inf
+        best_loss = min(best_seen, newest_best)
         self._best_seen = best_loss
-        known = len(population)
         if self.generations >= 0:
-            expected = self.generations * transport.size
+            expected = self.generations * len(members)
             done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
         else:
             done = f"{known} evaluations"

@@ -79,7 +79,7 @@ class CheckpointData:
     ----------
     records : list of dict
         One record per evaluated individual (see :func:`load_results`), ordered by the time its
-        evaluation ended.
+        evaluation ended; an individual that migrated appears once, with its newest state.
     search_space : SearchSpace or None
         The run's search space, from the logs' headers (``None`` if no log has a header yet).
     files : list of Path
@@ -136,9 +136,12 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
         for ind in individuals:
             if ind.status == Status.PENDING:
                 continue
-            # Keyed by (rank, generation), unique per evaluation: if a later record of the same
-            # individual exists (e.g. its activity changed), the later one wins.
-            newest[ind.key] = _record(ind)
+            # One record per evaluation, keyed by (rank, generation). Migration appends further
+            # records of an individual (a deactivation at home, an arrival elsewhere), each with
+            # a higher migration_steps: the newest state wins; the evaluation itself is the same.
+            known = newest.get(ind.key)
+            if known is None or ind.migration_steps > known["migration_steps"]:
+                newest[ind.key] = _record(ind)
     records = sorted(newest.values(), key=lambda r: (r["end"], r["rank"], r["generation"]))
     return CheckpointData(records, space, files, torn)
 
@@ -190,12 +193,14 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One dictionary per evaluation, ordered by the time the evaluation ended, with keys
-        ``island``, ``rank``, ``generation`` (the rank's evaluation counter), ``status``
-        (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when failed), ``start`` and
-        ``end`` (Unix times), ``duration`` (seconds), ``active``, ``migration_steps``,
-        ``params`` (a dictionary of the hyperparameters), ``curve`` (the intermediate losses a
-        generator loss function yielded, or ``None``) and ``error`` (why it failed, or ``None``).
+        One dictionary per evaluation (an individual that migrated appears once, with its
+        newest migration state), ordered by the time the evaluation ended, with keys
+        ``island`` (where it was bred), ``rank``, ``generation`` (the rank's evaluation
+        counter), ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when
+        failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``,
+        ``migration_steps``, ``params`` (a dictionary of the hyperparameters), ``curve`` (the
+        intermediate losses a generator loss function yielded, or ``None``) and ``error`` (why
+        it failed, or ``None``).
 
     Raises
     ------

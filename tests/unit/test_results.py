@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from propulate.checkpoint import log_files
+from propulate.checkpoint import log_files, read_log
 from propulate.errors import CheckpointError
 from propulate.population import Status
 from propulate.reporting import format_duration
@@ -316,3 +316,34 @@ def test_importance_needs_ten_evaluations_and_variation():
     assert all(math.isnan(v) for v in flat.values())
     with pytest.raises(ValueError, match="bins=1"):
         parameter_importance(_synthetic(50, lambda p: p["x"]), bins=1)
+
+
+@pytest.mark.parametrize("pollination", [False, True])
+def test_island_runs_with_migration_read_back_once_per_evaluation(tmp_path, pollination):
+    from ..integration.test_islands_local import run_islands
+
+    generations = 15
+    plan, workers = run_islands(tmp_path, [2, 2], pollination, generations=generations)
+    records = load_results(tmp_path)
+    keys = [(r["rank"], r["generation"]) for r in records]
+    assert len(keys) == len(set(keys)) == 4 * generations
+    # Migration wrote more records than there were evaluations: each is read back once.
+    raw = sum(len(read_log(p)[1]) for p in log_files(tmp_path))
+    if not pollination:
+        assert raw > len(records)
+        assert any(r["migration_steps"] > 0 for r in records)
+    summary = summarize_results(records)
+    assert [(i.island, i.workers, i.evaluations) for i in summary.islands] == [
+        (0, 2, 2 * generations),
+        (1, 2, 2 * generations),
+    ]
+    # With real migration, the newest state of each individual matches what the workers hold.
+    if not pollination:
+        final = {}
+        for worker in workers:
+            for ind in worker.population:
+                old = final.get(ind.key)
+                if old is None or ind.migration_steps > old.migration_steps:
+                    final[ind.key] = ind
+        for r in records:
+            assert r["migration_steps"] == final[(r["rank"], r["generation"])].migration_steps
