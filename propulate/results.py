@@ -79,7 +79,8 @@ class CheckpointData:
     ----------
     records : list of dict
         One record per evaluated individual (see :func:`load_results`), ordered by the time its
-        evaluation ended; an individual that migrated appears once, with its newest state.
+        evaluation ended; an individual that migrated appears once (``active`` if some island
+        still breeds with it, ``migration_steps`` its highest count).
     search_space : SearchSpace or None
         The run's search space, from the logs' headers (``None`` if no log has a header yet).
     files : list of Path
@@ -120,7 +121,12 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
     files = [path] if path.is_file() else log_files(path)
     if not files:
         raise CheckpointError(_no_logs_message(path))
-    newest: dict[tuple[int, int], dict[str, Any]] = {}
+    first: dict[tuple[int, int], dict[str, Any]] = {}
+    # Per individual and per island whose logs mention it: (migration_steps, active) of the
+    # newest record there. Each island's workers log every change of their island's view of an
+    # individual (an emigrant leaving, an immigrant or a copy arriving, a victim replaced), so
+    # the newest record per island is that island's view at the end.
+    views: dict[tuple[int, int], dict[int, tuple[int, bool]]] = {}
     space: SearchSpace | None = None
     torn: list[Path] = []
     for file in files:
@@ -133,16 +139,21 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
             continue
         if space is None:
             space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
+        island = int(header.get("island", -1))
         for ind in individuals:
             if ind.status == Status.PENDING:
                 continue
-            # One record per evaluation, keyed by (rank, generation). Migration appends further
-            # records of an individual (a deactivation at home, an arrival elsewhere), each with
-            # a higher migration_steps: the newest state wins; the evaluation itself is the same.
-            known = newest.get(ind.key)
-            if known is None or ind.migration_steps > known["migration_steps"]:
-                newest[ind.key] = _record(ind)
-    records = sorted(newest.values(), key=lambda r: (r["end"], r["rank"], r["generation"]))
+            key = ind.key
+            if key not in first:
+                first[key] = _record(ind)
+            view = views.setdefault(key, {})
+            if island not in view or ind.migration_steps >= view[island][0]:
+                view[island] = (ind.migration_steps, bool(ind.active))
+    for key, record in first.items():
+        # One row per evaluation: active if some island still breeds with it.
+        record["active"] = any(active for _, active in views[key].values())
+        record["migration_steps"] = max(steps for steps, _ in views[key].values())
+    records = sorted(first.values(), key=lambda r: (r["end"], r["rank"], r["generation"]))
     return CheckpointData(records, space, files, torn)
 
 
@@ -193,12 +204,13 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        One dictionary per evaluation (an individual that migrated appears once, with its
-        newest migration state), ordered by the time the evaluation ended, with keys
+        One dictionary per evaluation (an individual that migrated appears once), ordered by
+        the time the evaluation ended, with keys
         ``island`` (where it was bred), ``rank``, ``generation`` (the rank's evaluation
         counter), ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when
-        failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``,
-        ``migration_steps``, ``params`` (a dictionary of the hyperparameters), ``curve`` (the
+        failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``
+        (whether some island still breeds with it), ``migration_steps`` (how often its
+        migration state changed), ``params`` (a dictionary of the hyperparameters), ``curve`` (the
         intermediate losses a generator loss function yielded, or ``None``) and ``error`` (why
         it failed, or ``None``).
 
