@@ -387,8 +387,12 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    failed = len(records) - len(ok)
-    note = f" ({failed} failed or pruned not shown)" if failed else ""
+    left_out = {
+        status: sum(r["status"] == status for r in records)
+        for status in (Status.FAILED, Status.PRUNED)
+    }
+    parts = [f"{n} {status}" for status, n in left_out.items() if n]
+    note = f" ({', '.join(parts)} not shown)" if parts else ""
     ax.set_title(f"Parallel coordinates: {_plural(len(ok), 'successful evaluation')}{note}")
     figure.colorbar(
         ScalarMappable(norm=norm, cmap=_CMAP), ax=ax, label="loss", pad=0.02, extend="max"
@@ -430,6 +434,7 @@ def plot_slices(results: Results, search_space: SearchSpace | None = None) -> Fi
     """
     from matplotlib import colormaps
     from matplotlib.colors import ListedColormap
+    from matplotlib.ticker import MaxNLocator
 
     records, space = _data(results, search_space)
     ok = _ok(records)  # already in the order evaluations ended
@@ -456,6 +461,8 @@ def plot_slices(results: Results, search_space: SearchSpace | None = None) -> Fi
             x = np.array(values, dtype=float)
             if d.log:
                 ax.set_xscale("log")
+            elif d.kind == "int":
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlim(*_padded(d))
         scatter = ax.scatter(
             x,

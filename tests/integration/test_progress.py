@@ -90,3 +90,38 @@ def test_unbounded_runs_show_no_expected_total(tmp_path, progress):
     lines = [m for _, m in progress if m.startswith("Island 0:")]
     assert lines and re.match(r"Island 0: \d+ evaluations, best loss", lines[0])
     assert "ETA" in lines[0]  # from the time budget
+
+
+def test_only_the_first_worker_logs_progress_others_at_debug(tmp_path, progress):
+    import threading
+
+    network = LocalNetwork(2)
+    workers = []
+    for rank in range(2):
+        rng = random.Random(rank)
+        transport = network.transport(rank)
+        workers.append(
+            Propulator(
+                sphere,
+                get_default_propagator(4, LIMITS_3D, rng=rng),
+                rng,
+                generations=10,
+                checkpoint_path=tmp_path,
+                transport=transport,
+                collectives=transport,
+                rank=rank,
+            )
+        )
+    threads = [
+        threading.Thread(target=w.propulate, kwargs={"logging_interval": 5}, daemon=True)
+        for w in workers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+    info = [m for level, m in progress if level == logging.INFO and m.startswith("Island 0:")]
+    debug = [m for level, m in progress if level == logging.DEBUG and m.startswith("Rank 1 ")]
+    assert len(info) == 2 and all("/20 evaluations" in m for m in info)
+    assert len(debug) == 2 and debug[-1].startswith("Rank 1 (island 0): generation 10/10")

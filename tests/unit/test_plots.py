@@ -129,6 +129,7 @@ def test_slices_one_panel_per_parameter(data, records, tmp_path):
         assert len(first.get_offsets()) == len(ok)
         assert points(ax) == len(ok) + 1  # and the best as a star
     assert axes[1].get_xscale() == "log"
+    assert all(float(t).is_integer() for t in axes[2].get_xticks())  # n is an int
     assert [t.get_text() for t in axes[3].get_xticklabels()] == ["relu", "tanh"]
     assert svg_points(plots.save_figure(figure, tmp_path / "slices.svg")) == 4 * (len(ok) + 1)
 
