@@ -1,6 +1,6 @@
 """One panmictic population vs. 2 and 4 islands on a multimodal function, at equal evaluations.
 
-    python benchmarks/islands.py                  # Rastrigin 10-d, 8 ranks, 500 generations, 10 seeds
+    python benchmarks/islands.py          # Rastrigin 10-d, 8 ranks, 500 generations, 10 seeds
     python benchmarks/islands.py --function ackley --seeds 5
 
 Each configuration runs under ``mpirun`` once per seed; the table gives the median, best and worst
@@ -81,7 +81,13 @@ def main() -> None:
         losses = []
         for seed in range(args.seeds):
             checkpoint = tempfile.mkdtemp(prefix="propulate-islands-")
-            command = [args.mpirun, "-n", str(args.ranks), sys.executable, os.path.abspath(__file__)]
+            command = [
+                args.mpirun,
+                "-n",
+                str(args.ranks),
+                sys.executable,
+                os.path.abspath(__file__),
+            ]
             command += ["--worker", "--islands", str(islands), "--seed", str(seed)]
             command += ["--function", args.function, "--dimensions", str(args.dimensions)]
             command += ["--generations", str(args.generations), "--checkpoint", checkpoint]

@@ -18,6 +18,7 @@ from propulate.utils.benchmark_functions import get_function_search_space, parse
 
 
 def main() -> None:
+    """Parse the options, set up the islands, optimize and summarize."""
     comm = MPI.COMM_WORLD
     config, _ = parse_arguments(comm)
     set_logger_config(
