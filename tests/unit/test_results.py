@@ -348,8 +348,16 @@ def test_island_runs_with_migration_read_back_once_per_evaluation(tmp_path, poll
         assert r["active"] == any(ind.active for ind in held), (key, r, held)
         assert r["migration_steps"] == max(ind.migration_steps for ind in held)
     moved = [r for r in records if r["migration_steps"] > 0]
-    assert moved and any(r["active"] for r in moved)
-    if not pollination:
+    if pollination:
+        # Copies arrived (held by both islands) and victims were deactivated (steps > 0).
+        held_twice = [
+            r
+            for r in records
+            if sum((r["rank"], r["generation"]) in v for v in views.values()) == 2
+        ]
+        assert held_twice and moved
+    else:
+        assert moved and any(r["active"] for r in moved)  # emigrants live on elsewhere
         assert sum(r["active"] for r in records) == sum(
             sum(ind.active for ind in view.values()) for view in views.values()
         )  # real migration: active on at most one island
