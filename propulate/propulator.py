@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_locat
 from .population import Individual, Key, Population, Status
 from .propagators.base import Propagator, SelectMin, as_list
 from .records import decode_individual, encode_individual
-from .reporting import format_individuals
+from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 
@@ -172,6 +173,10 @@ class Propulator:
         self._done: set[int] = set()
         self._early_notices: dict[Key, tuple[int, bool, int]] = {}
         self.evaluations_this_run = 0
+        # Progress-line state: (start of the run, time, evaluations known) at its first line,
+        # and the best loss seen (the best individual may later leave the island).
+        self._progress_baseline: tuple[float, float, int] | None = None
+        self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -550,10 +555,6 @@ class Propulator:
         previous line (before that, estimated from this worker's own pace); and an ETA from this
         worker's pace and remaining generations, or the time budget, whichever ends first.
         """
-        import math
-
-        from .reporting import format_duration
-
         if self._transport is None:
             return
         now = time.monotonic()
@@ -581,7 +582,7 @@ class Propulator:
         population = self._population
         known = len(population)
         # (start of this run, time, evaluations known) at the first line of this run.
-        baseline = getattr(self, "_progress_baseline", None)
+        baseline = self._progress_baseline
         if baseline is None or baseline[0] != started:
             self._progress_baseline = baseline = (started, now, known)
             rate = len(members) / pace if own else 0.0
@@ -590,7 +591,7 @@ class Propulator:
         best = population.active.best(1)
         newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
         # Remember the best seen: the best individual may later leave the island (migration).
-        best_seen = getattr(self, "_best_seen", math.inf) if baseline[1] != now else math.inf
+        best_seen = self._best_seen if baseline[1] != now else math.inf
         best_loss = min(best_seen, newest_best)
         self._best_seen = best_loss
         if self.generations >= 0:
