@@ -12,6 +12,7 @@ from .errors import (
 )
 from .population import Individual
 from .propagators.default import get_default_propagator
+from .propulator import Propulator
 from .reporting import set_logger_config
 from .search_space import SearchSpace
 
@@ -22,6 +23,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 __all__ = [
     "Individual",
+    "Propulator",
     "SearchSpace",
     "get_default_propagator",
     "set_logger_config",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Union, overload
+from typing import Any, overload
 
 import numpy as np
 from sortedcontainers import SortedKeyList
@@ -140,7 +140,7 @@ class Individual(Mapping[str, Value]):
                 f"unknown {sorted(extra)}."
             )
         self._values = {name: self._space.coerce(name, values[name]) for name in self._space.names}
-        self._position = None
+        self._position: np.ndarray | None = None
 
     # ----- the encoded position -------------------------------------------------------------
     @property
@@ -150,7 +150,7 @@ class Individual(Mapping[str, Value]):
             position = self._space.encode(self._values)
             position.flags.writeable = False
             self._position = position
-        return self._position
+        return position
 
     @position.setter
     def position(self, position: np.ndarray) -> None:
@@ -349,9 +349,6 @@ class ActiveView(Sequence[Individual]):
         """The ``k`` individuals with the highest loss, worst first."""
         n = len(self._sorted)
         return list(self._sorted.islice(max(n - k, 0), n, reverse=True))
-
-
-IndividualSequence = Union[Sequence[Individual], ActiveView]
 
 
 def select_best(inds: Sequence[Individual], k: int) -> list[Individual]:

@@ -22,7 +22,7 @@ import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from .errors import SearchSpaceError
 
 __all__ = ["Dimension", "SearchSpace", "Limits", "Value"]
 
-Value = Union[int, float, str]
+Value = int | float | str
 Limits = Mapping[str, tuple[Any, ...]]
 
 LOG_MARKER = "log"
@@ -107,8 +107,8 @@ class Dimension:
         if self.kind == "categorical":
             return isinstance(value, str) and value in self.choices
         if self.kind == "int":
-            return isinstance(value, (int, np.integer)) and self.low <= value <= self.high
-        return isinstance(value, (float, np.floating)) and self.low <= value <= self.high
+            return isinstance(value, (int, np.integer)) and bool(self.low <= value <= self.high)
+        return isinstance(value, (float, np.floating)) and bool(self.low <= value <= self.high)
 
     def _scaled(self, value: float) -> float:
         return math.log(value) if self.log else float(value)
@@ -238,9 +238,10 @@ class SearchSpace:
         if dimension.kind == "categorical":
             self.category_index(dimension, value)
             return str(value)
-        if isinstance(value, (str, bytes)) or not np.isscalar(value):
+        if isinstance(value, (str, bytes, bool)) or not isinstance(value, (int, float, np.number)):
             raise SearchSpaceError(f"{name!r} is numeric; got {value!r}.")
-        return int(round(value)) if dimension.kind == "int" else float(value)
+        number = float(value)
+        return int(round(number)) if dimension.kind == "int" else number
 
     def to_record(self, values: Mapping[str, Value]) -> list[float]:
         """Compact numeric form of the values: one float per dimension (category index)."""

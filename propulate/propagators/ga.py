@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from ..errors import ConfigurationError
 from ..population import Individual
-from ..search_space import Dimension, Limits, SearchSpace
+from ..search_space import Dimension, Limits, SearchSpace, Value
 from .base import Stochastic
 
 __all__ = [
@@ -30,7 +30,7 @@ def _first(inds: Sequence[Individual] | Individual) -> Individual:
     return inds if isinstance(inds, Individual) else inds[0]
 
 
-def _resample(dimension: Dimension, current: object, rng: random.Random) -> object:
+def _resample(dimension: Dimension, current: Value, rng: random.Random) -> Value:
     """A new random value of ``dimension`` that differs from ``current`` where possible."""
     if dimension.kind == "categorical" and len(dimension.choices) > 1:
         return rng.choice([c for c in dimension.choices if c != current])
@@ -81,7 +81,7 @@ class PointMutation(Stochastic):
     def _mutate(self, parent: Individual, points: int) -> Individual:
         child = parent.copy()
         for dimension in self.rng.sample(self.space.dimensions, points):
-            child[dimension.name] = _resample(dimension, child[dimension.name], self.rng)  # type: ignore[arg-type]
+            child[dimension.name] = _resample(dimension, child[dimension.name], self.rng)
         return child
 
 

@@ -1,0 +1,159 @@
+"""Pure optimizer overhead: a 10-d sphere (microseconds per call) with the default propagator.
+
+Driver (default): runs every configuration under ``mpirun`` and prints a table::
+
+    python benchmarks/overhead.py                      # 1, 2, 4 ranks x 250, 1000, 2500 generations
+    python benchmarks/overhead.py --reference-python /path/to/venv-with-propulate-1.2.2/bin/python
+
+Each run reports evaluations per second (all ranks' evaluations / wall time of the slowest rank),
+the mean time per evaluation in the first and the last 10 % of each rank's run, and the checkpoint
+bytes per evaluated individual. With ``--reference-python`` the same worker runs on Propulate 1.2.2
+(installed in that interpreter's environment) for a side-by-side comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DIMENSIONS = 10
+
+
+def worker(generations: int, checkpoint: str) -> None:
+    """One rank's run (under mpirun); rank 0 prints a JSON line with the measurements."""
+    import logging
+    import random
+
+    from mpi4py import MPI
+
+    from propulate import Propulator
+    from propulate.utils import get_default_propagator
+
+    logging.getLogger("propulate").setLevel(logging.WARNING)
+    comm = MPI.COMM_WORLD
+    limits = {f"x{i}": (-5.12, 5.12) for i in range(DIMENSIONS)}
+    stamps: list[float] = []
+
+    def sphere(params) -> float:
+        stamps.append(time.perf_counter())
+        return sum(params[k] ** 2 for k in limits)
+
+    rng = random.Random(comm.rank)
+    propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
+    propulator = Propulator(
+        sphere,
+        propagator,
+        rng=rng,
+        island_comm=comm,
+        generations=generations,
+        checkpoint_path=checkpoint,
+    )
+    comm.Barrier()
+    start = time.perf_counter()
+    propulator.propulate(logging_interval=10**9, debug=0)
+    wall = time.perf_counter() - start
+    tenth = max(len(stamps) // 10, 2)
+    first = (stamps[tenth - 1] - stamps[0]) / (tenth - 1)
+    last = (stamps[-1] - stamps[-tenth]) / (tenth - 1)
+    results = comm.gather((wall, len(stamps), first, last, len(propulator.population)), root=0)
+    if comm.rank == 0:
+        walls, counts, firsts, lasts, known = zip(*results, strict=True)
+        ckpt_bytes = sum(f.stat().st_size for f in Path(checkpoint).rglob("*") if f.is_file())
+        print(
+            "RESULT "
+            + json.dumps(
+                {
+                    "ranks": comm.size,
+                    "generations": generations,
+                    "evaluations": sum(counts),
+                    "wall_s": max(walls),
+                    "evals_per_s": sum(counts) / max(walls),
+                    "first10_us": 1e6 * sum(firsts) / len(firsts),
+                    "last10_us": 1e6 * sum(lasts) / len(lasts),
+                    "known_min": min(known),
+                    "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
+                }
+            ),
+            flush=True,
+        )
+
+
+def run(python: str, mpirun: str, ranks: int, generations: int, timeout: float) -> dict | None:
+    """Launch one configuration and parse its result line."""
+    checkpoint = tempfile.mkdtemp(prefix="propulate-bench-")
+    command = [mpirun, "-n", str(ranks), python, os.path.abspath(__file__), "--worker"]
+    command += ["--generations", str(generations), "--checkpoint", checkpoint]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    finally:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    sys.stderr.write(done.stdout[-2000:] + done.stderr[-2000:])
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--checkpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--generations", type=int, nargs="+", default=[250, 1000, 2500])
+    parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
+    parser.add_argument(
+        "--reference-python", help="a Python whose environment has Propulate 1.2.2 installed"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.generations[0], args.checkpoint)
+        return
+    implementations = [("ours", sys.executable)]
+    if args.reference_python:
+        implementations.append(("1.2.2", args.reference_python))
+    header = (
+        f"{'impl':>6} {'ranks':>5} {'gens':>5} {'evals':>6} {'wall s':>8} {'evals/s':>9} "
+        f"{'first10% us':>12} {'last10% us':>11} {'last/first':>10} {'B/eval':>7}"
+    )
+    print(header)
+    table = {}
+    for ranks in args.ranks:
+        for generations in args.generations:
+            for name, python in implementations:
+                result = run(python, args.mpirun, ranks, generations, args.timeout)
+                table[(name, ranks, generations)] = result
+                if not result or "timeout" in result:
+                    print(f"{name:>6} {ranks:>5} {generations:>5}  failed or timed out: {result}")
+                    continue
+                print(
+                    f"{name:>6} {ranks:>5} {generations:>5} {result['evaluations']:>6} "
+                    f"{result['wall_s']:>8.2f} {result['evals_per_s']:>9.0f} "
+                    f"{result['first10_us']:>12.0f} {result['last10_us']:>11.0f} "
+                    f"{result['last10_us'] / result['first10_us']:>10.2f} "
+                    f"{result['ckpt_bytes_per_eval']:>7.0f}",
+                    flush=True,
+                )
+    if args.reference_python:
+        print("\nspeed-up (evaluations/s, ours / 1.2.2):")
+        for ranks in args.ranks:
+            for generations in args.generations:
+                ours, ref = table.get(("ours", ranks, generations)), table.get(
+                    ("1.2.2", ranks, generations)
+                )
+                if ours and ref and "evals_per_s" in ours and "evals_per_s" in ref:
+                    ratio = ours["evals_per_s"] / ref["evals_per_s"]
+                    print(f"  {ranks} ranks x {generations} generations: {ratio:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

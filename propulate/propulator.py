@@ -1,0 +1,554 @@
+"""The asynchronous optimization loop.
+
+Every rank runs the same loop: absorb whatever results have arrived, breed a child from the
+population it knows, evaluate it, record it in its checkpoint log and post it to every island
+peer. Messages are non-blocking point-to-point; there is no barrier or collective inside the
+loop, so a slow evaluation never stalls another rank.
+
+Shutdown: when a rank stops breeding it tells every peer how many results it sent them (DONE),
+then keeps absorbing until every peer has said DONE and all their results have arrived. So at
+the end every rank of an island holds the same population, whatever order ranks finish in.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import struct
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import CheckpointLog, write_json_atomically
+from .comm import Collectives, Message, Transport, WorkerGroup
+from .comm.local import SingleProcess
+from .errors import ConfigurationError, LossFunctionError
+from .evaluation import Evaluation, evaluate
+from .population import Individual, Population, Status
+from .propagators.base import Propagator, SelectMin, as_list
+from .records import decode_individual, encode_individual
+from .reporting import format_individuals
+from .search_space import SearchSpace
+from .signals import StopRequest, stop_on_signals
+
+__all__ = ["Propulator"]
+
+log = logging.getLogger(__name__)
+
+TAG_RESULT = 11
+TAG_DONE = 12
+TAG_STOP = 13
+_COUNT = struct.Struct("<q")
+_IDLE_SLEEP = 0.0005
+STATE_INTERVAL = 30.0
+_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+class Propulator:
+    """Asynchronous evolutionary optimization of ``loss_fn`` on every rank of ``island_comm``.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        ``loss_fn(params) -> float`` (``loss_fn(params, comm)`` for multi-rank workers), or a
+        generator function yielding intermediate losses, the last being the loss. ``params`` is an
+        :class:`Individual` (dict-like).
+    propagator : Propagator
+        Breeds a child from the population (e.g. ``get_default_propagator(...)``).
+    rng : random.Random
+        This rank's random number generator (seed it per rank, e.g. with the rank).
+    island_idx : int
+        The index of this rank's island.
+    island_comm : MPI.Comm, optional
+        The ranks that share results with this one (default ``MPI.COMM_WORLD``).
+    propulate_comm : MPI.Comm, optional
+        Every rank of the optimization, across islands (default ``MPI.COMM_WORLD``).
+    worker_sub_comm : MPI.Comm, optional
+        The ranks of this rank's multi-rank worker (default ``MPI.COMM_SELF``: one rank per worker).
+    generations : int
+        Evaluations per rank, counting those of earlier runs on the same checkpoint; -1 runs until
+        another stop condition (``time_budget`` or a signal).
+    checkpoint_path : str or Path
+        The folder of the checkpoint logs; a run on a folder with logs resumes them.
+    migration_topology, migration_prob, emigration_propagator, island_displs, island_counts
+        Migration settings, set by :class:`~propulate.Islands`.
+    surrogate_factory : callable, optional
+        Creates a surrogate model for early stopping (generator loss functions).
+    time_budget : float, optional
+        Seconds after the start of :meth:`propulate` after which no new evaluation is started, so
+        a job ends cleanly inside its scheduler's time limit.
+    raise_on_loss_error : bool
+        If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
+        :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with
+        loss ``inf`` and the run goes on.
+    transport, collectives, worker_group, rank
+        Communication back-ends for tests (in-memory); by default built from the communicators.
+
+    Notes
+    -----
+    SIGTERM and SIGINT make every rank stop after its current evaluation and shut down cleanly,
+    ready to resume.
+    """
+
+    def __init__(
+        self,
+        loss_fn: Callable[..., Any],
+        propagator: Propagator,
+        rng: random.Random | None = None,
+        island_idx: int = 0,
+        island_comm: Any = None,
+        propulate_comm: Any = None,
+        worker_sub_comm: Any = None,
+        generations: int = -1,
+        checkpoint_path: str | Path = Path("./"),
+        migration_topology: Any = None,
+        migration_prob: float = 0.0,
+        emigration_propagator: type[Propagator] = SelectMin,
+        island_displs: Any = None,
+        island_counts: Any = None,
+        surrogate_factory: Callable[[], Any] | None = None,
+        *,
+        time_budget: float | None = None,
+        raise_on_loss_error: bool = False,
+        transport: Transport | None = None,
+        collectives: Collectives | None = None,
+        worker_group: WorkerGroup | None = None,
+        rank: int | None = None,
+    ) -> None:
+        if not callable(loss_fn):
+            raise ConfigurationError(f"loss_fn must be callable; got {type(loss_fn).__name__}.")
+        if not callable(propagator):
+            raise ConfigurationError(
+                f"propagator must be a Propagator; got {type(propagator).__name__}. Use e.g. "
+                "propulate.utils.get_default_propagator(pop_size, limits)."
+            )
+        if not isinstance(generations, int) or generations < -1:
+            raise ConfigurationError(
+                f"generations={generations!r}; use a count of evaluations per rank >= 0, or -1 to "
+                "run until time_budget or a signal stops it."
+            )
+        if generations == -1 and time_budget is None:
+            log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
+        if time_budget is not None and not time_budget > 0:
+            raise ConfigurationError(f"time_budget={time_budget!r}; give seconds > 0 or None.")
+        self.loss_fn = loss_fn
+        self.propagator = propagator
+        self.rng = rng if rng is not None else random.Random()
+        self.island_idx = island_idx
+        self.generations = generations
+        self.checkpoint_path = Path(checkpoint_path)
+        self.migration_topology = migration_topology
+        self.migration_prob = migration_prob
+        self.emigration_propagator = emigration_propagator
+        self.island_displs = island_displs
+        self.island_counts = island_counts
+        self.surrogate_factory = surrogate_factory
+        self.time_budget = time_budget
+        self.raise_on_loss_error = raise_on_loss_error
+        self._comms = (island_comm, propulate_comm, worker_sub_comm)
+        self._transport = transport
+        self._collectives = collectives
+        self._worker_group = worker_group
+        self._rank = rank
+        self._space: SearchSpace | None = None
+        self._store: CheckpointLog | None = None
+        self._population_store: Population | None = None
+        self.generation = 0
+        self.stop = StopRequest()
+        self._first_failure: str | None = None
+        self._sent: dict[int, int] = {}
+        self._received: dict[int, int] = {}
+        self._done: dict[int, int] = {}
+        self.evaluations_this_run = 0
+
+    # ----- wiring -------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        """Build the MPI back-ends the caller did not pass (collective on the comms)."""
+        if self._transport is not None and self._worker_group is not None:
+            return
+        from .comm import mpi  # deferred: only needed (and only importing mpi4py) for MPI runs
+
+        island_comm, propulate_comm, worker_comm = self._comms
+        if self._worker_group is None:
+            self._worker_group = (
+                SingleProcess()
+                if worker_comm is None or worker_comm.Get_size() == 1
+                else mpi.MPIWorkerGroup(worker_comm)
+            )
+        if self._worker_group.rank != 0:
+            return  # a follower rank of a multi-rank worker: evaluates only
+        if self._transport is None:
+            self._transport = mpi.MPITransport(island_comm or mpi.world())
+        if self._collectives is None:
+            self._collectives = mpi.MPICollectives(propulate_comm or mpi.world())
+
+    def _identity(self) -> int:
+        """This rank's rank in the whole optimization (used to tag individuals and files)."""
+        if self._rank is None:
+            if self._collectives is not None:
+                self._rank = self._collectives.rank
+            else:
+                from .comm import mpi
+
+                self._rank = (self._comms[1] or mpi.world()).Get_rank()
+        return self._rank
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The search space, taken from the propagator (or the first child it breeds)."""
+        if self._space is None:
+            self._space = _space_of(self.propagator) or self._space_from_child()
+        return self._space
+
+    def _space_from_child(self) -> SearchSpace:
+        child = as_list(self.propagator([]))[0]
+        return child.search_space
+
+    # ----- the population, loaded lazily from the checkpoint -------------------------------------
+    @property
+    def _population(self) -> Population:
+        if self._population_store is None:
+            self._population_store = Population()
+            self._load_checkpoint()
+        return self._population_store
+
+    @property
+    def population(self) -> list[Individual]:
+        """Every individual this rank knows, in the order it learned of them."""
+        return self._population.to_list()
+
+    def _checkpoint(self) -> CheckpointLog:
+        if self._store is None:
+            self._store = CheckpointLog(
+                self.checkpoint_path, self.search_space, self.island_idx, self._identity()
+            )
+        return self._store
+
+    def _load_checkpoint(self) -> None:
+        population = self._population_store
+        assert population is not None  # for mypy: set by the caller
+        own = self._identity()
+        for ind in self._checkpoint().load_island():
+            population.add(ind)
+            if ind.rank == own:
+                self.generation = max(self.generation, ind.generation + 1)
+        if len(population):
+            log.info(
+                "Resumed %d individuals of island %d from %s; rank %d continues at generation %d.",
+                len(population),
+                self.island_idx,
+                self.checkpoint_path,
+                own,
+                self.generation,
+            )
+        state_file = self._state_path()
+        set_state = getattr(self.propagator, "set_state", None)
+        if callable(set_state) and state_file.exists():
+            import json
+
+            set_state(json.loads(state_file.read_text()))
+
+    def _state_path(self) -> Path:
+        return self.checkpoint_path / f"island-{self.island_idx}-rank-{self._identity()}.state.json"
+
+    def _save_state(self) -> None:
+        get_state = getattr(self.propagator, "get_state", None)
+        if callable(get_state):
+            write_json_atomically(self._state_path(), get_state())
+
+    # ----- the loop -----------------------------------------------------------------------------
+    def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
+        """Run the optimization until this rank's stop condition, then shut down cleanly.
+
+        Parameters
+        ----------
+        logging_interval : int
+            Log a progress line every this many generations (on the island's first rank).
+        debug : int
+            0 or less: progress lines only; 1: also start and end of the run per rank;
+            2: also one line per evaluation.
+
+        Raises
+        ------
+        LossFunctionError
+            If ``raise_on_loss_error`` is set and an evaluation failed (after a clean shutdown).
+        """
+        self._connect()
+        assert self._worker_group is not None  # for mypy: set by _connect
+        if self._worker_group.rank != 0:
+            self._follow()
+            return
+        transport = self._transport
+        assert transport is not None  # for mypy: set by _connect
+        population = self._population
+        store = self._checkpoint()
+        store.open()
+        peers = [r for r in range(transport.size) if r != transport.rank]
+        self._sent = dict.fromkeys(peers, 0)
+        self._received = dict.fromkeys(peers, 0)
+        self._done = {}
+        self.stop = StopRequest()
+        started = time.monotonic()
+        last_state_save = started
+        if debug >= 1:
+            log.info(
+                "Rank %d (island %d) starts at generation %d of %s.",
+                self._identity(),
+                self.island_idx,
+                self.generation,
+                self.generations if self.generations >= 0 else "unlimited",
+            )
+        with stop_on_signals(self.stop):
+            try:
+                while True:
+                    self._absorb(transport.poll())
+                    if self._should_stop(started):
+                        break
+                    child = self._breed(population)
+                    self._worker_group.share(child.values_dict())
+                    outcome = evaluate(self.loss_fn, child, self._loss_comm())
+                    self._record(child, outcome, store, transport, peers)
+                    if debug >= 2:
+                        log.info(
+                            "Rank %d evaluated %r in %.3g s.",
+                            self._identity(),
+                            child,
+                            outcome.duration,
+                        )
+                    if logging_interval > 0 and self.generation % logging_interval == 0:
+                        self._log_progress(started)
+                    if time.monotonic() - last_state_save > STATE_INTERVAL:
+                        self._save_state()
+                        last_state_save = time.monotonic()
+            except BaseException:
+                # A bug or an interrupt: tell the peers (so none waits for us), keep what is on
+                # disk, and let the exception through without waiting for anybody.
+                self._worker_group.share(None)
+                self._announce_done(transport, peers, stop_peers=True)
+                store.close()
+                raise
+            self._worker_group.share(None)
+            self._announce_done(transport, peers, stop_peers=self.stop.reason in _SIGNALS)
+            self._drain(transport, peers)
+            self._save_state()
+            store.close()
+        if debug >= 1:
+            log.info(
+                "Rank %d finished after %d evaluations this run (%.1f s); it knows %d individuals.",
+                self._identity(),
+                self.evaluations_this_run,
+                time.monotonic() - started,
+                len(population),
+            )
+        if self._first_failure is not None and self.raise_on_loss_error:
+            raise LossFunctionError(
+                f"loss_fn failed ({self._first_failure}); the run was stopped cleanly and every "
+                f"result recorded in {self.checkpoint_path}. Fix the loss function and rerun "
+                "to resume."
+            )
+
+    def _loss_comm(self) -> Any:
+        group = self._worker_group
+        return None if group is None or group.size == 1 else group.comm
+
+    def _follow(self) -> None:
+        """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
+        assert self._worker_group is not None  # for mypy: set by _connect
+        while True:
+            values = self._worker_group.share(None)
+            if values is None:
+                return
+            params = Individual._from_trusted(values, self.search_space)
+            evaluate(self.loss_fn, params, self._worker_group.comm)
+
+    def _should_stop(self, started: float) -> bool:
+        if self.stop:
+            return True
+        if 0 <= self.generations <= self.generation:
+            return True
+        if self.time_budget is not None and time.monotonic() - started >= self.time_budget:
+            self.stop.set("time budget")
+            log.info("Rank %d: time budget of %g s used up.", self._identity(), self.time_budget)
+            return True
+        return self.raise_on_loss_error and self._first_failure is not None
+
+    def _breed(self, population: Population) -> Individual:
+        children = as_list(self.propagator(population.active))
+        if not children:
+            raise ConfigurationError(f"{type(self.propagator).__name__} returned no offspring.")
+        template = children[0]
+        # Always a fresh object: a propagator may pass a parent through unchanged.
+        child = Individual._from_trusted(template.values_dict(), template.search_space)
+        if template._position is not None:
+            child.position = template._position
+        if template.velocity is not None:
+            child.velocity = template.velocity.copy()
+        child.rank = self._identity()
+        child.generation = self.generation
+        child.island = self.island_idx
+        child.current = self._identity()
+        return child
+
+    def _record(
+        self,
+        child: Individual,
+        outcome: Evaluation,
+        store: CheckpointLog,
+        transport: Transport,
+        peers: Sequence[int],
+    ) -> None:
+        child.loss = outcome.loss
+        child.status = outcome.status
+        child.evalperiod = outcome.duration
+        child.evaltime = outcome.finished_at
+        if outcome.error is not None:
+            child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata
+            if self._first_failure is None:
+                self._first_failure = outcome.error
+        if outcome.curve and len(outcome.curve) > 1:
+            child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
+        self._population.add(child)
+        data = encode_individual(child)
+        store.append_record(data)
+        for peer in peers:
+            transport.post(peer, TAG_RESULT, data)
+            self._sent[peer] += 1
+        transport.pending_sends()
+        self.generation += 1
+        self.evaluations_this_run += 1
+
+    def _absorb(self, messages: list[Message]) -> None:
+        for message in messages:
+            if message.tag == TAG_RESULT:
+                self._population.add(decode_individual(message.data, self.search_space))
+                self._received[message.source] = self._received.get(message.source, 0) + 1
+            elif message.tag == TAG_DONE:
+                self._done[message.source] = _COUNT.unpack(message.data)[0]
+            elif message.tag == TAG_STOP:
+                self.stop.set(f"stop requested by rank {message.source}")
+            else:
+                log.warning("Ignoring a message with unknown tag %d.", message.tag)
+
+    def _announce_done(self, transport: Transport, peers: Sequence[int], stop_peers: bool) -> None:
+        """Tell every peer how many results it gets from us (and, if asked, to stop too)."""
+        for peer in peers:
+            if stop_peers:
+                transport.post(peer, TAG_STOP, b"")
+            transport.post(peer, TAG_DONE, _COUNT.pack(self._sent[peer]))
+
+    def _drain(self, transport: Transport, peers: Sequence[int]) -> None:
+        """Absorb until every peer is done and all its results have arrived."""
+        while not all(
+            peer in self._done and self._received.get(peer, 0) >= self._done[peer] for peer in peers
+        ):
+            messages = transport.poll()
+            if messages:
+                self._absorb(messages)
+            else:
+                time.sleep(_IDLE_SLEEP)
+        transport.wait_sends()
+
+    def _log_progress(self, started: float) -> None:
+        transport = self._transport
+        if transport is None or transport.rank != 0:
+            return
+        population = self._population
+        best = population.active.best(1)
+        elapsed = max(time.monotonic() - started, 1e-9)
+        rate = self.evaluations_this_run * transport.size / elapsed
+        eta = ""
+        if self.generations > 0:
+            remaining = (self.generations - self.generation) * transport.size
+            eta = f", ETA {remaining / rate:.0f} s" if rate > 0 else ""
+        log.info(
+            "Island %d generation %d%s: %d evaluations known, best loss %s, ~%.1f evaluations/s%s",
+            self.island_idx,
+            self.generation,
+            f"/{self.generations}" if self.generations >= 0 else "",
+            len(population),
+            f"{best[0].loss:.6g}" if best else "n/a",
+            rate,
+            eta,
+        )
+
+    # ----- results ------------------------------------------------------------------------------
+    def best(self, top_n: int = 1) -> list[Individual]:
+        """The ``top_n`` best successfully evaluated, distinct individuals this rank knows."""
+        ranked = sorted(
+            (ind for ind in self._population if ind.status == Status.OK),
+            key=lambda ind: (ind.loss, ind.rank, ind.generation),
+        )
+        chosen: list[Individual] = []
+        seen: set[tuple[Any, ...]] = set()
+        for ind in ranked:
+            values = tuple(ind.values_dict().items())
+            if values not in seen:
+                seen.add(values)
+                chosen.append(ind)
+            if len(chosen) == top_n:
+                break
+        return chosen
+
+    def summarize(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
+        """Log and return the best ``top_n`` distinct individuals of every island.
+
+        A collective over all ranks of the optimization: call it on every rank.
+
+        Parameters
+        ----------
+        top_n : int
+            How many individuals per island (fewer when fewer exist).
+        debug : int
+            0 or less: return without logging.
+
+        Returns
+        -------
+        list of list of Individual
+            One list per island, best first.
+        """
+        if top_n < 1:
+            raise ConfigurationError(f"summarize: top_n={top_n}; ask for at least 1.")
+        self._connect()
+        if self._collectives is None:  # follower rank of a multi-rank worker
+            return []
+        mine = (self.island_idx, self.best(top_n), len(self._population))
+        gathered = self._collectives.allgather(mine)
+        islands: dict[int, tuple[list[Individual], int]] = {}
+        for island, best, known in gathered:
+            if island not in islands or known > islands[island][1]:
+                islands[island] = (best, known)
+        result = [islands[i][0] for i in sorted(islands)]
+        if debug > 0 and self._collectives.rank == 0:
+            for island in sorted(islands):
+                best, known = islands[island]
+                log.info(
+                    format_individuals(
+                        f"Top {top_n} of island {island} ({known} individuals evaluated):", best
+                    )
+                )
+        return result
+
+
+def _space_of(propagator: Any) -> SearchSpace | None:
+    """Find the search space a propagator (or one of its stages) was built with."""
+    seen: set[int] = set()
+    stack = [propagator]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        space = getattr(item, "space", None)
+        if isinstance(space, SearchSpace):
+            return space
+        limits = getattr(item, "limits", None)
+        if isinstance(limits, dict) and limits:
+            return SearchSpace.of(limits)
+        for attribute in ("propagators", "true_prop", "false_prop"):
+            value = getattr(item, attribute, None)
+            if isinstance(value, (list, tuple)):
+                stack.extend(value)
+            elif value is not None:
+                stack.append(value)
+    return None

@@ -1,0 +1,89 @@
+"""Kill a real mpirun job (SIGKILL / SIGTERM) and check that it resumes with every record."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from propulate.checkpoint import log_files, read_log
+
+SCRIPT = Path(__file__).parents[1] / "scripts" / "slow_sphere.py"
+MPIRUN = shutil.which("mpirun", path=str(Path(sys.executable).parent)) or shutil.which("mpirun")
+pytestmark = pytest.mark.skipif(MPIRUN is None, reason="needs mpirun (pip install mpich)")
+RANKS = 2
+
+
+def launch(checkpoint: Path, generations: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [MPIRUN, "-n", str(RANKS), sys.executable, str(SCRIPT), str(checkpoint), str(generations)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def records(checkpoint: Path) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for path in log_files(checkpoint):
+        _, individuals, _, _ = read_log(path)
+        for ind in individuals:
+            found.setdefault(ind.rank, []).append(ind.generation)
+    return found
+
+
+def wait_for_records(checkpoint: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(len(g) for g in records(checkpoint).values()) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the job wrote too few records")
+
+
+def test_sigkill_mid_run_resumes_with_every_completed_evaluation(tmp_path):
+    job = launch(tmp_path, 400)
+    wait_for_records(tmp_path, 30)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait(30)
+    before = records(tmp_path)
+    assert 0 < sum(len(g) for g in before.values()) < 2 * 400
+
+    job = launch(tmp_path, 60)
+    output, _ = job.communicate(timeout=120)
+    assert job.returncode == 0, output
+    after = records(tmp_path)
+    for rank, generations in before.items():
+        # Every completed evaluation is kept, and nothing is evaluated twice.
+        assert set(generations) <= set(after[rank])
+        assert len(after[rank]) == len(set(after[rank]))
+    for rank in range(RANKS):
+        assert len(after[rank]) >= 60
+    assert f"finished with {sum(len(g) for g in after.values())} individuals" in output
+
+
+def test_sigterm_stops_every_rank_cleanly_and_resumes(tmp_path):
+    job = launch(tmp_path, 100000)
+    wait_for_records(tmp_path, 20)
+    os.killpg(job.pid, signal.SIGTERM)
+    output, _ = job.communicate(timeout=60)
+    assert job.returncode == 0, output
+    # Each rank finished its current evaluation, exchanged everything and exited normally.
+    assert output.count("finished with") == RANKS
+    counts = {line.split()[-2] for line in output.splitlines() if "finished with" in line}
+    assert len(counts) == 1  # every rank holds the same population
+    before = records(tmp_path)
+    generations = max(len(g) for g in before.values()) + 3
+    job = launch(tmp_path, generations)
+    output, _ = job.communicate(timeout=120)
+    assert job.returncode == 0, output
+    after = records(tmp_path)
+    for rank in range(RANKS):
+        assert sorted(after[rank]) == list(range(generations))
