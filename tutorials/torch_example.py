@@ -1,4 +1,4 @@
-"""Tune a small PyTorch Lightning CNN on MNIST with Propulate.
+r"""Tune a small PyTorch Lightning CNN on MNIST with Propulate.
 
 Every MPI rank is one Propulate worker. A worker breeds an individual (a set of hyperparameters),
 trains a CNN with it for up to ``--epochs`` epochs and reports the negative best validation
@@ -15,7 +15,7 @@ The validation set is MNIST's official test split (10,000 images); the models tr
 Run it with one rank per GPU on a GPU node, or with a few ranks on a CPU::
 
     mpirun -n 4 python tutorials/torch_example.py                     # 4 GPUs, full budget
-    mpirun -n 4 python tutorials/torch_example.py --generations 3 \\
+    mpirun -n 4 python tutorials/torch_example.py --generations 3 \
         --epochs 2 --train-subset 10000 --num-workers 0               # a laptop CPU
 
 MNIST is downloaded into ``--data-dir`` on the first run. Offline, put the four original files
@@ -109,7 +109,9 @@ class Net(LightningModule):
         """Class scores (logits) of a batch of images of shape ``(batch, 1, 28, 28)``."""
         return self.classifier(self.features(x).flatten(start_dim=1))
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
         """Cross-entropy loss of one training batch."""
         images, labels = batch
         logits = self(images)
@@ -144,7 +146,7 @@ def prepare_mnist(data_dir: Path, comm: MPI.Comm) -> None:
     """Download and unpack MNIST on rank 0 while the other ranks wait.
 
     Exits every rank with a message saying where to put the files if the data set is missing and
-    cannot be downloaded.
+    cannot be downloaded. On several nodes, ``data_dir`` must be on a file system they share.
     """
     error = None
     if comm.rank == 0:
@@ -154,10 +156,11 @@ def prepare_mnist(data_dir: Path, comm: MPI.Comm) -> None:
         except (OSError, RuntimeError) as exc:  # no network, a read-only folder, a corrupt file
             raw = data_dir / "MNIST" / "raw"
             error = (
-                f"MNIST is not in {raw} and could not be downloaded ({exc}).\n"
+                f"MNIST is missing from {raw}/ and could not be downloaded.\n"
                 f"Put the four original files ({', '.join(MNIST_FILES)}) into {raw}/ (a "
                 "writable folder: they are unpacked next to themselves), or point --data-dir at "
-                "a writable copy of a folder holding MNIST/raw/, and run again."
+                "a writable copy of a folder holding MNIST/raw/, and run again.\n"
+                f"Cause: {type(exc).__name__}: {exc}".strip()
             )
     # The broadcast doubles as the barrier: nobody reads the files before rank 0 has unpacked them.
     error = comm.bcast(error, root=0)
@@ -221,7 +224,9 @@ def train_and_evaluate(
         # treating the MPI (or SLURM) job as one distributed training run.
         plugins=[LightningEnvironment()],
         callbacks=[EarlyStopping(monitor="val_loss", mode="min")],
-        logger=TensorBoardLogger(args.checkpoint / "lightning_logs", name=f"rank_{MPI.COMM_WORLD.rank}"),
+        logger=TensorBoardLogger(
+            args.checkpoint / "lightning_logs", name=f"rank_{MPI.COMM_WORLD.rank}"
+        ),
         default_root_dir=args.checkpoint,
         enable_checkpointing=False,  # Propulate keeps the results; model weights are not needed
         enable_progress_bar=False,
@@ -310,7 +315,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seed",
         type=int,
         default=0,
-        help="rank r's Propulate generator is seeded with seed + r; also picks the training subset",
+        help="seeds Propulate's generators (rank r of n: seed * n + r), the initial weights and "
+        "the training subset",
     )
     args = parser.parse_args(argv)
     for name in ("generations", "epochs", "batch_size", "train_subset"):
@@ -343,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
     device = choose_device(args, comm)
     prepare_mnist(args.data_dir, comm)
     train_set, val_set = load_mnist(args.data_dir, args.train_subset, args.seed)
-    torch.manual_seed(args.seed + comm.rank)  # initial weights
+    torch.manual_seed(args.seed * comm.size + comm.rank)  # initial weights
 
     set_logger_config(
         level=logging.INFO,
@@ -360,7 +366,9 @@ def main(argv: list[str] | None = None) -> None:
         len(val_set),  # type: ignore[arg-type]
     )
 
-    rng = random.Random(args.seed + comm.rank)  # one generator per rank, used only by Propulate
+    # One generator per rank, used only by Propulate; with --seed 0 rank r is seeded with r, and
+    # different seeds never share a stream.
+    rng = random.Random(args.seed * comm.size + comm.rank)
     propagator = get_default_propagator(
         pop_size=2 * comm.size,
         limits=LIMITS,
