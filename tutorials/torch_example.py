@@ -170,15 +170,15 @@ def prepare_mnist(data_dir: Path, comm: MPI.Comm) -> None:
         sys.exit(1)
 
 
-def load_mnist(data_dir: Path, train_subset: int | None, seed: int) -> tuple[Dataset, Dataset]:
+def load_mnist(data_dir: Path, train_subset: int | None, seed: int) -> tuple[MNIST | Subset, MNIST]:
     """The training set (or a fixed random subset of it) and the validation set (the test split)."""
     transform = Compose([ToTensor(), Normalize((0.1307,), (0.3081,))])
-    train_set: Dataset = MNIST(data_dir, train=True, transform=transform)
-    val_set: Dataset = MNIST(data_dir, train=False, transform=transform)
-    if train_subset is not None and train_subset < len(train_set):  # type: ignore[arg-type]
+    train_set = MNIST(data_dir, train=True, transform=transform)
+    val_set = MNIST(data_dir, train=False, transform=transform)
+    if train_subset is not None and train_subset < len(train_set):
         # The same subset on every rank (seeded), so all individuals are judged on equal terms.
-        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))  # type: ignore[arg-type]
-        train_set = Subset(train_set, order[:train_subset].tolist())
+        order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed))
+        return Subset(train_set, order[:train_subset].tolist()), val_set
     return train_set, val_set
 
 
@@ -254,7 +254,9 @@ def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
         sys.exit(2)
     if gpus_per_node > 0:
         return comm.rank % gpus_per_node
-    ranks_on_node = comm.Split_type(MPI.COMM_TYPE_SHARED).size
+    node_comm = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks sharing this machine
+    ranks_on_node = node_comm.size
+    node_comm.Free()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(max(1, (cores or 1) // ranks_on_node))
     return None
@@ -264,59 +266,72 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command-line options."""
     parser = argparse.ArgumentParser(
         description="Tune the number of convolutional layers, the activation and the learning rate "
-        "of a CNN on MNIST with Propulate. Run under MPI: one rank = one worker.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "of a CNN on MNIST with Propulate (validating on MNIST's 10,000 test images). Run it "
+        "under MPI, one rank per worker, e.g. "
+        "'mpirun -n 4 python torch_example.py'.",
+        epilog="On a CPU-only machine with few cores, shrink the budget, e.g. --generations 5 "
+        "--epochs 1 --num-workers 0 (and --train-subset 10000 for a quick look).",
     )
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=Path("data"),
-        help="folder holding MNIST/raw/ (downloaded there if missing; must be writable)",
+        help="folder holding MNIST/raw/; MNIST is downloaded there if missing, and offline you "
+        "put the four original .gz files into <data-dir>/MNIST/raw/ yourself; must be writable "
+        "(default: data)",
     )
     parser.add_argument(
         "--checkpoint",
         type=Path,
         default=Path("torch_ckpts"),
-        help="folder for Propulate's checkpoint, the log file and the TensorBoard logs; rerunning "
-        "with the same folder resumes",
+        help="folder for Propulate's checkpoint, the log file and the TensorBoard logs; running "
+        "again with the same folder resumes (default: torch_ckpts)",
     )
     parser.add_argument(
-        "--generations", type=int, default=10, help="individuals each rank evaluates"
+        "--generations",
+        type=int,
+        default=10,
+        help="individuals each rank evaluates in total, counting earlier runs on the same "
+        "checkpoint (default: 10)",
     )
     parser.add_argument(
         "--epochs",
         type=int,
         default=100,
-        help="maximum epochs per model (early stopping on the validation loss usually ends sooner)",
+        help="maximum epochs per model; early stopping on the validation loss usually ends "
+        "training sooner (default: 100)",
     )
-    parser.add_argument("--batch-size", type=int, default=8, help="training batch size")
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="training batch size (default: 8)"
+    )
     parser.add_argument(
         "--train-subset",
         type=int,
         default=None,
-        help="train on this many images (a fixed random subset) instead of all 60,000; for "
-        "small machines",
+        metavar="N",
+        help="train on a fixed random subset of N of the 60,000 training images, to save time "
+        "on small machines (default: all)",
     )
     parser.add_argument(
         "--num-workers",
         type=int,
         default=2,
-        help="data-loader worker processes per rank (0 loads in the training process; best on "
-        "a CPU with few cores)",
+        help="data-loader worker processes per rank; 0 loads batches in the training process, "
+        "best on a CPU with few cores (default: 2)",
     )
     parser.add_argument(
         "--gpus-per-node",
         type=int,
         default=None,
-        help="GPUs per node; rank r trains on GPU r %% gpus-per-node; 0 forces the CPU "
-        "(default: the number of GPUs PyTorch sees)",
+        help="GPUs per node: rank r trains on GPU r %% gpus-per-node; 0 trains on the CPU "
+        "(default: the number of GPUs PyTorch sees; the CPU if none)",
     )
     parser.add_argument(
         "--seed",
         type=int,
         default=0,
-        help="seeds Propulate's generators (rank r of n: seed * n + r), the initial weights and "
-        "the training subset",
+        help="seeds Propulate's random generators (rank r of n ranks: seed * n + r), the "
+        "initial weights and the training subset (default: 0)",
     )
     args = parser.parse_args(argv)
     for name in ("generations", "epochs", "batch_size", "train_subset"):
@@ -362,8 +377,8 @@ def main(argv: list[str] | None = None) -> None:
         "%d ranks, %s; training on %d images, validating on %d",
         comm.size,
         "CPU" if device is None else "GPUs",
-        len(train_set),  # type: ignore[arg-type]
-        len(val_set),  # type: ignore[arg-type]
+        len(train_set),
+        len(val_set),
     )
 
     # One generator per rank, used only by Propulate; with --seed 0 rank r is seeded with r, and
@@ -389,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
         generations=args.generations,
         checkpoint_path=args.checkpoint,
     )
-    propulator.propulate(logging_interval=1, debug=1)
+    propulator.propulate(logging_interval=1, debug=2)  # a line per evaluation
     propulator.summarize(top_n=1, debug=1)
 
 
