@@ -147,8 +147,9 @@ def main() -> None:
         print("\nspeed-up (evaluations/s, ours / 1.2.2):")
         for ranks in args.ranks:
             for generations in args.generations:
-                ours, ref = table.get(("ours", ranks, generations)), table.get(
-                    ("1.2.2", ranks, generations)
+                ours, ref = (
+                    table.get(("ours", ranks, generations)),
+                    table.get(("1.2.2", ranks, generations)),
                 )
                 if ours and ref and "evals_per_s" in ours and "evals_per_s" in ref:
                     ratio = ours["evals_per_s"] / ref["evals_per_s"]

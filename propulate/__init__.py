@@ -10,6 +10,8 @@ from .errors import (
     PropulateError,
     SearchSpaceError,
 )
+from .islands import Islands
+from .migrator import Migrator, Pollinator
 from .population import Individual
 from .propagators.default import get_default_propagator
 from .propulator import Propulator
@@ -24,6 +26,9 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "Individual",
     "Propulator",
+    "Islands",
+    "Migrator",
+    "Pollinator",
     "SearchSpace",
     "get_default_propagator",
     "set_logger_config",

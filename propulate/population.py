@@ -146,7 +146,8 @@ class Individual(Mapping[str, Value]):
     @property
     def position(self) -> np.ndarray:
         """The encoded position (read-only array)."""
-        if self._position is None:
+        position = self._position
+        if position is None:
             position = self._space.encode(self._values)
             position.flags.writeable = False
             self._position = position
@@ -233,8 +234,11 @@ class Individual(Mapping[str, Value]):
         )
 
     def copy(self) -> Individual:
-        """A copy with the same values and fresh metadata (for breeding)."""
+        """A copy with the same values and position and fresh metadata (for breeding)."""
         child = Individual._from_trusted(dict(self._values), self._space)
+        # Share the read-only position: it may be continuous (a particle between grid points)
+        # and re-encoding the values would lose that. Updates replace it, never write into it.
+        child._position = self._position
         if self.velocity is not None:
             child.velocity = self.velocity.copy()
         return child
@@ -270,11 +274,20 @@ class Population:
 
     Adding, deactivating and selecting the ``k`` best or worst cost O(log N) or O(k log N): the
     work per evaluation does not grow with the population.
+
+    Parameters
+    ----------
+    owner : int, optional
+        This worker's rank. The active individuals whose ``current`` is the owner (those this
+        worker is responsible for, e.g. the only ones it may send away as emigrants) are kept in
+        a second sorted list, :attr:`owned`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, owner: int | None = None) -> None:
+        self.owner = owner
         self._by_key: dict[Key, Individual] = {}
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
+        self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
 
     def add(self, ind: Individual) -> bool:
         """Add an evaluated individual; return ``False`` (and do nothing) if already known."""
@@ -283,6 +296,44 @@ class Population:
         self._by_key[ind.key] = ind
         if ind.active:
             self._active.add(ind)
+            if ind.current == self.owner:
+                self._owned.add(ind)
+        return True
+
+    def merge(self, ind: Individual) -> Individual:
+        """Add ``ind``, or, if known, take over its migration state when it is newer.
+
+        Migration state (``active``, ``current``, ``migration_steps``) only moves forward: a
+        notice that arrives late (smaller ``migration_steps``) is ignored, so the order in which
+        messages from different ranks arrive does not matter.
+
+        Returns
+        -------
+        Individual
+            The individual as stored.
+        """
+        known = self._by_key.get(ind.key)
+        if known is None:
+            self.add(ind)
+            return ind
+        if ind.migration_steps > known.migration_steps:
+            self.move(ind.key, ind.active, ind.current, ind.migration_steps)
+        return known
+
+    def move(self, key: Key, active: bool, current: int, migration_steps: int) -> bool:
+        """Set the migration state of a known individual; return whether it was known."""
+        ind = self._by_key.get(key)
+        if ind is None:
+            return False
+        if ind.active:
+            self._active.remove(ind)
+            if ind.current == self.owner:
+                self._owned.remove(ind)
+        ind.active, ind.current, ind.migration_steps = active, current, migration_steps
+        if active:
+            self._active.add(ind)
+            if current == self.owner:
+                self._owned.add(ind)
         return True
 
     def get(self, key: Key) -> Individual | None:
@@ -294,13 +345,7 @@ class Population:
         ind = self._by_key.get(key)
         if ind is None or ind.active == active:
             return False
-        if active:
-            ind.active = True
-            self._active.add(ind)
-        else:
-            self._active.remove(ind)
-            ind.active = False
-        return True
+        return self.move(key, active, ind.current, ind.migration_steps)
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -315,6 +360,11 @@ class Population:
     def active(self) -> ActiveView:
         """The active individuals, as the sequence propagators receive."""
         return ActiveView(self._active)
+
+    @property
+    def owned(self) -> ActiveView:
+        """The active individuals this worker is responsible for (``current == owner``)."""
+        return ActiveView(self._owned)
 
     def to_list(self) -> list[Individual]:
         """Every known individual in the order they became known."""

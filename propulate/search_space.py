@@ -90,6 +90,8 @@ class Dimension:
 
     def clip(self, value: float) -> int | float:
         """Clip a numeric value into the bounds and convert it to the dimension's type."""
+        if value != value:  # NaN (a diverging optimizer): fall back to the lower bound
+            value = self.low
         if self.kind == "int":
             return int(min(max(round(value), self.low), self.high))
         return float(min(max(value, self.low), self.high))
@@ -150,6 +152,7 @@ class SearchSpace:
         self.names: tuple[str, ...] = tuple(self.by_name)
         self.encoded_size: int = offset
         self.numeric_names: tuple[str, ...] = tuple(d.name for d in dimensions if d.is_numeric)
+        self._all_float = all(d.kind == "float" for d in dimensions)
 
     @classmethod
     def of(cls, limits: Limits | SearchSpace) -> SearchSpace:
@@ -253,15 +256,25 @@ class SearchSpace:
         ]
 
     def from_record(self, record: list[float] | np.ndarray) -> dict[str, Value]:
-        """Inverse of :meth:`to_record`."""
+        """Inverse of :meth:`to_record` (for records this search space wrote: no clipping)."""
+        numbers = record.tolist() if isinstance(record, np.ndarray) else list(record)
+        if self._all_float:
+            return dict(zip(self.names, numbers, strict=True))
         return {
-            d.name: d.choices[int(x)] if d.kind == "categorical" else d.clip(x)
-            for d, x in zip(self.dimensions, record, strict=False)
+            d.name: d.choices[int(x)]
+            if d.kind == "categorical"
+            else int(x)
+            if d.kind == "int"
+            else x
+            for d, x in zip(self.dimensions, numbers, strict=True)
         }
 
     def fingerprint(self) -> str:
         """A canonical JSON text of the limits, stored in checkpoints to detect a changed space."""
-        return json.dumps([[d.name, list(self.limits[d.name])] for d in self.dimensions])
+        # numpy scalars (np.int64 bounds from np.arange, ...) are valid bounds but not JSON.
+        return json.dumps(
+            [[d.name, [_plain(x) for x in self.limits[d.name]]] for d in self.dimensions]
+        )
 
 
 _CACHE: dict[Any, SearchSpace] = {}
@@ -324,6 +337,11 @@ def _parse_dimension(name: Any, domain: Any, offset: int) -> Dimension:
     if log and low <= 0:
         raise SearchSpaceError(f"{where}: a log-scaled range needs positive bounds.")
     return Dimension(name, kind, low=low, high=high, log=log, offset=offset)
+
+
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds; anything else unchanged."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _is_number(x: Any) -> bool:

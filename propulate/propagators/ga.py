@@ -26,8 +26,12 @@ __all__ = [
 ]
 
 
-def _first(inds: Sequence[Individual] | Individual) -> Individual:
-    return inds if isinstance(inds, Individual) else inds[0]
+def _first(propagator: Stochastic, inds: Sequence[Individual] | Individual) -> Individual:
+    """The one parent of a mutation, given alone or first in a sequence (clear error if none)."""
+    if isinstance(inds, Individual):
+        return inds
+    propagator._check_parents(inds)
+    return inds[0]
 
 
 def _resample(dimension: Dimension, current: Value, rng: random.Random) -> Value:
@@ -37,6 +41,14 @@ def _resample(dimension: Dimension, current: Value, rng: random.Random) -> Value
     if dimension.kind == "int" and dimension.high > dimension.low and not dimension.log:
         value = rng.randint(int(dimension.low), int(dimension.high) - 1)
         return value + 1 if value >= current else value  # type: ignore[operator]
+    if dimension.high > dimension.low:
+        # Log-scaled ranges: redraw until the value changes. Rejection keeps the log-uniform
+        # distribution (conditioned on "different"); every value in the range has positive
+        # probability, so this ends after a couple of draws even for (1, 3, "log").
+        for _ in range(1000):
+            drawn = dimension.sample(rng)
+            if drawn != current:
+                return drawn
     return dimension.sample(rng)
 
 
@@ -73,7 +85,7 @@ class PointMutation(Stochastic):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature takes one individual
         """Return a mutated copy of the parent (or the parent, when not applied)."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         return self._mutate(parent, self.points)
@@ -119,7 +131,7 @@ class RandomPointMutation(PointMutation):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with a random number of hyperparameters resampled."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         return self._mutate(parent, self.rng.randint(self.min_points, self.max_points))
@@ -168,7 +180,7 @@ class IntervalMutationNormal(Stochastic):
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with ``points`` numeric values moved by Gaussian noise."""
-        parent = _first(ind)
+        parent = _first(self, ind)
         if not self.applies():
             return parent
         child = parent.copy()
@@ -292,7 +304,9 @@ class CrossoverSigmoid(Stochastic):
 def _first_parent_share(loss_1: float | None, loss_2: float | None, temperature: float) -> float:
     a = math.inf if loss_1 is None else loss_1
     b = math.inf if loss_2 is None else loss_2
-    if a == b or (math.isinf(a) and math.isinf(b)) or a != a or b != b:
+    # Equal losses (both +inf or both -inf included: their difference is NaN) and NaN give no
+    # preference; -inf against +inf falls through to the clamped exponent below.
+    if a == b or a != a or b != b:
         return 0.5
     exponent = (a - b) / temperature
     if exponent > 700:
