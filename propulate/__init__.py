@@ -11,6 +11,8 @@ from .errors import (
     SearchSpaceError,
 )
 from .evaluation import report_intermediate
+from .islands import Islands
+from .migrator import Migrator, Pollinator
 from .population import Individual
 from .propagators.default import get_default_propagator
 from .propulator import Propulator
@@ -26,6 +28,9 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 __all__ = [
     "Individual",
     "Propulator",
+    "Islands",
+    "Migrator",
+    "Pollinator",
     "SearchSpace",
     "Surrogate",
     "StaticSurrogate",

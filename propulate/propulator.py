@@ -1,20 +1,24 @@
 """The asynchronous optimization loop.
 
-Every rank runs the same loop: absorb whatever results have arrived, breed a child from the
-population it knows, evaluate it, record it in its checkpoint log and post it to every island
-peer. Messages are non-blocking point-to-point; there is no barrier or collective inside the
-loop, so a slow evaluation never stalls another rank.
+Every rank runs the same loop: absorb whatever messages have arrived, breed a child from the
+population it knows, evaluate it, record it in its checkpoint log, post it to every island peer,
+and let the migration policy act. Messages are non-blocking point-to-point; there is no barrier
+or collective inside the loop, so a slow evaluation never stalls another rank.
 
-Shutdown: when a rank stops breeding it tells every peer how many results it sent them (DONE),
-then keeps absorbing until every peer has said DONE and all their results have arrived. So at
-the end every rank of an island holds the same population, whatever order ranks finish in.
+All messages between two ranks travel on one MPI tag, so they arrive in the order they were sent
+(MPI's non-overtaking rule); the first byte says what a message is. Shutdown uses that order:
+a rank that stops breeding posts FINISHED to every peer and keeps serving messages; once it has
+FINISHED from everybody, no migrant can still be on its way to it, so it posts DONE; once it has
+DONE from everybody, everything anybody sent it has arrived. So at the end every rank of an
+island holds the same population, whatever order ranks finish in.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import random
-import struct
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,10 +29,11 @@ from .comm import Collectives, Message, Transport, WorkerGroup
 from .comm.local import SingleProcess
 from .errors import ConfigurationError, LossFunctionError
 from .evaluation import Evaluation, evaluate
-from .population import Individual, Population, Status
+from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_location
+from .population import Individual, Key, Population, Status
 from .propagators.base import Propagator, SelectMin, as_list
 from .records import decode_individual, encode_individual
-from .reporting import format_individuals
+from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 from .surrogate import EarlyStopping
@@ -37,10 +42,11 @@ __all__ = ["Propulator"]
 
 log = logging.getLogger(__name__)
 
-TAG_RESULT = 11
-TAG_DONE = 12
-TAG_STOP = 13
-_COUNT = struct.Struct("<q")
+TAG = 7  # the one tag of every message (see the module docstring)
+KIND_RESULT = 1
+KIND_FINISHED = 2
+KIND_DONE = 3
+KIND_STOP = 4
 _IDLE_SLEEP = 0.0005
 STATE_INTERVAL = 30.0
 _SIGNALS = ("SIGTERM", "SIGINT")
@@ -73,7 +79,9 @@ class Propulator:
     checkpoint_path : str or Path
         The folder of the checkpoint logs; a run on a folder with logs resumes them.
     migration_topology, migration_prob, emigration_propagator, island_displs, island_counts
-        Migration settings, set by :class:`~propulate.Islands`.
+        Migration settings, used by :class:`~propulate.Migrator` and :class:`~propulate.Pollinator`
+        (set up by :class:`~propulate.Islands`). ``island_displs[i]`` and ``island_counts[i]``
+        give the first rank and the number of workers of island ``i`` in ``propulate_comm``.
     surrogate_factory : callable, optional
         Makes this rank's :class:`~propulate.Surrogate`, which may stop evaluations early when
         ``loss_fn`` yields (or reports) intermediate losses; see :mod:`propulate.surrogate`.
@@ -88,6 +96,8 @@ class Propulator:
         loss ``inf`` and the run goes on.
     transport, collectives, worker_group, rank
         Communication back-ends for tests (in-memory); by default built from the communicators.
+    migration_policy : MigrationPolicy, optional
+        How individuals travel between islands (set by the subclasses); none by default.
 
     Notes
     -----
@@ -119,6 +129,7 @@ class Propulator:
         collectives: Collectives | None = None,
         worker_group: WorkerGroup | None = None,
         rank: int | None = None,
+        migration_policy: MigrationPolicy | None = None,
     ) -> None:
         if not callable(loss_fn):
             raise ConfigurationError(f"loss_fn must be callable; got {type(loss_fn).__name__}.")
@@ -163,10 +174,15 @@ class Propulator:
         self.generation = 0
         self.stop = StopRequest()
         self._first_failure: str | None = None
-        self._sent: dict[int, int] = {}
-        self._received: dict[int, int] = {}
-        self._done: dict[int, int] = {}
+        self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
+        self._finished: set[int] = set()
+        self._done: set[int] = set()
+        self._early_notices: dict[Key, tuple[int, bool, int]] = {}
         self.evaluations_this_run = 0
+        # Progress-line state: (start of the run, time, evaluations known) at its first line,
+        # and the best loss seen (the best individual may later leave the island).
+        self._progress_baseline: tuple[float, float, int] | None = None
+        self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -185,7 +201,10 @@ class Propulator:
         if self._worker_group.rank != 0:
             return  # a follower rank of a multi-rank worker: evaluates only
         if self._transport is None:
-            self._transport = mpi.MPITransport(island_comm or mpi.world())
+            # Migrants travel between islands, so a migrating run messages over propulate_comm.
+            migrating = not isinstance(self.migration_policy, NoMigration)
+            group = propulate_comm if migrating else island_comm
+            self._transport = mpi.MPITransport(group or mpi.world())
         if self._collectives is None:
             self._collectives = mpi.MPICollectives(propulate_comm or mpi.world())
 
@@ -215,7 +234,7 @@ class Propulator:
     @property
     def _population(self) -> Population:
         if self._population_store is None:
-            self._population_store = Population()
+            self._population_store = Population(owner=self._identity())
             self._load_checkpoint()
         return self._population_store
 
@@ -236,7 +255,9 @@ class Propulator:
         assert population is not None  # for mypy: set by the caller
         own = self._identity()
         for ind in self._checkpoint().load_island():
-            if population.add(ind) and self._early is not None:
+            new = ind.key not in population
+            population.merge(ind)  # later records of an individual carry its migrations
+            if new and self._early is not None:
                 self._early.on_result(ind)
             if ind.rank == own:
                 self.generation = max(self.generation, ind.generation + 1)
@@ -252,8 +273,6 @@ class Propulator:
         state_file = self._state_path()
         set_state = getattr(self.propagator, "set_state", None)
         if callable(set_state) and state_file.exists():
-            import json
-
             set_state(json.loads(state_file.read_text()))
 
     def _state_path(self) -> Path:
@@ -291,10 +310,7 @@ class Propulator:
         population = self._population
         store = self._checkpoint()
         store.open()
-        peers = [r for r in range(transport.size) if r != transport.rank]
-        self._sent = dict.fromkeys(peers, 0)
-        self._received = dict.fromkeys(peers, 0)
-        self._done = {}
+        self._finished, self._done = set(), set()
         self.stop = StopRequest()
         started = time.monotonic()
         last_state_save = started
@@ -316,7 +332,9 @@ class Propulator:
                     self._worker_group.share(child.values_dict())
                     outcome = self._evaluate(child)
                     assert outcome is not None  # for mypy: only a follower rank gets None
-                    self._record(child, outcome, store, transport, peers)
+                    self._record(child, outcome, store)
+                    self.migration_policy.after_generation(self)
+                    transport.pending_sends()
                     if debug >= 2:
                         log.info(
                             "Rank %d evaluated %r in %.3g s.",
@@ -333,12 +351,15 @@ class Propulator:
                 # A bug or an interrupt: tell the peers (so none waits for us), keep what is on
                 # disk, and let the exception through without waiting for anybody.
                 self._worker_group.share(None)
-                self._announce_done(transport, peers, stop_peers=True)
+                self._broadcast(KIND_STOP)
+                self._broadcast(KIND_FINISHED)
+                self._broadcast(KIND_DONE)
                 store.close()
                 raise
             self._worker_group.share(None)
-            self._announce_done(transport, peers, stop_peers=self.stop.reason in _SIGNALS)
-            self._drain(transport, peers)
+            if self.stop.reason in _SIGNALS:
+                self._broadcast(KIND_STOP)
+            self._shut_down(transport)
             self._save_state()
             store.close()
         if debug >= 1:
@@ -349,6 +370,7 @@ class Propulator:
                 time.monotonic() - started,
                 len(population),
             )
+        self._log_island_statistics()
         if self._first_failure is not None and self.raise_on_loss_error:
             raise LossFunctionError(
                 f"loss_fn failed ({self._first_failure}); the run was stopped cleanly and every "
@@ -406,14 +428,7 @@ class Propulator:
         child.current = self._identity()
         return child
 
-    def _record(
-        self,
-        child: Individual,
-        outcome: Evaluation,
-        store: CheckpointLog,
-        transport: Transport,
-        peers: Sequence[int],
-    ) -> None:
+    def _record(self, child: Individual, outcome: Evaluation, store: CheckpointLog) -> None:
         child.loss = outcome.loss
         child.status = outcome.status
         child.evalperiod = outcome.duration
@@ -429,74 +444,201 @@ class Propulator:
         self._population.add(child)
         data = encode_individual(child)
         store.append_record(data)
-        for peer in peers:
-            transport.post(peer, TAG_RESULT, data)
-            self._sent[peer] += 1
-        transport.pending_sends()
+        for peer in self.island_members(self.island_idx):
+            if peer != self.rank:
+                self.send(peer, KIND_RESULT, data)
         self.generation += 1
         self.evaluations_this_run += 1
 
     def _absorb(self, messages: list[Message]) -> None:
         for message in messages:
-            if message.tag == TAG_RESULT:
-                ind = decode_individual(message.data, self.search_space)
-                if self._population.add(ind) and self._early is not None:
-                    self._early.on_result(ind)
-                self._received[message.source] = self._received.get(message.source, 0) + 1
-            elif message.tag == TAG_DONE:
-                self._done[message.source] = _COUNT.unpack(message.data)[0]
-            elif message.tag == TAG_STOP:
+            kind, body = message.data[0], message.data[1:]
+            if kind == KIND_RESULT:
+                self.merge(decode_individual(body, self.search_space))
+            elif kind == KIND_LOCATION:
+                self._apply_notice(*unpack_location(body))
+            elif kind == KIND_FINISHED:
+                self._finished.add(message.source)
+            elif kind == KIND_DONE:
+                self._done.add(message.source)
+            elif kind == KIND_STOP:
                 self.stop.set(f"stop requested by rank {message.source}")
-            else:
-                log.warning("Ignoring a message with unknown tag %d.", message.tag)
+            elif not self.migration_policy.on_message(self, kind, body):
+                log.warning("Ignoring a message of unknown kind %d from %d.", kind, message.source)
 
-    def _announce_done(self, transport: Transport, peers: Sequence[int], stop_peers: bool) -> None:
-        """Tell every peer how many results it gets from us (and, if asked, to stop too)."""
-        for peer in peers:
-            if stop_peers:
-                transport.post(peer, TAG_STOP, b"")
-            transport.post(peer, TAG_DONE, _COUNT.pack(self._sent[peer]))
+    def _apply_notice(self, key: Key, steps: int, active: bool, current: int) -> None:
+        known = self._population.get(key)
+        if known is None:
+            # The notice overtook the individual itself (they come from different ranks).
+            early = self._early_notices.get(key)
+            if early is None or steps > early[0]:
+                self._early_notices[key] = (steps, active, current)
+        elif steps > known.migration_steps:
+            self._population.move(key, active, current, steps)
 
-    def _drain(self, transport: Transport, peers: Sequence[int]) -> None:
-        """Absorb until every peer is done and all its results have arrived."""
-        while not all(
-            peer in self._done and self._received.get(peer, 0) >= self._done[peer] for peer in peers
-        ):
+    def _peers(self) -> list[int]:
+        transport = self._transport
+        assert transport is not None  # for mypy: connected before the loop
+        return [r for r in range(transport.size) if r != transport.rank]
+
+    def _broadcast(self, kind: int) -> None:
+        for peer in self._peers():
+            self.send(peer, kind, b"")
+
+    def _shut_down(self, transport: Transport) -> None:
+        """The two-phase exchange described in the module docstring."""
+        peers = set(self._peers())
+        self._broadcast(KIND_FINISHED)
+        self._serve_until(transport, lambda: self._finished >= peers)
+        self._broadcast(KIND_DONE)
+        self._serve_until(transport, lambda: self._done >= peers)
+        transport.wait_sends()
+
+    def _serve_until(self, transport: Transport, condition: Callable[[], bool]) -> None:
+        while not condition():
             messages = transport.poll()
             if messages:
                 self._absorb(messages)
             else:
+                transport.pending_sends()
                 time.sleep(_IDLE_SLEEP)
-        transport.wait_sends()
+
+    # ----- the context migration policies work through ------------------------------------------
+    @property
+    def rank(self) -> int:
+        """This worker's rank in the messaging group."""
+        transport = self._transport
+        return self._identity() if transport is None else transport.rank
+
+    @property
+    def num_islands(self) -> int:
+        """The number of islands."""
+        return 1 if self.island_counts is None else len(self.island_counts)
+
+    @property
+    def known(self) -> Population:
+        """The individuals this worker knows."""
+        return self._population
+
+    def island_members(self, island: int) -> Sequence[int]:
+        """The messaging ranks of the workers of ``island``."""
+        if self.island_counts is None or self.island_displs is None:
+            transport = self._transport
+            return range(transport.size if transport is not None else 1)
+        first = int(self.island_displs[island])
+        return range(first, first + int(self.island_counts[island]))
+
+    def send(self, dest: int, kind: int, data: bytes) -> None:
+        """Post a message of ``kind`` to ``dest`` (non-blocking)."""
+        transport = self._transport
+        assert transport is not None  # for mypy: connected before the loop
+        transport.post(dest, TAG, bytes((kind,)) + data)
+
+    def remember(self, ind: Individual) -> None:
+        """Append the individual's current state to this rank's checkpoint log."""
+        self._checkpoint().append(ind)
+
+    def merge(self, ind: Individual) -> tuple[Individual, bool]:
+        """Merge an arriving individual (applying any notice that overtook it)."""
+        new = ind.key not in self._population
+        stored = self._population.merge(ind)
+        if new and self._early is not None:
+            self._early.on_result(stored)
+        if new and self._early_notices:
+            early = self._early_notices.pop(ind.key, None)
+            if early is not None and early[0] > stored.migration_steps:
+                self._population.move(ind.key, early[1], early[2], early[0])
+        return stored, new
+
+    def _log_island_statistics(self) -> None:
+        policy = self.migration_policy
+        if isinstance(policy, NoMigration):
+            return
+        log.info(
+            "Rank %d (island %d): %d evaluations this run, %d individuals known (%d active); "
+            "migrants sent %d, received %d, replaced %d.",
+            self._identity(),
+            self.island_idx,
+            self.evaluations_this_run,
+            len(self._population),
+            len(self._population.active),
+            policy.sent,
+            policy.received,
+            policy.replaced,
+        )
 
     def _log_progress(self, started: float) -> None:
-        transport = self._transport
-        if transport is None or transport.rank != 0:
+        """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
+
+        The line shows the evaluations this worker knows (the island's, resumed ones included;
+        with migration, immigrants count too) against the expected total, ``generations`` times
+        the island's workers, when the run is bounded; the best loss seen so far; the
+        evaluations per second, measured from the growth of the known evaluations since the
+        previous line (before that, estimated from this worker's own pace); and an ETA from this
+        worker's pace and remaining generations, or the time budget, whichever ends first.
+        """
+        if self._transport is None:
+            return
+        now = time.monotonic()
+        elapsed = max(now - started, 1e-9)
+        own = self.evaluations_this_run
+        pace = elapsed / own if own else math.nan  # seconds per evaluation on this worker
+        etas = []
+        if self.generations >= 0 and own:
+            etas.append(max(self.generations - self.generation, 0) * pace)
+        if self.time_budget is not None:
+            etas.append(max(self.time_budget - elapsed, 0.0))
+        eta = f", ETA {format_duration(min(etas))}" if etas else ""
+        members = self.island_members(self.island_idx)
+        if self.rank != members[0]:
+            log.debug(
+                "Rank %d (island %d): generation %d%s, %s per evaluation%s",
+                self._identity(),
+                self.island_idx,
+                self.generation,
+                f"/{self.generations}" if self.generations >= 0 else "",
+                format_duration(pace),
+                eta,
+            )
             return
         population = self._population
+        known = len(population)
+        # (start of this run, time, evaluations known) at the first line of this run.
+        baseline = self._progress_baseline
+        if baseline is None or baseline[0] != started:
+            self._progress_baseline = baseline = (started, now, known)
+            rate = len(members) / pace if own else 0.0
+        else:
+            rate = (known - baseline[2]) / max(now - baseline[1], 1e-9)
         best = population.active.best(1)
-        elapsed = max(time.monotonic() - started, 1e-9)
-        rate = self.evaluations_this_run * transport.size / elapsed
-        eta = ""
-        if self.generations > 0:
-            remaining = (self.generations - self.generation) * transport.size
-            eta = f", ETA {remaining / rate:.0f} s" if rate > 0 else ""
+        newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
+        # Remember the best seen: the best individual may later leave the island (migration).
+        best_seen = self._best_seen if baseline[1] != now else math.inf
+        best_loss = min(best_seen, newest_best)
+        self._best_seen = best_loss
+        if self.generations >= 0:
+            expected = self.generations * len(members)
+            done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
+        else:
+            done = f"{known} evaluations"
         log.info(
-            "Island %d generation %d%s: %d evaluations known, best loss %s, ~%.1f evaluations/s%s",
+            "Island %d: %s, best loss %s, %.3g evaluations/s%s",
             self.island_idx,
-            self.generation,
-            f"/{self.generations}" if self.generations >= 0 else "",
-            len(population),
-            f"{best[0].loss:.6g}" if best else "n/a",
+            done,
+            f"{best_loss:.6g}" if math.isfinite(best_loss) else "n/a",
             rate,
             eta,
         )
 
     # ----- results ------------------------------------------------------------------------------
     def best(self, top_n: int = 1) -> list[Individual]:
-        """The ``top_n`` best successfully evaluated, distinct individuals this rank knows."""
+        """The ``top_n`` best distinct individuals of this rank's island population.
+
+        Only successfully evaluated individuals that are active here count (an emigrant counts
+        on the island it moved to).
+        """
         ranked = sorted(
-            (ind for ind in self._population if ind.status == Status.OK),
+            (ind for ind in self._population.active if ind.status == Status.OK),
             key=lambda ind: (ind.loss, ind.rank, ind.generation),
         )
         chosen: list[Individual] = []
@@ -530,8 +672,9 @@ class Propulator:
         if top_n < 1:
             raise ConfigurationError(f"summarize: top_n={top_n}; ask for at least 1.")
         self._connect()
-        if self._collectives is None:  # follower rank of a multi-rank worker
-            return []
+        group = self._worker_group
+        if self._collectives is None:  # another rank of a multi-rank worker: its first rank tells
+            return group.share(None) if group is not None else []  # type: ignore[no-any-return]
         mine = (self.island_idx, self.best(top_n), len(self._population))
         gathered = self._collectives.allgather(mine)
         islands: dict[int, tuple[list[Individual], int]] = {}
@@ -544,9 +687,17 @@ class Propulator:
                 best, known = islands[island]
                 log.info(
                     format_individuals(
-                        f"Top {top_n} of island {island} ({known} individuals evaluated):", best
+                        f"Top {top_n} of island {island} ({known} individuals known):", best
                     )
                 )
+            if len(islands) > 1:
+                overall = sorted(
+                    (ind for best, _ in islands.values() for ind in best),
+                    key=lambda ind: (ind.loss, ind.rank, ind.generation),
+                )[:top_n]
+                log.info(format_individuals(f"Top {top_n} overall:", overall))
+        if group is not None and group.size > 1:
+            group.share(result)
         return result
 
 

@@ -34,13 +34,20 @@ _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 _EXTRA_ATTRIBUTES = ("error", "curve", "surrogate")
 
 
-def encode_individual(ind: Individual) -> bytes:
+def encode_individual(
+    ind: Individual,
+    active: bool | None = None,
+    current: int | None = None,
+    migration_steps: int | None = None,
+) -> bytes:
     """Encode an evaluated individual.
 
     Parameters
     ----------
     ind : Individual
         The individual.
+    active, current, migration_steps : optional
+        Migration state to encode instead of the individual's own (for copies sent away).
 
     Returns
     -------
@@ -55,9 +62,9 @@ def encode_individual(ind: Individual) -> bytes:
         ind.rank,
         ind.generation,
         ind.island,
-        int(ind.active),
-        ind.current,
-        ind.migration_steps,
+        int(ind.active if active is None else active),
+        ind.current if current is None else current,
+        ind.migration_steps if migration_steps is None else migration_steps,
         loss,
         ind.evaltime,
         ind.evalperiod,

@@ -152,6 +152,7 @@ class SearchSpace:
         self.names: tuple[str, ...] = tuple(self.by_name)
         self.encoded_size: int = offset
         self.numeric_names: tuple[str, ...] = tuple(d.name for d in dimensions if d.is_numeric)
+        self._all_float = all(d.kind == "float" for d in dimensions)
 
     @classmethod
     def of(cls, limits: Limits | SearchSpace) -> SearchSpace:
@@ -255,10 +256,17 @@ class SearchSpace:
         ]
 
     def from_record(self, record: list[float] | np.ndarray) -> dict[str, Value]:
-        """Inverse of :meth:`to_record`."""
+        """Inverse of :meth:`to_record` (for records this search space wrote: no clipping)."""
+        numbers = record.tolist() if isinstance(record, np.ndarray) else list(record)
+        if self._all_float:
+            return dict(zip(self.names, numbers, strict=True))
         return {
-            d.name: d.choices[int(x)] if d.kind == "categorical" else d.clip(x)
-            for d, x in zip(self.dimensions, record, strict=False)
+            d.name: d.choices[int(x)]
+            if d.kind == "categorical"
+            else int(x)
+            if d.kind == "int"
+            else x
+            for d, x in zip(self.dimensions, numbers, strict=True)
         }
 
     def fingerprint(self) -> str:

@@ -10,6 +10,7 @@ from .base import (
     SelectUniform,
     Stochastic,
 )
+from .cmaes import ActiveCMA, BasicCMA, CMAAdapter, CMAParameter, CMAPropagator
 from .ga import (
     CrossoverMultiple,
     CrossoverSigmoid,
@@ -17,6 +18,15 @@ from .ga import (
     IntervalMutationNormal,
     PointMutation,
     RandomPointMutation,
+)
+from .nm import ParallelNelderMead
+from .pso import (
+    BasicPSO,
+    CanonicalPSO,
+    ConstrictionPSO,
+    InitUniformPSO,
+    StatelessPSO,
+    VelocityClampingPSO,
 )
 
 __all__ = [
@@ -34,4 +44,16 @@ __all__ = [
     "CrossoverUniform",
     "CrossoverMultiple",
     "CrossoverSigmoid",
+    "BasicPSO",
+    "VelocityClampingPSO",
+    "ConstrictionPSO",
+    "CanonicalPSO",
+    "StatelessPSO",
+    "InitUniformPSO",
+    "CMAAdapter",
+    "CMAParameter",
+    "CMAPropagator",
+    "BasicCMA",
+    "ActiveCMA",
+    "ParallelNelderMead",
 ]

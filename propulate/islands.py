@@ -1,0 +1,287 @@
+"""Islands: several populations evolving side by side, exchanging individuals now and then.
+
+:func:`plan_islands` checks the configuration and lays out workers and islands without any
+communication, so every rank raises the same clear error before anything starts.
+:class:`Islands` then splits the communicators and builds this rank's
+:class:`~propulate.Propulator`, :class:`~propulate.Migrator` or :class:`~propulate.Pollinator`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+from .migrator import Migrator, Pollinator
+from .population import Individual
+from .propagators.base import Propagator, SelectMax, SelectMin
+from .propulator import Propulator
+
+__all__ = ["Islands", "IslandPlan", "plan_islands"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IslandPlan:
+    """Where every worker lives.
+
+    Attributes
+    ----------
+    ranks_per_worker : int
+        Ranks per worker.
+    sizes : tuple of int
+        Workers per island.
+    displs : tuple of int
+        The first worker of each island (islands are consecutive blocks of workers).
+    topology : tuple of tuple of int
+        ``topology[i][j]``: how many individuals island ``i`` sends to island ``j``.
+    """
+
+    ranks_per_worker: int
+    sizes: tuple[int, ...]
+    displs: tuple[int, ...]
+    topology: tuple[tuple[int, ...], ...]
+
+    @property
+    def num_workers(self) -> int:
+        """The number of workers."""
+        return sum(self.sizes)
+
+    def island_of_worker(self) -> list[int]:
+        """The island of each worker, in worker order."""
+        return [island for island, size in enumerate(self.sizes) for _ in range(size)]
+
+
+def plan_islands(
+    world_size: int,
+    num_islands: int = 1,
+    island_sizes: Sequence[int] | None = None,
+    migration_topology: Any = None,
+    migration_probability: float = 0.0,
+    ranks_per_worker: int = 1,
+) -> IslandPlan:
+    """Validate an island configuration and lay it out (pure: no communication).
+
+    Parameters
+    ----------
+    world_size : int
+        The number of ranks of the run.
+    num_islands : int
+        The number of islands of (nearly) equal size; ignored when ``island_sizes`` is given.
+    island_sizes : sequence of int, optional
+        Workers per island; must add up to the number of workers.
+    migration_topology : array-like, optional
+        A ``num_islands x num_islands`` matrix of non-negative ints (zero diagonal);
+        default: every island sends one individual to every other.
+    migration_probability : float
+        The probability, in [0, 1], that a worker sends migrants after a generation.
+    ranks_per_worker : int
+        Ranks that evaluate one individual together.
+
+    Returns
+    -------
+    IslandPlan
+        The layout.
+
+    Raises
+    ------
+    ConfigurationError
+        If any of the above is inconsistent; the message says how to fix it.
+    """
+    if not isinstance(ranks_per_worker, int) or ranks_per_worker < 1:
+        raise ConfigurationError(f"ranks_per_worker={ranks_per_worker!r}; use an int >= 1.")
+    if world_size % ranks_per_worker:
+        raise ConfigurationError(
+            f"{world_size} ranks cannot form workers of ranks_per_worker={ranks_per_worker}; "
+            f"launch a multiple of {ranks_per_worker} ranks (e.g. mpirun -n "
+            f"{ranks_per_worker * max(1, world_size // ranks_per_worker)})."
+        )
+    workers = world_size // ranks_per_worker
+    if not 0.0 <= migration_probability <= 1.0:
+        raise ConfigurationError(
+            f"migration_probability={migration_probability!r} is outside [0, 1]."
+        )
+    if island_sizes is not None:
+        sizes = tuple(int(size) for size in island_sizes)
+        if not sizes or any(size < 1 for size in sizes):
+            raise ConfigurationError(
+                f"island_sizes={list(sizes)}; give at least one island, each with >= 1 worker."
+            )
+        if sum(sizes) != workers:
+            raise ConfigurationError(
+                f"island_sizes={list(sizes)} add up to {sum(sizes)} workers, but the run has "
+                f"{workers} ({world_size} ranks / ranks_per_worker={ranks_per_worker}); make them "
+                f"add up to {workers}."
+            )
+    else:
+        if not isinstance(num_islands, int) or num_islands < 1:
+            raise ConfigurationError(f"num_islands={num_islands!r}; use an int >= 1.")
+        if num_islands > workers:
+            raise ConfigurationError(
+                f"num_islands={num_islands} is more than the {workers} worker(s) of this run; "
+                f"every island needs a worker: use at most {workers} islands or more ranks."
+            )
+        base, extra = divmod(workers, num_islands)
+        sizes = tuple(base + (1 if island < extra else 0) for island in range(num_islands))
+    count = len(sizes)
+    if migration_topology is None:
+        topology = tuple(tuple(0 if i == j else 1 for j in range(count)) for i in range(count))
+    else:
+        topology = _check_topology(migration_topology, count)
+    displs = tuple(sum(sizes[:island]) for island in range(count))
+    return IslandPlan(ranks_per_worker, sizes, displs, topology)
+
+
+def _check_topology(matrix: Any, count: int) -> tuple[tuple[int, ...], ...]:
+    try:
+        rows = [list(row) for row in matrix]
+    except TypeError:
+        rows = []
+    if len(rows) != count or any(len(row) != count for row in rows):
+        raise ConfigurationError(
+            f"migration_topology must be a {count} x {count} matrix (one row and column per "
+            f"island); got {matrix!r}."
+        )
+    checked = []
+    for i, row in enumerate(rows):
+        values = []
+        for j, value in enumerate(row):
+            if int(value) != value or value < 0:
+                raise ConfigurationError(
+                    f"migration_topology[{i}][{j}] = {value!r}; use non-negative whole numbers "
+                    "(how many individuals island i sends to island j)."
+                )
+            if i == j and value:
+                raise ConfigurationError(
+                    f"migration_topology[{i}][{i}] = {value!r}; an island cannot migrate to "
+                    "itself: set the diagonal to 0."
+                )
+            values.append(int(value))
+        checked.append(tuple(values))
+    return tuple(checked)
+
+
+class Islands:
+    """Run the optimization on several islands, with migration or pollination between them.
+
+    The constructor is collective (every rank calls it): it validates the configuration, then
+    splits ``MPI.COMM_WORLD`` into workers and islands, because Propulate 1.2 scripts expect
+    ``islands.propulator`` right after construction.
+
+    Parameters
+    ----------
+    loss_fn : callable
+        The loss function; with ``ranks_per_worker > 1`` it is called as ``loss_fn(params, comm)``
+        on every rank of a worker, with the worker's communicator.
+    propagator : Propagator
+        Breeds children (from each island's own population).
+    rng : random.Random
+        This rank's random number generator.
+    generations : int
+        Evaluations per worker.
+    num_islands : int
+        The number of islands of (nearly) equal size.
+    island_sizes : sequence of int, optional
+        Workers per island (overrides ``num_islands``).
+    migration_topology : array-like, optional
+        ``migration_topology[i][j]``: how many individuals island ``i`` sends to ``j`` each time.
+    migration_probability : float
+        The probability that a worker sends migrants after a generation.
+    emigration_propagator : type of Propagator
+        Chooses who leaves (called as ``emigration_propagator(count)(candidates)``).
+    immigration_propagator : type of Propagator
+        With pollination, chooses who is replaced by an arriving copy.
+    pollination : bool
+        Send copies (``True``) or move individuals (``False``).
+    checkpoint_path : str or Path
+        The checkpoint folder (one log per island and rank).
+    ranks_per_worker : int
+        Ranks that evaluate one individual together.
+    surrogate_factory : callable, optional
+        Makes each rank's :class:`~propulate.Surrogate` for early stopping (see
+        :mod:`propulate.surrogate`).
+    world : MPI.Comm, optional
+        The communicator to split (default ``MPI.COMM_WORLD``).
+    **kwargs
+        Further keyword arguments for :class:`Propulator` (e.g. ``time_budget``).
+    """
+
+    def __init__(
+        self,
+        loss_fn: Callable[..., Any],
+        propagator: Propagator,
+        rng: random.Random | None = None,
+        generations: int = 0,
+        num_islands: int = 1,
+        island_sizes: Sequence[int] | None = None,
+        migration_topology: Any = None,
+        migration_probability: float = 0.0,
+        emigration_propagator: type[Propagator] = SelectMin,
+        immigration_propagator: type[Propagator] = SelectMax,
+        pollination: bool = True,
+        checkpoint_path: str | Path = Path("./"),
+        ranks_per_worker: int = 1,
+        surrogate_factory: Callable[[], Any] | None = None,
+        world: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        from .comm import mpi  # deferred: constructing islands is an MPI operation
+        from .comm.topology import split_world
+
+        world = world if world is not None else mpi.world()
+        self.plan = plan_islands(
+            world.Get_size(),
+            num_islands,
+            island_sizes,
+            migration_topology,
+            migration_probability,
+            ranks_per_worker,
+        )
+        comms = split_world(world, ranks_per_worker, self.plan.island_of_worker())
+        worker_index = world.Get_rank() // ranks_per_worker
+        self.island_idx = self.plan.island_of_worker()[worker_index]
+        self.comms = comms
+        common: dict[str, Any] = {
+            "loss_fn": loss_fn,
+            "propagator": propagator,
+            "rng": rng,
+            "island_idx": self.island_idx,
+            "island_comm": comms.island,
+            "propulate_comm": comms.propulate,
+            "worker_sub_comm": comms.worker,
+            "generations": generations,
+            "checkpoint_path": checkpoint_path,
+            "surrogate_factory": surrogate_factory,
+            **kwargs,
+        }
+        migrating = len(self.plan.sizes) > 1 and migration_probability > 0
+        self.propulator: Propulator
+        if not migrating:
+            self.propulator = Propulator(**common)
+        else:
+            migration: dict[str, Any] = {
+                "migration_topology": [list(row) for row in self.plan.topology],
+                "migration_prob": migration_probability,
+                "emigration_propagator": emigration_propagator,
+                "island_displs": list(self.plan.displs),
+                "island_counts": list(self.plan.sizes),
+            }
+            if pollination:
+                self.propulator = Pollinator(
+                    **common, immigration_propagator=immigration_propagator, **migration
+                )
+            else:
+                self.propulator = Migrator(**common, **migration)
+
+    def propulate(self, logging_interval: int = 10, debug: int = 1) -> None:
+        """Run this rank's part of the optimization (see :meth:`Propulator.propulate`)."""
+        self.propulator.propulate(logging_interval, debug)
+
+    def summarize(self, top_n: int = 3, debug: int = 1) -> list[list[Individual]]:
+        """Log and return the best ``top_n`` individuals of every island (collective)."""
+        return self.propulator.summarize(top_n, debug)

@@ -1,0 +1,452 @@
+"""Parallel, asynchronous Nelder-Mead simplex search.
+
+The classic method (J. A. Nelder and R. Mead, "A simplex method for function minimization", The
+Computer Journal 7, 1965) moves a simplex of ``n + 1`` points by reflecting a bad vertex through
+the centroid of the others, expanding, contracting or shrinking. Its parallel variant (D. Lee and
+M. Wiswall, "A parallel implementation of the simplex function minimization routine",
+Computational Economics 29, 2007) lets each of ``P`` workers update a different one of the ``P``
+worst vertices at the same time.
+
+Here every worker's propagator runs that variant asynchronously, one evaluation per call:
+
+* Each worker keeps its own simplex (in unit coordinates: each float range mapped onto [0, 1],
+  logarithmically for log-scaled ranges) and its position in the Nelder-Mead step.
+* A step starts by taking in the other workers' progress: every individual of the population that
+  beats the simplex's best vertex replaces its worst vertex. Workers therefore share the best
+  points found without talking to each other.
+* The worker then updates the ``k``-th worst vertex, ``k = rank mod n`` (0 = worst): reflection,
+  then expansion, outside or inside contraction as the losses dictate, each a separate call. The
+  worker learns its rank from the first of its own individuals it finds in the population.
+* The points of the initial simplex and of a shrink are spread over the workers: each worker
+  proposes, in random order, those whose loss nobody has reported yet.
+* A simplex that has collapsed (all vertices within 1e-9 of the best in unit coordinates) is
+  rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart).
+
+The losses of proposed points are found by looking their values up in the population, an O(N)
+scan per call (a cheap comparison of each individual's rank, or of its first value while the
+points of an initial simplex or a shrink are awaited). The simplex and step are the propagator's
+state, exported as plain JSON-able data by :meth:`ParallelNelderMead.get_state`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigurationError
+from ..population import ActiveView, Individual, select_best
+from ..search_space import Limits, SearchSpace
+from ._continuous import UnitBox, as_items, loss_of
+from .base import Propagator
+
+__all__ = ["ParallelNelderMead"]
+
+#: A simplex whose vertices all lie this close to the best one (unit coordinates) is rebuilt.
+COLLAPSE_TOLERANCE = 1e-9
+_STATE_VERSION = 1
+
+Key = tuple[float, ...]
+
+
+class ParallelNelderMead(Propagator):
+    """Nelder-Mead where workers update different vertices of a shared simplex.
+
+    See the module documentation for the algorithm.
+
+    Parameters
+    ----------
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space; every parameter must be a float range.
+    rng : random.Random
+        The random number generator (it orders the initial and shrink points a worker proposes).
+    start : numpy.ndarray
+        The values (in the order of ``limits``) around which the initial simplex is built; must
+        lie inside the limits.
+    alpha : float
+        The reflection coefficient, > 0.
+    gamma : float
+        The expansion coefficient, > 1 and > ``alpha``.
+    rho : float
+        The contraction coefficient, in (0, 1).
+    sigma : float
+        The shrink coefficient, in (0, 1).
+    scale : float
+        The edge length of the initial simplex as a fraction of each parameter's range: vertex
+        ``i`` moves parameter ``i`` of ``start`` by ``scale`` towards the farther bound (clipped
+        at the bound).
+
+    Raises
+    ------
+    ConfigurationError
+        If a parameter is not a float range, ``start`` has the wrong length or lies outside the
+        limits, or a coefficient is out of range.
+
+    Notes
+    -----
+    Stateful: :meth:`get_state` returns the simplex, the losses known and the step in progress;
+    :meth:`set_state` restores them.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | SearchSpace,
+        rng: random.Random,
+        start: np.ndarray,
+        alpha: float = 1.0,
+        gamma: float = 2.0,
+        rho: float = 0.5,
+        sigma: float = 0.5,
+        scale: float = 1.0,
+    ) -> None:
+        super().__init__(parents=-1, offspring=1, rng=rng)
+        self.box = UnitBox(limits, "ParallelNelderMead")
+        self.space = self.box.space
+        self.limits = self.space.limits
+        n = self.box.dim
+        for name, value, ok, rule in (
+            ("alpha", alpha, alpha > 0, "> 0"),
+            ("gamma", gamma, gamma > 1 and gamma > alpha, "> 1 and > alpha"),
+            ("rho", rho, 0 < rho < 1, "in (0, 1)"),
+            ("sigma", sigma, 0 < sigma < 1, "in (0, 1)"),
+            ("scale", scale, scale > 0, "> 0"),
+        ):
+            if not (math.isfinite(value) and ok):
+                raise ConfigurationError(
+                    f"ParallelNelderMead: {name}={value!r} must be {rule} (defaults: alpha=1, "
+                    "gamma=2, rho=0.5, sigma=0.5, scale=1)."
+                )
+        start_values = np.asarray(start, dtype=float).reshape(-1)
+        if start_values.shape != (n,):
+            raise ConfigurationError(
+                f"ParallelNelderMead: start has {start_values.size} value(s); give one per "
+                f"parameter, in the order {list(self.box.names)}."
+            )
+        for d, value in zip(self.box.space, start_values, strict=True):
+            if not d.low <= value <= d.high:
+                raise ConfigurationError(
+                    f"ParallelNelderMead: start value {value!r} for {d.name!r} lies outside "
+                    f"limits[{d.name!r}] = {self.limits[d.name]!r}; start inside the limits."
+                )
+        self.start = start_values
+        self.alpha, self.gamma, self.rho, self.sigma = alpha, gamma, rho, sigma
+        self.scale = scale
+        self.rank: int | None = None  # learned from this worker's first evaluated proposal
+        self._proposal_loss = math.inf
+        self._centroid = np.zeros(n)
+        self._expanded = np.zeros(n)
+        self._contracted = np.zeros(n)
+        self._reset(self.box.to_unit(start_values))
+
+    # ----- state ----------------------------------------------------------------------------
+    def _reset(
+        self, center: np.ndarray, center_loss: float | None = None, rotate: bool = False
+    ) -> None:
+        """Start over with a simplex built around ``center``; all but its loss unknown.
+
+        The initial simplex is axis-aligned, each edge pointing towards the farther bound and
+        clipped at it. A restart (``rotate``) orients the edges along a random orthonormal basis
+        and shortens each to stay inside the box: rebuilding the same simplex around the same
+        point would retrace the same steps, and clipping long edges would put vertices on the
+        same corners again and again.
+        """
+        n = self.box.dim
+        center = np.clip(center, 0.0, 1.0)
+        if not rotate:
+            edges = np.diag(np.where(center <= 0.5, self.scale, -self.scale))
+        else:
+            gaussian = np.array([[self.rng.gauss(0.0, 1.0) for _ in range(n)] for _ in range(n)])
+            directions = np.linalg.qr(gaussian)[0].T
+            edges = np.array([self._inside_edge(center, d) for d in directions])
+        self.vertices = np.vstack([center, np.clip(center + edges, 0.0, 1.0)])
+        self.losses: list[float | None] = [center_loss] + [None] * n
+        self._begin_batch()
+
+    def _inside_edge(self, center: np.ndarray, direction: np.ndarray) -> np.ndarray:
+        """``t * direction`` or its opposite, as long as possible up to ``scale`` inside the box."""
+        best = np.zeros_like(direction)
+        for d in (direction, -direction):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                room = np.where(d > 0, (1.0 - center) / d, np.where(d < 0, -center / d, np.inf))
+            t = min(self.scale, float(room.min()))
+            if t * np.abs(d).max() > np.abs(best).max():
+                best = t * d
+        if np.abs(best).max() < 1e-6 * self.scale:  # in a corner: clip a full-length edge
+            best = self.scale * direction
+        return best
+
+    def _begin_batch(self) -> None:
+        """Evaluate every vertex whose loss is unknown (initial simplex or shrink)."""
+        self.phase = "batch"
+        self.target = -1
+        self.trial = np.zeros(self.box.dim)
+        self.trial_loss = math.inf
+        self.proposal: np.ndarray | None = None
+
+    # ----- one call ---------------------------------------------------------------------------
+    def __call__(self, inds: Sequence[Individual]) -> Individual:
+        """Advance this worker's Nelder-Mead step and return the next point to evaluate.
+
+        Parameters
+        ----------
+        inds : Sequence[Individual]
+            The evaluated individuals known (not modified).
+
+        Returns
+        -------
+        Individual
+            A new, unevaluated individual.
+        """
+        self._resolve(inds)
+        # A pass proposes a point or completes a step (accept, shrink, restart); a new step
+        # always proposes its reflection, so a few passes suffice.
+        for _ in range(8):
+            point = self._next(inds)
+            if point is not None:
+                self.proposal = point
+                return self.box.individual(point)
+        raise RuntimeError(f"ParallelNelderMead made no proposal in phase {self.phase!r} (a bug)")
+
+    def _resolve(self, inds: Sequence[Individual]) -> None:
+        """Fill in the losses of this worker's last proposal and of unknown vertices."""
+        wanted: dict[Key, list[int]] = {}
+        if self.phase == "batch":
+            for i, loss in enumerate(self.losses):
+                if loss is None:
+                    wanted.setdefault(self.box.key(self.vertices[i]), []).append(i)
+        own = self.box.key(self.proposal) if self.proposal is not None else None
+        if not wanted and own is None:
+            return
+        found: dict[Key, Individual] = {}
+        own_matches = 0
+        # A cheap filter first (this worker's rank, once known and only the own proposal is
+        # wanted; else the first value), then the exact comparison on the few candidates.
+        if not wanted and self.rank is not None and isinstance(inds, ActiveView):
+            latest = inds.latest_of(self.rank)  # O(log N): the own proposal is the latest
+            candidates = [latest] if latest is not None else []
+        elif not wanted and self.rank is not None:
+            candidates = [ind for ind in as_items(inds) if ind.rank == self.rank]
+        else:
+            items = as_items(inds)
+            firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
+            candidates = [ind for ind in items if float(ind.position[0]) in firsts]
+        for ind in candidates:
+            key = UnitBox.key_of(ind)
+            own_matches += key == own
+            if (key in wanted or key == own) and key not in found:
+                found[key] = ind
+        for key, indices in wanted.items():
+            if key in found:
+                for i in indices:
+                    self.losses[i] = loss_of(found[key])
+        if own is None:
+            return
+        mine = found.get(own)
+        # Another worker may have evaluated the same point (e.g. a vertex of the initial
+        # simplex): only a point evaluated once tells this worker its rank.
+        if mine is not None and self.rank is None and mine.rank >= 0 and own_matches == 1:
+            self.rank = int(mine.rank)
+        # The loop evaluates a worker's proposal before its next call; one that is missing
+        # was not evaluated (or was changed downstream) and counts as a failure.
+        loss = loss_of(mine) if mine is not None else math.inf
+        if self.phase == "batch":
+            for i in wanted.get(own, []):
+                if self.losses[i] is None:
+                    self.losses[i] = loss
+        else:
+            self._proposal_loss = loss
+        self.proposal = None
+
+    def _next(self, inds: Sequence[Individual]) -> np.ndarray | None:
+        """Advance the step; return a point to evaluate, or None when a step just completed."""
+        if self.phase == "batch":
+            unknown = [i for i, loss in enumerate(self.losses) if loss is None]
+            if unknown:
+                return self.vertices[self.rng.choice(unknown)].copy()
+            self.phase = "start"
+            return None
+        if self.phase == "start":
+            return self._start_step(inds)
+        loss = self._proposal_loss
+        f = np.array(self.losses, dtype=float)
+        j = self.target
+        others = np.delete(f, j)
+        if self.phase == "reflect":
+            self.trial_loss = loss
+            if loss < f.min():
+                self._expanded = self._along(self.trial, self.gamma)
+                return self._propose("expand", self._expanded)
+            if loss < others.max():
+                self._accept(self.trial, loss)
+                return None
+            if loss < f[j]:
+                self._contracted = self._along(self.trial, self.rho)
+                return self._propose("outside", self._contracted)
+            self._contracted = self._along(self.vertices[j], self.rho)
+            return self._propose("inside", self._contracted)
+        if self.phase == "expand":
+            if loss < self.trial_loss:
+                self._accept(self._expanded, loss)
+            else:
+                self._accept(self.trial, self.trial_loss)
+        elif self.phase == "outside" and loss <= self.trial_loss:
+            self._accept(self._contracted, loss)
+        elif self.phase == "inside" and loss < f[j]:
+            self._accept(self._contracted, loss)
+        else:
+            self._shrink()
+        return None
+
+    def _start_step(self, inds: Sequence[Individual]) -> np.ndarray | None:
+        self._absorb(inds)
+        best = self._best_index()
+        spread = np.abs(self.vertices - self.vertices[best]).max()
+        if spread < COLLAPSE_TOLERANCE:
+            self._reset(self.vertices[best], self.losses[best], rotate=True)
+            return None
+        order = np.argsort(-np.array(self.losses, dtype=float), kind="stable")
+        lane = 0 if self.rank is None else self.rank % self.box.dim
+        self.target = int(order[lane])
+        self._centroid = np.delete(self.vertices, self.target, axis=0).mean(axis=0)
+        self.trial = self._clip(
+            self._centroid + self.alpha * (self._centroid - self.vertices[self.target])
+        )
+        self.phase = "reflect"
+        return self.trial.copy()
+
+    def _absorb(self, inds: Sequence[Individual]) -> None:
+        """Replace the worst vertex by each known individual better than the best vertex.
+
+        Only improvements on the best vertex count as progress: taking in anything that merely
+        beats the worst vertex would pull back points a shrink has just left, and cycle.
+        """
+        keys = {self.box.key(v) for v in self.vertices}
+        for ind in select_best(inds, self.box.dim + 1):
+            loss = loss_of(ind)
+            f = np.array(self.losses, dtype=float)  # all known at the start of a step
+            if not loss < f.min():
+                break
+            key = UnitBox.key_of(ind)
+            if key in keys:
+                continue
+            worst = int(np.argmax(f))
+            self.vertices[worst] = np.clip(self.box.of(ind), 0.0, 1.0)
+            self.losses[worst] = loss
+            keys.add(key)
+
+    def _along(self, point: np.ndarray, coefficient: float) -> np.ndarray:
+        """``c + coefficient (point - c)`` for the current centroid ``c``, inside the box."""
+        return self._clip(self._centroid + coefficient * (point - self._centroid))
+
+    def _propose(self, phase: str, point: np.ndarray) -> np.ndarray:
+        self.phase = phase
+        return point.copy()
+
+    def _accept(self, point: np.ndarray, loss: float) -> None:
+        """Put ``point`` in place of the target vertex; the step is complete."""
+        self.vertices[self.target] = point
+        self.losses[self.target] = loss
+        self.phase = "start"
+
+    def _shrink(self) -> None:
+        """Move every vertex halfway (``sigma``) to the best; their losses must be evaluated."""
+        best = self._best_index()
+        for i in range(len(self.vertices)):
+            if i != best:
+                self.vertices[i] = self.vertices[best] + self.sigma * (
+                    self.vertices[i] - self.vertices[best]
+                )
+                self.losses[i] = None
+        self._begin_batch()
+
+    def _best_index(self) -> int:
+        return int(np.argmin(np.array([math.inf if x is None else x for x in self.losses])))
+
+    @staticmethod
+    def _clip(point: np.ndarray) -> np.ndarray:
+        return np.clip(point, 0.0, 1.0)
+
+    # ----- plain state ----------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The simplex, its known losses and the step in progress, as plain JSON-able data.
+
+        Infinite losses are written as the string ``"inf"``, unknown ones as None.
+        """
+        return {
+            "format_version": _STATE_VERSION,
+            "dimension": self.box.dim,
+            "vertices": self.vertices.tolist(),
+            "losses": [_encode(x) for x in self.losses],
+            "phase": self.phase,
+            "target": self.target,
+            "trial": self.trial.tolist(),
+            "trial_loss": _encode(self.trial_loss),
+            "centroid": self._centroid.tolist(),
+            "contracted": self._contracted.tolist(),
+            "expanded": self._expanded.tolist(),
+            "proposal": None if self.proposal is None else self.proposal.tolist(),
+            "proposal_loss": _encode(self._proposal_loss),
+            "rank": self.rank,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`get_state`'s output; ``{}`` restarts from ``start``.
+
+        Raises
+        ------
+        ConfigurationError
+            If the state comes from another version or dimension.
+        """
+        if not state:
+            self.rank = None
+            self._reset(self.box.to_unit(self.start))
+            return
+        n = self.box.dim
+        if state.get("format_version") != _STATE_VERSION or state.get("dimension") != n:
+            raise ConfigurationError(
+                f"ParallelNelderMead.set_state: state of version {state.get('format_version')!r}"
+                f" and dimension {state.get('dimension')!r}; this propagator has version "
+                f"{_STATE_VERSION} and dimension {n}. Restore a state saved by the same setup."
+            )
+        vertices = np.asarray(state["vertices"], dtype=float)
+        if vertices.shape != (n + 1, n) or len(state["losses"]) != n + 1:
+            raise ConfigurationError(
+                f"ParallelNelderMead.set_state: a simplex of shape {vertices.shape}; expected "
+                f"{(n + 1, n)}."
+            )
+        self.vertices = vertices
+        self.losses = [_decode(x) for x in state["losses"]]
+        self.phase = str(state["phase"])
+        self.target = int(state["target"])
+        self.trial = np.asarray(state["trial"], dtype=float)
+        self.trial_loss = _loss(state["trial_loss"])
+        self._centroid = np.asarray(state["centroid"], dtype=float)
+        self._contracted = np.asarray(state["contracted"], dtype=float)
+        self._expanded = np.asarray(state["expanded"], dtype=float)
+        proposal = state["proposal"]
+        self.proposal = None if proposal is None else np.asarray(proposal, dtype=float)
+        self._proposal_loss = _loss(state["proposal_loss"])
+        self.rank = None if state["rank"] is None else int(state["rank"])
+
+    def __repr__(self) -> str:
+        return (
+            f"ParallelNelderMead(alpha={self.alpha}, gamma={self.gamma}, rho={self.rho}, "
+            f"sigma={self.sigma}, scale={self.scale}, phase={self.phase!r})"
+        )
+
+
+def _encode(loss: float | None) -> float | str | None:
+    if loss is None:
+        return None
+    return loss if math.isfinite(loss) else ("inf" if loss > 0 else "-inf")
+
+
+def _decode(loss: float | str | None) -> float | None:
+    return None if loss is None else float(loss)
+
+
+def _loss(loss: float | str | None) -> float:
+    return math.inf if loss is None else float(loss)

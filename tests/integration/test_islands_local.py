@@ -1,0 +1,150 @@
+"""Migration and pollination over the in-memory transport: the invariants, checked exactly."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from propulate import ConfigurationError, Migrator, Pollinator
+from propulate.comm.local import LocalNetwork
+from propulate.islands import plan_islands
+from propulate.utils import get_default_propagator
+
+from .local_run import LIMITS_3D, sphere
+
+
+def run_islands(
+    tmp_path, sizes, pollination, generations=30, probability=0.9, topology=None, slow_rank=None
+):
+    plan = plan_islands(
+        sum(sizes),
+        island_sizes=sizes,
+        migration_topology=topology,
+        migration_probability=probability,
+    )
+    network = LocalNetwork(plan.num_workers)
+    workers = []
+    for rank, island in enumerate(plan.island_of_worker()):
+        rng = random.Random(rank)
+        cls = Pollinator if pollination else Migrator
+
+        def loss(params, rank=rank):
+            if rank == slow_rank:
+                time.sleep(0.002)
+            return sphere(params)
+
+        transport = network.transport(rank)
+        workers.append(
+            cls(
+                loss,
+                get_default_propagator(4, LIMITS_3D, rng=rng),
+                rng,
+                island_idx=island,
+                generations=generations,
+                checkpoint_path=tmp_path,
+                migration_topology=[list(r) for r in plan.topology],
+                migration_prob=probability,
+                island_displs=list(plan.displs),
+                island_counts=list(plan.sizes),
+                transport=transport,
+                collectives=transport,
+                rank=rank,
+            )
+        )
+    threads = [
+        threading.Thread(target=w.propulate, kwargs={"logging_interval": 0}, daemon=True)
+        for w in workers
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive(), "hang"
+    return plan, workers
+
+
+def island_views(plan, workers):
+    """Active keys per island; asserts every worker of an island agrees."""
+    views = {}
+    for worker in workers:
+        active = frozenset(ind.key for ind in worker.population if ind.active)
+        if worker.island_idx in views:
+            assert views[worker.island_idx] == active, "workers of one island disagree"
+        views[worker.island_idx] = active
+    return views
+
+
+@pytest.mark.parametrize("sizes", [(2, 2), (1, 2, 1), (3, 1)])
+def test_real_migration_moves_without_loss_or_duplication(tmp_path, sizes):
+    plan, workers = run_islands(tmp_path, sizes, pollination=False, slow_rank=0)
+    views = island_views(plan, workers)
+    everyone = Counter(key for active in views.values() for key in active)
+    evaluated = {(r, g) for r in range(plan.num_workers) for g in range(30)}
+    assert set(everyone) == evaluated  # nothing lost
+    assert max(everyone.values()) == 1  # nothing active on two islands
+    sent = sum(w.migration_policy.sent for w in workers)
+    received = sum(w.migration_policy.received for w in workers)
+    assert sent == received > 0
+    moved = [
+        k
+        for k in evaluated
+        if not any(k in v for i, v in views.items() if i == plan.island_of_worker()[k[0]])
+    ]
+    assert moved, "some individuals must have left their home island"
+
+
+def test_custom_topology_is_respected(tmp_path):
+    # Island 0 sends to 1, island 1 sends nothing.
+    plan, workers = run_islands(tmp_path, (2, 2), pollination=False, topology=[[0, 2], [0, 0]])
+    views = island_views(plan, workers)
+    home = plan.island_of_worker()
+    assert all(home[key[0]] == 0 for key in views[1] if home[key[0]] != 1)
+    assert not any(home[key[0]] == 1 for key in views[0])  # nobody came from island 1
+    assert sum(w.migration_policy.sent for w in workers if w.island_idx == 1) == 0
+
+
+@pytest.mark.parametrize("sizes", [(2, 2), (1, 1, 2)])
+def test_pollination_replaces_exactly_what_it_receives(tmp_path, sizes):
+    plan, workers = run_islands(tmp_path, sizes, pollination=True)
+    views = island_views(plan, workers)
+    for island, size in enumerate(plan.sizes):
+        members = [w for w in workers if w.island_idx == island]
+        received = sum(w.migration_policy.received for w in members)
+        replaced = sum(w.migration_policy.replaced for w in members)
+        assert received == replaced
+        assert len(views[island]) == size * 30  # as many active as the island evaluated
+    assert sum(w.migration_policy.received for w in workers) > 0
+
+
+def test_island_resume_keeps_migration_state(tmp_path):
+    plan, first = run_islands(tmp_path, (2, 2), pollination=False, generations=10)
+    before = island_views(plan, first)
+    plan, second = run_islands(
+        tmp_path, (2, 2), pollination=False, generations=10, probability=0.0
+    )  # nothing new happens: pure resume
+    assert island_views(plan, second) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"world_size": 4, "num_islands": 5}, "more than the 4 worker"),
+        ({"world_size": 6, "ranks_per_worker": 4}, "multiple of 4"),
+        ({"world_size": 4, "island_sizes": [2, 1]}, "add up to 3"),
+        ({"world_size": 4, "num_islands": 2, "migration_topology": [[0, 1]]}, "2 x 2"),
+        ({"world_size": 4, "num_islands": 2, "migration_topology": [[1, 1], [1, 0]]}, "itself"),
+        ({"world_size": 4, "num_islands": 2, "migration_probability": 1.5}, "outside"),
+    ],
+)
+def test_bad_island_configurations_are_clear_errors(kwargs, message):
+    with pytest.raises(ConfigurationError, match=message):
+        plan_islands(**kwargs)
+
+
+def test_equal_sizes_differ_by_at_most_one():
+    assert plan_islands(7, num_islands=3).sizes == (3, 2, 2)
+    assert plan_islands(8, num_islands=2, ranks_per_worker=2).sizes == (2, 2)

@@ -1,0 +1,70 @@
+"""An in-process stand-in for the Propulator loop, to test search strategies without MPI.
+
+``drive`` simulates ``workers`` ranks that breed in rounds: in each round every worker breeds one
+child from the population as it stood at the start of the round (as parallel workers would, not
+yet knowing each other's results), then all children are evaluated and added. Children are copied,
+given rank/generation/loss/status like the real loop does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from propulate.population import Individual, Population, Status
+from propulate.propagators.base import Propagator, as_list
+
+SPHERE_LIMITS = {"x": (-5.12, 5.12), "y": (-5.12, 5.12)}
+
+
+def sphere(values: Mapping[str, float]) -> float:
+    return float(sum(float(v) ** 2 for v in values.values()))
+
+
+def drive(
+    make_propagator: Callable[[int], Propagator] | None = None,
+    loss: Callable[[Mapping[str, float]], float] = sphere,
+    workers: int = 1,
+    evaluations: int = 200,
+    population: Population | None = None,
+    propagators: list[Propagator] | None = None,
+) -> tuple[Population, list[Propagator]]:
+    """Run ``evaluations`` evaluations over ``workers`` simulated ranks.
+
+    ``make_propagator(rank)`` builds each worker's propagator unless ``propagators`` are given
+    (to continue a run, with its ``population``). Returns the population and the propagators.
+    """
+    pop = population if population is not None else Population()
+    if propagators is None:
+        if make_propagator is None:
+            raise ValueError("give make_propagator or propagators")
+        propagators = [make_propagator(r) for r in range(workers)]
+    props = propagators
+    generation = [0] * len(props)
+    for ind in pop:
+        if 0 <= ind.rank < len(props):
+            generation[ind.rank] = max(generation[ind.rank], ind.generation + 1)
+    done = 0
+    while done < evaluations:
+        batch: list[Individual] = []
+        for rank, propagator in enumerate(props):
+            if done + len(batch) >= evaluations:
+                break
+            child = as_list(propagator(pop.active))[0].copy()
+            child.rank = rank
+            child.generation = generation[rank]
+            child.island = 0
+            generation[rank] += 1
+            batch.append(child)
+        for child in batch:
+            value = loss(child)
+            child.loss = value if math.isfinite(value) else math.inf
+            child.status = Status.OK
+            child.evaltime = float(done)
+            pop.add(child)
+            done += 1
+    return pop, props
+
+
+def best_loss(pop: Population) -> float:
+    return min((ind.loss for ind in pop if ind.loss is not None), default=math.inf)
