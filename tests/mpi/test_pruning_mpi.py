@@ -158,3 +158,34 @@ def test_generator_curves_without_a_surrogate(shared_tmp_path):
     assert len(mine) == 5 * MPI.COMM_WORLD.size
     assert all(status == Status.OK and len(curve) == STEPS for _, status, curve, _ in mine)
     assert propulator.surrogate is None
+
+
+@pytest.mark.mpi(min_size=2)
+def test_islands_with_a_surrogate_factory(shared_tmp_path):
+    from mpi4py import MPI
+
+    from propulate import Islands
+
+    comm = MPI.COMM_WORLD
+    rng = random.Random(comm.rank)
+    islands = Islands(
+        learning_curve,
+        get_default_propagator(4, LIMITS, rng=rng),
+        rng,
+        generations=10,
+        num_islands=2,
+        migration_probability=0.5,
+        checkpoint_path=shared_tmp_path,
+        surrogate_factory=lambda: MedianStoppingRule(min_runs=2),
+    )
+    islands.propulate(logging_interval=0, debug=0)
+    propulator = islands.propulator
+    population = propulator.population
+    statuses = [ind.status for ind in population]
+    # Each rank's rule learned exactly the runs it knows: its island's and the immigrants'.
+    assert propulator.surrogate.completed_runs == statuses.count(Status.OK)
+    assert len(propulator.surrogate._by_step[0]) == len(population)
+    own = [ind for ind in population if ind.rank == propulator._identity()]
+    assert len(own) == 10
+    pruned = sum(ind.status == Status.PRUNED for ind in population)
+    assert comm.allreduce(pruned, op=MPI.SUM) > 0
