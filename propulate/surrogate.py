@@ -538,8 +538,10 @@ class DynamicSurrogate(_CurveRule):
 
     Notes
     -----
-    Cost: refitting the GP after a run completed is O(window^3) (a fixed grid of a few fits),
-    a start of run O(window^2), each intermediate value O(window).
+    Cost, bounded by ``window`` however many runs accumulate: refitting the GP after a run
+    completed is O(window^3) (a fixed grid of 15 fits), a start of run O(window^2); the curve
+    model of a step is fitted in O(window) once per change of the window, after which each
+    intermediate value costs O(1).
     """
 
     def __init__(
@@ -563,6 +565,7 @@ class DynamicSurrogate(_CurveRule):
         self._gp: _GaussianProcess | None = None
         self._gp_stale = False
         self._prior: tuple[float, float] | None = None
+        self._fits: dict[tuple[int, bool], Any] = {}
 
     def features(self, params: Mapping[str, Any]) -> np.ndarray:
         """Unit coordinates of the parameters (numeric in [0, 1], categoricals one-hot)."""
@@ -608,6 +611,33 @@ class DynamicSurrogate(_CurveRule):
             last :meth:`start_run`); ``None`` when too few completed runs went beyond ``step``.
         """
         use_trend = previous is not None and step >= 2 and math.isfinite(previous)
+        key = (step, use_trend)
+        if key not in self._fits:  # refitted only after the window changed
+            self._fits[key] = self._fit(step, use_trend)
+        fit = self._fits[key]
+        if fit is None:
+            return None
+        coefficients, inverse, scale, s2 = fit
+        terms = len(coefficients)
+        x0 = np.array([1.0, value, (previous or 0.0) - value])[:terms] / scale
+        mean = float(x0 @ coefficients)
+        variance = s2 * (1.0 + float(x0 @ inverse @ x0))
+        if self._prior is not None:
+            prior_mean, prior_variance = self._prior
+            precision = 1.0 / variance + 1.0 / prior_variance
+            mean = (mean / variance + prior_mean / prior_variance) / precision
+            variance = 1.0 / precision
+        return mean, variance
+
+    def _fit(
+        self, step: int, use_trend: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+        """Least squares ``final = b0 + b1 * value + b2 * last improvement`` at ``step``.
+
+        Uses as many terms as the runs that went beyond ``step`` support (at least 2 residual
+        degrees of freedom); returns the coefficients, the inverse Gram matrix and the column
+        scales of the design, and the residual variance, or ``None`` with fewer than 3 runs.
+        """
         rows = [
             (curve[step - 1], curve[step - 2] - curve[step - 1] if use_trend else 0.0, loss)
             for _, curve, loss in self._runs
@@ -617,30 +647,15 @@ class DynamicSurrogate(_CurveRule):
             return None
         data = np.array(rows)
         targets = data[:, 2]
-        point = np.array([1.0, value, (previous or 0.0) - value])
-        # Least squares final = b0 + b1 * value + b2 * last improvement, with as many terms as
-        # the runs support (at least 2 residual degrees of freedom).
         terms = 3 if use_trend and len(rows) >= 5 else 2
         design = np.column_stack([np.ones(len(rows)), data[:, 0], data[:, 1]])[:, :terms]
         scale = np.maximum(np.abs(design).max(axis=0), 1e-12)
-        gram = (design / scale).T @ (design / scale) + 1e-9 * np.eye(terms)
-        try:
-            inverse = np.linalg.inv(gram)
-        except np.linalg.LinAlgError:  # pragma: no cover - the ridge keeps it invertible
-            return None
-        coefficients = inverse @ ((design / scale).T @ targets)
-        residuals = targets - (design / scale) @ coefficients
-        dof = max(len(rows) - terms, 1)
-        s2 = float(residuals @ residuals) / dof + 1e-12 * (1.0 + float(np.mean(targets)) ** 2)
-        x0 = point[:terms] / scale
-        mean = float(x0 @ coefficients)
-        variance = s2 * (1.0 + float(x0 @ inverse @ x0))
-        if self._prior is not None:
-            prior_mean, prior_variance = self._prior
-            precision = 1.0 / variance + 1.0 / prior_variance
-            mean = (mean / variance + prior_mean / prior_variance) / precision
-            variance = 1.0 / precision
-        return mean, variance
+        design = design / scale
+        inverse = np.linalg.inv(design.T @ design + 1e-9 * np.eye(terms))  # ridge: invertible
+        coefficients = inverse @ (design.T @ targets)
+        residuals = targets - design @ coefficients
+        s2 = float(residuals @ residuals) / max(len(rows) - terms, 1)
+        return coefficients, inverse, scale, s2 + 1e-12 * (1.0 + float(np.mean(targets)) ** 2)
 
     def _decide(self, step: int, value: float) -> bool:
         if self.completed_runs < self.min_runs or not math.isfinite(self.best_loss):
@@ -665,6 +680,7 @@ class DynamicSurrogate(_CurveRule):
             return  # a record of another search space (e.g. a foreign migrant): not comparable
         self._runs.append((x, np.asarray(curve, dtype=float), loss))
         self._gp_stale = True
+        self._fits.clear()
 
 
 class _LeaderStopped(Exception):
