@@ -193,10 +193,9 @@ class Propulator:
 
         island_comm, propulate_comm, worker_comm = self._comms
         if self._worker_group is None:
+            # As in 1.2, any worker communicator but COMM_SELF is handed to the loss function.
             self._worker_group = (
-                SingleProcess()
-                if worker_comm is None or worker_comm.Get_size() == 1
-                else mpi.MPIWorkerGroup(worker_comm)
+                SingleProcess() if mpi.is_self(worker_comm) else mpi.MPIWorkerGroup(worker_comm)
             )
         if self._worker_group.rank != 0:
             return  # a follower rank of a multi-rank worker: evaluates only
@@ -387,7 +386,7 @@ class Propulator:
 
     def _loss_comm(self) -> Any:
         group = self._worker_group
-        return None if group is None or group.size == 1 else group.comm
+        return None if group is None else group.comm
 
     def _follow(self) -> None:
         """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
