@@ -264,6 +264,10 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _generation(ind: Individual) -> int:
+    return ind.generation
+
+
 def _sort_key(ind: Individual) -> tuple[float, int, int]:
     loss = ind.loss
     return (math.inf if loss is None or loss != loss else loss, ind.rank, ind.generation)
@@ -288,6 +292,28 @@ class Population:
         self._by_key: dict[Key, Individual] = {}
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
         self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
+        # Per breeding rank: its active individuals by loss and by generation (particle swarms
+        # and Nelder-Mead ask for a worker's own best and latest individual).
+        self._rank_by_loss: dict[int, SortedKeyList] = {}
+        self._rank_by_generation: dict[int, SortedKeyList] = {}
+
+    def _index(self, ind: Individual) -> None:
+        self._active.add(ind)
+        if ind.current == self.owner:
+            self._owned.add(ind)
+        by_loss = self._rank_by_loss.get(ind.rank)
+        if by_loss is None:
+            by_loss = self._rank_by_loss[ind.rank] = SortedKeyList(key=_sort_key)
+            self._rank_by_generation[ind.rank] = SortedKeyList(key=_generation)
+        by_loss.add(ind)
+        self._rank_by_generation[ind.rank].add(ind)
+
+    def _unindex(self, ind: Individual) -> None:
+        self._active.remove(ind)
+        if ind.current == self.owner:
+            self._owned.remove(ind)
+        self._rank_by_loss[ind.rank].remove(ind)
+        self._rank_by_generation[ind.rank].remove(ind)
 
     def add(self, ind: Individual) -> bool:
         """Add an evaluated individual; return ``False`` (and do nothing) if already known."""
@@ -295,9 +321,7 @@ class Population:
             return False
         self._by_key[ind.key] = ind
         if ind.active:
-            self._active.add(ind)
-            if ind.current == self.owner:
-                self._owned.add(ind)
+            self._index(ind)
         return True
 
     def merge(self, ind: Individual) -> Individual:
@@ -326,14 +350,10 @@ class Population:
         if ind is None:
             return False
         if ind.active:
-            self._active.remove(ind)
-            if ind.current == self.owner:
-                self._owned.remove(ind)
+            self._unindex(ind)
         ind.active, ind.current, ind.migration_steps = active, current, migration_steps
         if active:
-            self._active.add(ind)
-            if current == self.owner:
-                self._owned.add(ind)
+            self._index(ind)
         return True
 
     def get(self, key: Key) -> Individual | None:
@@ -359,7 +379,7 @@ class Population:
     @property
     def active(self) -> ActiveView:
         """The active individuals, as the sequence propagators receive."""
-        return ActiveView(self._active)
+        return ActiveView(self._active, self)
 
     @property
     def owned(self) -> ActiveView:
@@ -374,13 +394,34 @@ class Population:
 class ActiveView(Sequence[Individual]):
     """Read-only sequence of the active individuals, sorted by loss (best first)."""
 
-    __slots__ = ("_sorted",)
+    __slots__ = ("_sorted", "_population")
 
-    def __init__(self, sorted_individuals: SortedKeyList) -> None:
+    def __init__(
+        self, sorted_individuals: SortedKeyList, population: Population | None = None
+    ) -> None:
         self._sorted = sorted_individuals
+        self._population = population
 
     def __len__(self) -> int:
         return len(self._sorted)
+
+    def __iter__(self) -> Iterator[Individual]:
+        return iter(self._sorted)
+
+    def of_rank(self, rank: int) -> ActiveView:
+        """The active individuals bred by ``rank``, sorted by loss (O(1) to get)."""
+        if self._population is None:
+            return ActiveView(SortedKeyList((i for i in self._sorted if i.rank == rank), _sort_key))
+        empty = SortedKeyList(key=_sort_key)
+        return ActiveView(self._population._rank_by_loss.get(rank, empty))
+
+    def latest_of(self, rank: int) -> Individual | None:
+        """The active individual ``rank`` bred last (highest generation), if any."""
+        if self._population is None:
+            own = [i for i in self._sorted if i.rank == rank]
+            return max(own, key=_generation) if own else None
+        by_generation = self._population._rank_by_generation.get(rank)
+        return by_generation[-1] if by_generation else None
 
     @overload
     def __getitem__(self, index: int) -> Individual: ...

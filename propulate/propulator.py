@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -32,9 +33,10 @@ from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_locat
 from .population import Individual, Key, Population, Status
 from .propagators.base import Propagator, SelectMin, as_list
 from .records import decode_individual, encode_individual
-from .reporting import format_individuals
+from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
+from .surrogate import EarlyStopping
 
 __all__ = ["Propulator"]
 
@@ -81,7 +83,10 @@ class Propulator:
         (set up by :class:`~propulate.Islands`). ``island_displs[i]`` and ``island_counts[i]``
         give the first rank and the number of workers of island ``i`` in ``propulate_comm``.
     surrogate_factory : callable, optional
-        Creates a surrogate model for early stopping (generator loss functions).
+        Makes this rank's :class:`~propulate.Surrogate`, which may stop evaluations early when
+        ``loss_fn`` yields (or reports) intermediate losses; see :mod:`propulate.surrogate`.
+        Stopped individuals are recorded as ``"pruned"`` with their last value as loss and take
+        part in breeding with it.
     time_budget : float, optional
         Seconds after the start of :meth:`propulate` after which no new evaluation is started, so
         a job ends cleanly inside its scheduler's time limit.
@@ -154,6 +159,8 @@ class Propulator:
         self.island_displs = island_displs
         self.island_counts = island_counts
         self.surrogate_factory = surrogate_factory
+        self._early = EarlyStopping.from_factory(surrogate_factory)
+        self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
         self.raise_on_loss_error = raise_on_loss_error
         self._comms = (island_comm, propulate_comm, worker_sub_comm)
@@ -172,6 +179,10 @@ class Propulator:
         self._done: set[int] = set()
         self._early_notices: dict[Key, tuple[int, bool, int]] = {}
         self.evaluations_this_run = 0
+        # Progress-line state: (start of the run, time, evaluations known) at its first line,
+        # and the best loss seen (the best individual may later leave the island).
+        self._progress_baseline: tuple[float, float, int] | None = None
+        self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -182,10 +193,9 @@ class Propulator:
 
         island_comm, propulate_comm, worker_comm = self._comms
         if self._worker_group is None:
+            # As in 1.2, any worker communicator but COMM_SELF is handed to the loss function.
             self._worker_group = (
-                SingleProcess()
-                if worker_comm is None or worker_comm.Get_size() == 1
-                else mpi.MPIWorkerGroup(worker_comm)
+                SingleProcess() if mpi.is_self(worker_comm) else mpi.MPIWorkerGroup(worker_comm)
             )
         if self._worker_group.rank != 0:
             return  # a follower rank of a multi-rank worker: evaluates only
@@ -244,7 +254,10 @@ class Propulator:
         assert population is not None  # for mypy: set by the caller
         own = self._identity()
         for ind in self._checkpoint().load_island():
+            new = ind.key not in population
             population.merge(ind)  # later records of an individual carry its migrations
+            if new and self._early is not None:
+                self._early.on_result(ind)
             if ind.rank == own:
                 self.generation = max(self.generation, ind.generation + 1)
         if len(population):
@@ -316,7 +329,8 @@ class Propulator:
                         break
                     child = self._breed(population)
                     self._worker_group.share(child.values_dict())
-                    outcome = evaluate(self.loss_fn, child, self._loss_comm())
+                    outcome = self._evaluate(child)
+                    assert outcome is not None  # for mypy: only a follower rank gets None
                     self._record(child, outcome, store)
                     self.migration_policy.after_generation(self)
                     transport.pending_sends()
@@ -363,9 +377,16 @@ class Propulator:
                 "to resume."
             )
 
+    def _evaluate(self, params: Individual) -> Evaluation | None:
+        """Evaluate with early stopping if there is a surrogate (``None``: the leader stopped)."""
+        comm = self._loss_comm()
+        if self._early is None:
+            return evaluate(self.loss_fn, params, comm)
+        return self._early.evaluate(self.loss_fn, params, comm, self._worker_group)
+
     def _loss_comm(self) -> Any:
         group = self._worker_group
-        return None if group is None or group.size == 1 else group.comm
+        return None if group is None else group.comm
 
     def _follow(self) -> None:
         """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
@@ -375,7 +396,8 @@ class Propulator:
             if values is None:
                 return
             params = Individual._from_trusted(values, self.search_space)
-            evaluate(self.loss_fn, params, self._worker_group.comm)
+            if self._evaluate(params) is None:
+                return
 
     def _should_stop(self, started: float) -> bool:
         if self.stop:
@@ -414,8 +436,10 @@ class Propulator:
             child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata
             if self._first_failure is None:
                 self._first_failure = outcome.error
-        if outcome.curve and len(outcome.curve) > 1:
+        if outcome.curve:  # its length is the step a pruned individual reached
             child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
+        if self._early is not None:
+            self._early.annotate(child)
         self._population.add(child)
         data = encode_individual(child)
         store.append_record(data)
@@ -517,6 +541,8 @@ class Propulator:
         """Merge an arriving individual (applying any notice that overtook it)."""
         new = ind.key not in self._population
         stored = self._population.merge(ind)
+        if new and self._early is not None:
+            self._early.on_result(stored)
         if new and self._early_notices:
             early = self._early_notices.pop(ind.key, None)
             if early is not None and early[0] > stored.migration_steps:
@@ -541,24 +567,64 @@ class Propulator:
         )
 
     def _log_progress(self, started: float) -> None:
-        transport = self._transport
-        if transport is None or transport.rank != 0:
+        """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
+
+        The line shows the evaluations this worker knows (the island's, resumed ones included;
+        with migration, immigrants count too) against the expected total, ``generations`` times
+        the island's workers, when the run is bounded; the best loss seen so far; the
+        evaluations per second, measured from the growth of the known evaluations since the
+        previous line (before that, estimated from this worker's own pace); and an ETA from this
+        worker's pace and remaining generations, or the time budget, whichever ends first.
+        """
+        if self._transport is None:
+            return
+        now = time.monotonic()
+        elapsed = max(now - started, 1e-9)
+        own = self.evaluations_this_run
+        pace = elapsed / own if own else math.nan  # seconds per evaluation on this worker
+        etas = []
+        if self.generations >= 0 and own:
+            etas.append(max(self.generations - self.generation, 0) * pace)
+        if self.time_budget is not None:
+            etas.append(max(self.time_budget - elapsed, 0.0))
+        eta = f", ETA {format_duration(min(etas))}" if etas else ""
+        members = self.island_members(self.island_idx)
+        if self.rank != members[0]:
+            log.debug(
+                "Rank %d (island %d): generation %d%s, %s per evaluation%s",
+                self._identity(),
+                self.island_idx,
+                self.generation,
+                f"/{self.generations}" if self.generations >= 0 else "",
+                format_duration(pace),
+                eta,
+            )
             return
         population = self._population
+        known = len(population)
+        # (start of this run, time, evaluations known) at the first line of this run.
+        baseline = self._progress_baseline
+        if baseline is None or baseline[0] != started:
+            self._progress_baseline = baseline = (started, now, known)
+            rate = len(members) / pace if own else 0.0
+        else:
+            rate = (known - baseline[2]) / max(now - baseline[1], 1e-9)
         best = population.active.best(1)
-        elapsed = max(time.monotonic() - started, 1e-9)
-        rate = self.evaluations_this_run * transport.size / elapsed
-        eta = ""
-        if self.generations > 0:
-            remaining = (self.generations - self.generation) * transport.size
-            eta = f", ETA {remaining / rate:.0f} s" if rate > 0 else ""
+        newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
+        # Remember the best seen: the best individual may later leave the island (migration).
+        best_seen = self._best_seen if baseline[1] != now else math.inf
+        best_loss = min(best_seen, newest_best)
+        self._best_seen = best_loss
+        if self.generations >= 0:
+            expected = self.generations * len(members)
+            done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
+        else:
+            done = f"{known} evaluations"
         log.info(
-            "Island %d generation %d%s: %d evaluations known, best loss %s, ~%.1f evaluations/s%s",
+            "Island %d: %s, best loss %s, %.3g evaluations/s%s",
             self.island_idx,
-            self.generation,
-            f"/{self.generations}" if self.generations >= 0 else "",
-            len(population),
-            f"{best[0].loss:.6g}" if best else "n/a",
+            done,
+            f"{best_loss:.6g}" if math.isfinite(best_loss) else "n/a",
             rate,
             eta,
         )

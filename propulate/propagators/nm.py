@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigurationError
-from ..population import Individual, select_best
+from ..population import ActiveView, Individual, select_best
 from ..search_space import Limits, SearchSpace
 from ._continuous import UnitBox, as_items, loss_of
 from .base import Propagator
@@ -224,10 +224,13 @@ class ParallelNelderMead(Propagator):
         own_matches = 0
         # A cheap filter first (this worker's rank, once known and only the own proposal is
         # wanted; else the first value), then the exact comparison on the few candidates.
-        items = as_items(inds)
-        if not wanted and self.rank is not None:
-            candidates = [ind for ind in items if ind.rank == self.rank]
+        if not wanted and self.rank is not None and isinstance(inds, ActiveView):
+            latest = inds.latest_of(self.rank)  # O(log N): the own proposal is the latest
+            candidates = [latest] if latest is not None else []
+        elif not wanted and self.rank is not None:
+            candidates = [ind for ind in as_items(inds) if ind.rank == self.rank]
         else:
+            items = as_items(inds)
             firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
             candidates = [ind for ind in items if float(ind.position[0]) in firsts]
         for ind in candidates:

@@ -111,8 +111,11 @@ def _swarm_view(
     """
     if len(inds) == 0:
         return None, None, None
+    if isinstance(inds, ActiveView):  # O(log N): the population indexes individuals by rank
+        own_view = inds.of_rank(rank)
+        return inds.latest_of(rank), (own_view[0] if len(own_view) else None), inds[0]
     items = as_items(inds)
-    best = inds[0] if isinstance(inds, ActiveView) else min(items, key=_order)
+    best = min(items, key=_order)
     own = [ind for ind in items if ind.rank == rank]
     if not own:
         return None, None, best
