@@ -270,17 +270,34 @@ class Propulator:
                 self.generation,
             )
         state_file = self._state_path()
-        set_state = getattr(self.propagator, "set_state", None)
-        if callable(set_state) and state_file.exists():
-            set_state(json.loads(state_file.read_text()))
+        if state_file.exists():
+            self._restore_state(json.loads(state_file.read_text()))
 
     def _state_path(self) -> Path:
         return self.checkpoint_path / f"island-{self.island_idx}-rank-{self._identity()}.state.json"
 
     def _save_state(self) -> None:
+        """Save this rank's random generators and the propagator's state (plain JSON).
+
+        Without the generators, a resumed rank would draw the same random individuals again.
+        """
         get_state = getattr(self.propagator, "get_state", None)
-        if callable(get_state):
-            write_json_atomically(self._state_path(), get_state())
+        state = {
+            "format_version": 1,
+            "rngs": [_rng_state(rng) for rng in _random_generators(self.rng, self.propagator)],
+            "propagator": get_state() if callable(get_state) else None,
+        }
+        write_json_atomically(self._state_path(), state)
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        rngs = _random_generators(self.rng, self.propagator)
+        saved = state.get("rngs", [])
+        if len(saved) == len(rngs):  # the same set-up as the saved run
+            for rng, rng_state in zip(rngs, saved, strict=True):
+                rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))
+        set_state = getattr(self.propagator, "set_state", None)
+        if callable(set_state) and state.get("propagator") is not None:
+            set_state(state["propagator"])
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
@@ -700,25 +717,48 @@ class Propulator:
         return result
 
 
-def _space_of(propagator: Any) -> SearchSpace | None:
-    """Find the search space a propagator (or one of its stages) was built with."""
+def _stages(propagator: Any) -> list[Any]:
+    """The propagator and every stage nested in it, depth first, each once."""
     seen: set[int] = set()
+    found = []
     stack = [propagator]
     while stack:
         item = stack.pop()
         if id(item) in seen:
             continue
         seen.add(id(item))
-        space = getattr(item, "space", None)
-        if isinstance(space, SearchSpace):
-            return space
-        limits = getattr(item, "limits", None)
-        if isinstance(limits, dict) and limits:
-            return SearchSpace.of(limits)
-        for attribute in ("propagators", "true_prop", "false_prop"):
+        found.append(item)
+        for attribute in ("false_prop", "true_prop", "propagators"):
             value = getattr(item, attribute, None)
             if isinstance(value, (list, tuple)):
-                stack.extend(value)
+                stack.extend(reversed(value))
             elif value is not None:
                 stack.append(value)
+    return found
+
+
+def _random_generators(rng: random.Random, propagator: Any) -> list[random.Random]:
+    """The distinct ``random.Random`` objects of the loop and its propagator, in a fixed order."""
+    found: dict[int, random.Random] = {id(rng): rng}
+    for stage in _stages(propagator):
+        candidate = getattr(stage, "rng", None)
+        if isinstance(candidate, random.Random):
+            found.setdefault(id(candidate), candidate)
+    return list(found.values())
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss_next = rng.getstate()
+    return [version, list(internal), gauss_next]
+
+
+def _space_of(propagator: Any) -> SearchSpace | None:
+    """Find the search space a propagator (or one of its stages) was built with."""
+    for stage in _stages(propagator):
+        space = getattr(stage, "space", None)
+        if isinstance(space, SearchSpace):
+            return space
+        limits = getattr(stage, "limits", None)
+        if isinstance(limits, dict) and limits:
+            return SearchSpace.of(limits)
     return None

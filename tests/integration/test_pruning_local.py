@@ -253,10 +253,13 @@ def test_multi_rank_workers_stop_together(tmp_path):
     assert len(population) == workers * generations
     assert any(ind.status == Status.PRUNED for ind in population)
     # Every rank of a worker saw exactly as many values as the leader recorded.
-    recorded = {tuple(ind.values()): len(ind.curve) for ind in population}
+    # (A child can repeat a parent's values when no operator fired: key by values -> lengths.)
+    recorded: dict[tuple[Any, ...], set[int]] = {}
+    for ind in population:
+        recorded.setdefault(tuple(ind.values()), set()).add(len(ind.curve))
     assert len(seen) == workers * ranks_per_worker * generations
     for _, values, count in seen:
-        assert recorded[values] == count
+        assert count in recorded[values]
 
 
 def test_a_broken_surrogate_stops_the_run_without_hanging(tmp_path):
