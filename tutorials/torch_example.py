@@ -64,7 +64,8 @@ from torchmetrics.classification import MulticlassAccuracy
 from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 
-from propulate import Propulator
+from propulate import MedianStoppingRule, Propulator
+from propulate.integrations.lightning import PruningCallback
 from propulate.utils import get_default_propagator, set_logger_config
 
 LIMITS = {
@@ -233,7 +234,12 @@ def train_and_evaluate(
         # Each rank trains its own models: a single-process environment keeps Lightning from
         # treating the MPI (or SLURM) job as one distributed training run.
         plugins=[LightningEnvironment()],
-        callbacks=[EarlyStopping(monitor="val_loss", mode="min")],
+        callbacks=[
+            EarlyStopping(monitor="val_loss", mode="min"),
+            # With --pruning: report the validation accuracy after each epoch; the median rule
+            # stops this model if it falls behind earlier models at the same epoch.
+            *([PruningCallback(monitor="val_acc", mode="max")] if args.pruning else []),
+        ],
         logger=TensorBoardLogger(
             args.checkpoint / "lightning_logs", name=f"rank_{MPI.COMM_WORLD.rank}"
         ),
@@ -344,6 +350,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seeds Propulate's random generators (rank r of n ranks: seed * n + r), the "
         "initial weights and the training subset (default: 0)",
     )
+    parser.add_argument(
+        "--pruning",
+        action="store_true",
+        help="stop unpromising trainings early (median rule on the validation accuracy per "
+        "epoch, after one epoch of warm-up; needs --epochs of 2 or more to matter)",
+    )
     args = parser.parse_args(argv)
     for name in ("generations", "epochs", "batch_size", "train_subset"):
         value = getattr(args, name)
@@ -414,6 +426,7 @@ def main(argv: list[str] | None = None) -> None:
         island_comm=comm,
         generations=args.generations,
         checkpoint_path=args.checkpoint,
+        surrogate_factory=(lambda: MedianStoppingRule(warmup_steps=1)) if args.pruning else None,
     )
     propulator.propulate(logging_interval=1, debug=2)  # a line per evaluation
     propulator.summarize(top_n=1, debug=1)
