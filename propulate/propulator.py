@@ -586,8 +586,8 @@ class Propulator:
     def _log_progress(self, started: float) -> None:
         """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
 
-        The line shows the evaluations this worker knows (the island's, resumed ones included;
-        with migration, immigrants count too) against the expected total, ``generations`` times
+        The line shows the evaluations of this island this worker knows (resumed ones included;
+        immigrants, bred elsewhere, do not count) against the expected total, ``generations`` times
         the island's workers, when the run is bounded; the best loss seen so far; the
         evaluations per second, measured from the growth of the known evaluations since the
         previous line (before that, estimated from this worker's own pace); and an ETA from this
@@ -618,7 +618,7 @@ class Propulator:
             )
             return
         population = self._population
-        known = len(population)
+        known = population.bred_on.get(self.island_idx, 0)  # immigrants are not evaluations here
         # (start of this run, time, evaluations known) at the first line of this run.
         baseline = self._progress_baseline
         if baseline is None or baseline[0] != started:
