@@ -7,8 +7,9 @@ Driver (default): runs every configuration under ``mpirun`` and prints a table::
 
 Each run reports evaluations per second (all ranks' evaluations / wall time of the slowest rank),
 the median time per evaluation in the first and the last 10 % of each rank's run (averaged over
-ranks), and the checkpoint bytes per evaluated individual (all files of the folder). With ``--reference-python`` the same worker runs on Propulate 1.2.2
-(installed in that interpreter's environment) for a side-by-side comparison.
+ranks), and the checkpoint bytes per evaluated individual (all files of the folder). With
+``--reference-python`` the same worker runs on Propulate 1.2.2 (installed in that interpreter's
+environment) for a side-by-side comparison.
 """
 
 from __future__ import annotations
