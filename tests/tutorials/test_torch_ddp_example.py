@@ -21,6 +21,8 @@ import pytest
 
 from propulate.results import load_results
 
+from .test_torch_example import skip_or_fail_without_mnist
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tutorials" / "torch_ddp_example.py"
 MPIRUN = shutil.which("mpirun", path=str(Path(sys.executable).parent)) or shutil.which("mpirun")
@@ -109,7 +111,7 @@ def test_every_individual_is_trained_data_parallel_by_a_two_rank_worker(tmp_path
         timeout=320,
     )
     if source is None and "could not be downloaded" in result.stderr:
-        pytest.skip("MNIST is not on this machine and cannot be downloaded")
+        skip_or_fail_without_mnist()
     assert result.returncode == 0, result.stdout + result.stderr
 
     # Every worker evaluated exactly its generations, on its own island, and all reached the
