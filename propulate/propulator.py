@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_locat
 from .population import Individual, Key, Population, Status
 from .propagators.base import Propagator, SelectMin, as_list
 from .records import decode_individual, encode_individual
-from .reporting import format_individuals
+from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 
@@ -172,6 +173,10 @@ class Propulator:
         self._done: set[int] = set()
         self._early_notices: dict[Key, tuple[int, bool, int]] = {}
         self.evaluations_this_run = 0
+        # Progress-line state: (start of the run, time, evaluations known) at its first line,
+        # and the best loss seen (the best individual may later leave the island).
+        self._progress_baseline: tuple[float, float, int] | None = None
+        self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -541,24 +546,64 @@ class Propulator:
         )
 
     def _log_progress(self, started: float) -> None:
-        transport = self._transport
-        if transport is None or transport.rank != 0:
+        """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
+
+        The line shows the evaluations this worker knows (the island's, resumed ones included;
+        with migration, immigrants count too) against the expected total, ``generations`` times
+        the island's workers, when the run is bounded; the best loss seen so far; the
+        evaluations per second, measured from the growth of the known evaluations since the
+        previous line (before that, estimated from this worker's own pace); and an ETA from this
+        worker's pace and remaining generations, or the time budget, whichever ends first.
+        """
+        if self._transport is None:
+            return
+        now = time.monotonic()
+        elapsed = max(now - started, 1e-9)
+        own = self.evaluations_this_run
+        pace = elapsed / own if own else math.nan  # seconds per evaluation on this worker
+        etas = []
+        if self.generations >= 0 and own:
+            etas.append(max(self.generations - self.generation, 0) * pace)
+        if self.time_budget is not None:
+            etas.append(max(self.time_budget - elapsed, 0.0))
+        eta = f", ETA {format_duration(min(etas))}" if etas else ""
+        members = self.island_members(self.island_idx)
+        if self.rank != members[0]:
+            log.debug(
+                "Rank %d (island %d): generation %d%s, %s per evaluation%s",
+                self._identity(),
+                self.island_idx,
+                self.generation,
+                f"/{self.generations}" if self.generations >= 0 else "",
+                format_duration(pace),
+                eta,
+            )
             return
         population = self._population
+        known = len(population)
+        # (start of this run, time, evaluations known) at the first line of this run.
+        baseline = self._progress_baseline
+        if baseline is None or baseline[0] != started:
+            self._progress_baseline = baseline = (started, now, known)
+            rate = len(members) / pace if own else 0.0
+        else:
+            rate = (known - baseline[2]) / max(now - baseline[1], 1e-9)
         best = population.active.best(1)
-        elapsed = max(time.monotonic() - started, 1e-9)
-        rate = self.evaluations_this_run * transport.size / elapsed
-        eta = ""
-        if self.generations > 0:
-            remaining = (self.generations - self.generation) * transport.size
-            eta = f", ETA {remaining / rate:.0f} s" if rate > 0 else ""
+        newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
+        # Remember the best seen: the best individual may later leave the island (migration).
+        best_seen = self._best_seen if baseline[1] != now else math.inf
+        best_loss = min(best_seen, newest_best)
+        self._best_seen = best_loss
+        if self.generations >= 0:
+            expected = self.generations * len(members)
+            done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
+        else:
+            done = f"{known} evaluations"
         log.info(
-            "Island %d generation %d%s: %d evaluations known, best loss %s, ~%.1f evaluations/s%s",
+            "Island %d: %s, best loss %s, %.3g evaluations/s%s",
             self.island_idx,
-            self.generation,
-            f"/{self.generations}" if self.generations >= 0 else "",
-            len(population),
-            f"{best[0].loss:.6g}" if best else "n/a",
+            done,
+            f"{best_loss:.6g}" if math.isfinite(best_loss) else "n/a",
             rate,
             eta,
         )

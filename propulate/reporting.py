@@ -7,6 +7,7 @@ The library logs through the ``propulate`` logger and never configures handlers 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from .population import Individual
 
-__all__ = ["set_logger_config", "format_individuals", "RankFilter"]
+__all__ = ["set_logger_config", "format_individuals", "format_duration", "RankFilter"]
 
 LOGGER_NAME = "propulate"
 _OWN_HANDLER = "_propulate_handler"
@@ -119,3 +120,18 @@ def format_individuals(title: str, individuals: Sequence[Individual]) -> str:
     for place, ind in enumerate(individuals, start=1):
         lines.append(f"  {place}. {ind!r}")
     return "\n".join(lines)
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as ``"850 ms"``, ``"42.0 s"``, ``"3 min 20 s"`` or ``"2 h 05 min"``."""
+    if not math.isfinite(seconds):
+        return "n/a"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
