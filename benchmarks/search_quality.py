@@ -23,11 +23,13 @@ each run on a fresh checkpoint folder in a temporary directory:
 * ``NM``: :class:`~propulate.propagators.ParallelNelderMead` from a random start (the same on
   every rank, drawn from the seed) with initial edges of 0.25 of each range (the tutorial's).
 
-The benchmark functions cost microseconds, so the ranks' results reach each other in bursts
-on a loaded machine (a descheduled rank finds dozens of messages when it runs again) where real
-workloads, with evaluations much longer than a message, see them one by one; ``--eval-delay``
-makes every evaluation of our strategies sleep that long to model such costs (0 by default: the
-table below is the harder, bursty case).
+The benchmark functions cost microseconds. Real loss functions take far longer than a message
+between ranks, so every rank sees the others' results one by one; here, with 4 ranks on fewer
+cores, a descheduled rank would instead find dozens of them at once when it runs again, and a
+rank can evaluate its whole share before another one has started. So every evaluation of our
+strategies first sleeps ``--eval-delay`` (2 ms by default; the sleep uses no CPU and gives the
+ranks no information), which lets them interleave as ranks on cores of their own do.
+``--eval-delay 0`` measures the bursty case.
 
 The references run single-process, each trial seeing every earlier result, with Optuna's
 defaults: ``TPE`` (``TPESampler``), ``Optuna CMA-ES`` (``CmaEsSampler``, which needs the
@@ -83,14 +85,22 @@ Task = tuple[str, int, int, int]  # function, dimensions, evaluations, seed
 
 
 # ----- our strategies: one rank of an mpirun job ------------------------------------------------
-def make_propagator(strategy: str, limits: dict, rank: int, size: int, seed: int, rng: Any) -> Any:
+def make_propagator(
+    strategy: str, limits: dict, rank: int, size: int, seed: int, rng: Any, args: Any
+) -> Any:
     """The propagator of ``strategy`` for rank ``rank`` of ``size``, set up as documented above."""
     import random
 
     import numpy as np
 
     from propulate import SearchSpace
-    from propulate.propagators import BasicCMA, BasicPSO, CMAPropagator, ParallelNelderMead
+    from propulate.propagators import (
+        ActiveCMA,
+        BasicCMA,
+        BasicPSO,
+        CMAPropagator,
+        ParallelNelderMead,
+    )
     from propulate.utils import get_default_propagator
 
     if strategy == "ga":
@@ -98,7 +108,8 @@ def make_propagator(strategy: str, limits: dict, rank: int, size: int, seed: int
     if strategy == "pso":
         return BasicPSO(*PSO_COEFFICIENTS, rank, limits, rng)
     if strategy == "cmaes":
-        return CMAPropagator(BasicCMA(), limits, rng=rng)
+        adapter = ActiveCMA() if args.cma_adapter == "active" else BasicCMA()
+        return CMAPropagator(adapter, limits, pop_size=args.cma_pop_size, rng=rng)
     if strategy == "nm":
         # The same start on every rank: they all work on one simplex.
         sampled = SearchSpace(limits).sample(random.Random(seed))
@@ -114,12 +125,12 @@ def delayed(loss_fn: Any, delay: float) -> Any:
 
     def loss(params: Any) -> float:
         time.sleep(delay)
-        return loss_fn(params)  # type: ignore[no-any-return]
+        return float(loss_fn(params))
 
     return loss
 
 
-def worker(strategy: str, tasks: Sequence[Task], root: Path, delay: float) -> None:
+def worker(args: argparse.Namespace) -> None:
     """Run ``strategy`` on every task under mpirun; rank 0 prints one ``RESULT`` line per run."""
     import logging
     import random
@@ -131,11 +142,13 @@ def worker(strategy: str, tasks: Sequence[Task], root: Path, delay: float) -> No
 
     logging.getLogger("propulate").setLevel(logging.WARNING)
     comm = MPI.COMM_WORLD
+    strategy, root = args.worker, args.checkpoint_root
+    tasks = [tuple(task) for task in json.loads(args.tasks)]
     for function, dimensions, evaluations, seed in tasks:
         loss_fn, limits = get_function_search_space(function, dimensions)
-        loss_fn = delayed(loss_fn, delay)
+        loss_fn = delayed(loss_fn, args.eval_delay)
         rng = random.Random(SEED_STRIDE * seed + comm.rank)
-        propagator = make_propagator(strategy, limits, comm.rank, comm.size, seed, rng)
+        propagator = make_propagator(strategy, limits, comm.rank, comm.size, seed, rng, args)
         checkpoint = root / f"{strategy}-{function}-{dimensions}d-seed{seed}"
         comm.Barrier()
         started = time.perf_counter()
@@ -166,23 +179,26 @@ def worker(strategy: str, tasks: Sequence[Task], root: Path, delay: float) -> No
 
 
 def run_strategy(
-    strategy: str, tasks: Sequence[Task], ranks: int, delay: float, mpirun: str, timeout: float
+    strategy: str, tasks: Sequence[Task], args: argparse.Namespace, mpirun: str
 ) -> list[dict]:
     """Launch one mpirun job that runs ``strategy`` on every task; return its results."""
     root = Path(tempfile.mkdtemp(prefix=f"propulate-quality-{strategy}-"))
-    command = [mpirun, "-n", str(ranks), sys.executable, "-m", "mpi4py", os.path.abspath(__file__)]
-    command += ["--worker", strategy, "--checkpoint-root", str(root), "--eval-delay", str(delay)]
+    command = [mpirun, "-n", str(args.ranks), sys.executable, "-m", "mpi4py"]
+    command += [os.path.abspath(__file__), "--worker", strategy, "--checkpoint-root", str(root)]
+    command += ["--eval-delay", str(args.eval_delay), "--cma-adapter", args.cma_adapter]
+    if args.cma_pop_size is not None:
+        command += ["--cma-pop-size", str(args.cma_pop_size)]
     command += ["--tasks", json.dumps([list(task) for task in tasks])]
     # A session of its own, so a timeout can stop mpirun and every rank it started.
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(timeout=args.timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         stdout, stderr = process.communicate()
-        sys.exit(f"{strategy}: mpirun ran past --timeout={timeout} s:\n{stderr[-2000:]}")
+        sys.exit(f"{strategy}: mpirun ran past --timeout={args.timeout} s:\n{stderr[-2000:]}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     results = [
@@ -252,21 +268,23 @@ def solved_or(value: float, solved: float) -> float:
     return 0.0 if value < solved else value
 
 
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """The first quartile, median and third quartile of ``values``."""
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
+
+
 def table(
     results: Sequence[dict], methods: Sequence[str], budgets: dict[int, int], solved: float
 ) -> tuple[str, list[str]]:
     """The markdown table of median best losses, and one line per row our methods lose."""
-    medians: dict[tuple[str, int, str], float] = {}
-    for function, dimensions, method in {
-        (r["function"], r["dimensions"], r["method"]) for r in results
-    }:
-        losses = [
-            r["best"]
-            for r in results
-            if (r["function"], r["dimensions"], r["method"]) == (function, dimensions, method)
-        ]
-        medians[function, dimensions, method] = statistics.median(losses)
-    rows = sorted({(f, d) for f, d, _ in medians}, key=lambda fd: (fd[1], fd[0]))
+    losses: dict[tuple[str, int, str], list[float]] = {}
+    for r in results:
+        losses.setdefault((r["function"], r["dimensions"], r["method"]), []).append(r["best"])
+    spread = {key: quartiles(values) for key, values in losses.items()}
+    rows = sorted({(f, d) for f, d, _ in losses}, key=lambda fd: (fd[1], fd[0]))
     ours = [m for m in methods if m in STRATEGIES]
     references = [m for m in methods if m in REFERENCES]
     header = ["function", "dim", "evals", *(LABELS[m] for m in methods), "best"]
@@ -275,24 +293,25 @@ def table(
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     shortfalls = []
     for function, dimensions in rows:
-        values = {m: medians[function, dimensions, m] for m in methods}
-        # Ties (e.g. several methods solving a function) go to the first listed: ours come first.
-        best = min(methods, key=lambda m: solved_or(values[m], solved))
+        median = {m: spread[function, dimensions, m][1] for m in methods}
         cells = [function, str(dimensions), str(budgets[dimensions])]
-        cells += [f"{values[m]:.3g}" for m in methods]
-        cells.append(LABELS[best])
+        cells += [f"{median[m]:.3g}" for m in methods]
+        cells.append(LABELS[min(methods, key=lambda m: median[m])])
         if ours and references:
-            our_best = min(ours, key=lambda m: solved_or(values[m], solved))
-            ref_best = min(references, key=lambda m: solved_or(values[m], solved))
-            ok = solved_or(values[our_best], solved) <= solved_or(values[ref_best], solved)
-            if ok:
+            # Among medians below the solved threshold, the first listed stands for all.
+            our_best = min(ours, key=lambda m: solved_or(median[m], solved))
+            ref_best = min(references, key=lambda m: solved_or(median[m], solved))
+            if solved_or(median[our_best], solved) <= solved_or(median[ref_best], solved):
                 cells.append("yes")
             else:
-                ratio = values[our_best] / values[ref_best] if values[ref_best] > 0 else math.inf
+                ratio = median[our_best] / median[ref_best] if median[ref_best] > 0 else math.inf
                 cells.append(f"no ({ratio:.3g}x)")
+                ranges = []
+                for m in (our_best, ref_best):
+                    q1, q2, q3 = spread[function, dimensions, m]
+                    ranges.append(f"{LABELS[m]} {q2:.3g} (quartiles {q1:.3g}, {q3:.3g})")
                 shortfalls.append(
-                    f"{function} {dimensions}-d: our best, {LABELS[our_best]}, "
-                    f"{values[our_best]:.3g} vs {LABELS[ref_best]} {values[ref_best]:.3g}"
+                    f"{function} {dimensions}-d: our best, {ranges[0]}, vs {ranges[1]}"
                 )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines), shortfalls
@@ -313,7 +332,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="evaluations per run, one per --dimensions entry or one for all (default: 400 for "
         "2-d, 1000 for 10-d, 100 per dimension otherwise); rounded down to a multiple of --ranks",
     )
-    parser.add_argument("--seeds", type=int, default=10, help="runs per method, seeds 0, 1, ...")
+    parser.add_argument(
+        "--seeds", type=int, default=None, help="runs per method, seeds 0, 1, ... (default 10)"
+    )
     parser.add_argument("--ranks", type=int, default=4, help="MPI ranks of our strategies")
     parser.add_argument(
         "--methods",
@@ -324,25 +345,36 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"smoke run: 2 seeds, budgets {QUICK_BUDGETS[0]} (2-d) and {QUICK_BUDGETS[1]} (else)",
+        help=f"smoke run: 2 seeds unless --seeds, budgets {QUICK_BUDGETS[0]} (2-d) and "
+        f"{QUICK_BUDGETS[1]} (else)",
     )
     parser.add_argument(
         "--eval-delay",
         type=float,
-        default=0.0,
-        help="seconds every evaluation of our strategies sleeps",
+        default=0.002,
+        help="seconds every evaluation of our strategies sleeps first (default 0.002)",
     )
+    parser.add_argument("--cma-adapter", choices=["basic", "active"], default="basic")
+    parser.add_argument("--cma-pop-size", type=int, default=None, help="lambda of our CMA-ES")
     parser.add_argument("--jobs", type=int, default=1, help="Optuna studies run at once")
     parser.add_argument("--solved", type=float, default=1e-8, help="medians below tie as solved")
     parser.add_argument("--json", type=Path, default=None, help="write every run's result here")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="a --json file of an earlier run: methods it holds every run of are not run again",
+    )
     parser.add_argument("--mpirun", default=None, help="default: next to python, else on PATH")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per mpirun job")
     parser.add_argument("--worker", choices=STRATEGIES, help=argparse.SUPPRESS)
     parser.add_argument("--tasks", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint-root", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.quick:
-        args.seeds = min(args.seeds, 2)
+    if args.seeds is None:
+        args.seeds = 2 if args.quick else 10
+    if args.seeds < 1:
+        parser.error(f"--seeds {args.seeds}: give at least 1.")
     if args.budgets is None:
         if args.quick:
             args.budgets = [QUICK_BUDGETS[0 if d <= 2 else 1] for d in args.dimensions]
@@ -371,8 +403,7 @@ def find_mpirun(given: str | None) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_arguments(argv)
     if args.worker:
-        tasks = [tuple(task) for task in json.loads(args.tasks)]
-        worker(args.worker, tasks, args.checkpoint_root, args.eval_delay)
+        worker(args)
         return
     # Every method gets exactly the evaluations our ranks perform: a multiple of --ranks.
     budgets = {
@@ -400,13 +431,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         flush=True,
     )
     results: list[dict] = []
+    earlier = json.loads(args.reuse.read_text()) if args.reuse is not None else []
     started = time.perf_counter()
     for method in args.methods:
         method_started = time.perf_counter()
+        kept = {
+            (r["function"], r["dimensions"], r["evaluations"], r["seed"]): r
+            for r in earlier
+            if r["method"] == method
+        }
+        if all(task in kept for task in tasks):
+            results += [kept[task] for task in tasks]
+            print(f"  {LABELS[method]}: {len(tasks)} runs taken from {args.reuse}", flush=True)
+            continue
         if method in STRATEGIES:
-            results += run_strategy(
-                method, tasks, args.ranks, args.eval_delay, mpirun, args.timeout
-            )
+            results += run_strategy(method, tasks, args, mpirun)
         else:
             results += run_references(method, tasks, args.jobs)
         seconds = time.perf_counter() - method_started

@@ -45,18 +45,47 @@ def test_table_names_the_best_method_and_the_shortfalls():
     )
     assert lines[2] == "| sphere | 2 | 400 | 2 | 0.5 | 0.1 | 4 | TPE | no (5x) |"
     assert lines[3] == "| ackley | 10 | 1000 | 1 | 3 | 2 | 5 | GA | yes |"
-    assert shortfalls == ["sphere 2-d: our best, CMA-ES, 0.5 vs TPE 0.1"]
+    assert shortfalls == [
+        "sphere 2-d: our best, CMA-ES 0.5 (quartiles 0.375, 1), vs TPE 0.1 (quartiles 0.075, 0.2)"
+    ]
 
 
 def test_medians_below_the_solved_threshold_tie():
     bench = _load_benchmark()
     results = _results({"cmaes": 3e-12, "optuna-cmaes": 1e-15})
     markdown, shortfalls = bench.table(results, ["cmaes", "optuna-cmaes"], {2: 400}, solved=1e-8)
-    assert markdown.splitlines()[2].endswith("| CMA-ES | yes |")
+    # The best column names the lowest median; the verdict counts both as solved.
+    assert markdown.splitlines()[2].endswith("| Optuna CMA-ES | yes |")
     assert shortfalls == []
     markdown, shortfalls = bench.table(results, ["cmaes", "optuna-cmaes"], {2: 400}, solved=0.0)
     assert markdown.splitlines()[2].endswith("| Optuna CMA-ES | no (3e+03x) |")
     assert len(shortfalls) == 1
+
+
+def test_earlier_results_are_reused(tmp_path, monkeypatch, capsys):
+    bench = _load_benchmark()
+    earlier = [
+        {
+            "method": "random",
+            "function": "sphere",
+            "dimensions": 2,
+            "evaluations": 40,
+            "seed": s,
+            "best": 0.5 + s,
+            "seconds": 0.0,
+        }
+        for s in range(2)
+    ]
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps(earlier))
+    monkeypatch.setattr(bench, "run_references", lambda *a: pytest.fail("ran a reference"))
+    argv = ["--quick", "--functions", "sphere", "--dimensions", "2", "--methods", "random"]
+    bench.main([*argv, "--reuse", str(path)])
+    out = capsys.readouterr().out
+    assert "random: 2 runs taken from" in out
+    assert "| sphere | 2 | 40 | 1 | random |" in out
+    with pytest.raises(pytest.fail.Exception, match="ran a reference"):
+        bench.main([*argv, "--seeds", "3", "--reuse", str(path)])  # seed 2 is missing
 
 
 def test_budgets_follow_the_dimensions():
