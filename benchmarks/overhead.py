@@ -6,9 +6,10 @@ Driver (default): runs every configuration under ``mpirun`` and prints a table::
     python benchmarks/overhead.py --reference-python /path/to/venv-with-propulate-1.2.2/bin/python
 
 Each run reports evaluations per second (all ranks' evaluations / wall time of the slowest rank),
-the mean time per evaluation in the first and the last 10 % of each rank's run, and the checkpoint
-bytes per evaluated individual. With ``--reference-python`` the same worker runs on Propulate 1.2.2
-(installed in that interpreter's environment) for a side-by-side comparison.
+the median time per evaluation in the first and the last 10 % of each rank's run (averaged over
+ranks), and the checkpoint bytes per evaluated individual (all files of the folder). With
+``--reference-python`` the same worker runs on Propulate 1.2.2 (installed in that interpreter's
+environment) for a side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,8 +62,11 @@ def worker(generations: int, checkpoint: str) -> None:
     propulator.propulate(logging_interval=10**9, debug=0)
     wall = time.perf_counter() - start
     tenth = max(len(stamps) // 10, 2)
-    first = (stamps[tenth - 1] - stamps[0]) / (tenth - 1)
-    last = (stamps[-1] - stamps[-tenth]) / (tenth - 1)
+    # The median interval between consecutive evaluations: with more ranks than cores, a rank
+    # descheduled for a time slice would otherwise dominate a window's mean.
+    intervals = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    first = statistics.median(intervals[: tenth - 1])
+    last = statistics.median(intervals[-(tenth - 1) :])
     results = comm.gather((wall, len(stamps), first, last, len(propulator.population)), root=0)
     if comm.rank == 0:
         walls, counts, firsts, lasts, known = zip(*results, strict=True)

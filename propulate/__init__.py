@@ -10,6 +10,7 @@ from .errors import (
     PropulateError,
     SearchSpaceError,
 )
+from .evaluation import report_intermediate
 from .islands import Islands
 from .migrator import Migrator, Pollinator
 from .population import Individual
@@ -17,6 +18,7 @@ from .propagators.default import get_default_propagator
 from .propulator import Propulator
 from .reporting import set_logger_config
 from .search_space import SearchSpace
+from .surrogate import ASHA, DynamicSurrogate, MedianStoppingRule, StaticSurrogate, Surrogate
 
 try:
     __version__ = version("propulate")
@@ -30,6 +32,12 @@ __all__ = [
     "Migrator",
     "Pollinator",
     "SearchSpace",
+    "Surrogate",
+    "StaticSurrogate",
+    "DynamicSurrogate",
+    "MedianStoppingRule",
+    "ASHA",
+    "report_intermediate",
     "get_default_propagator",
     "set_logger_config",
     "propagators",

@@ -9,12 +9,19 @@ breeding after the first failure, shuts down cleanly (every result recorded and 
 then raises :class:`~propulate.errors.LossFunctionError`.
 
 A loss function may be a generator: every yielded value is an intermediate loss (e.g. after each
-epoch) and the last one is the loss. With a multi-rank worker the loss function is called as
-``loss_fn(params, comm)`` with the worker's communicator.
+epoch) and the last one is the loss. A plain loss function may instead hand intermediate losses to
+:func:`report_intermediate` while it trains (a training framework's callback does this, see
+:mod:`propulate.integrations.lightning`). Either way the values form the individual's learning
+curve, and an early-stopping rule (``should_stop``, see :mod:`propulate.surrogate`) sees each of
+them: when it says stop, a generator is closed (its ``finally`` blocks run) and
+:func:`report_intermediate` returns ``True`` so the training can end; the individual is then
+*pruned*, with the value at which it was stopped as its loss. With a multi-rank worker the loss
+function is called as ``loss_fn(params, comm)`` with the worker's communicator.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
 import math
@@ -27,7 +34,7 @@ from typing import Any
 
 from .population import Status
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "report_intermediate"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +48,7 @@ class Evaluation:
     loss : float
         The loss (``inf`` if the evaluation failed).
     status : str
-        ``"ok"`` or ``"failed"``.
+        ``"ok"``, ``"failed"`` or ``"pruned"`` (stopped early by ``should_stop``).
     duration : float
         Seconds the call took.
     finished_at : float
@@ -49,7 +56,8 @@ class Evaluation:
     error : str or None
         A one-line description of the failure.
     curve : list of float
-        The intermediate values a generator loss function yielded.
+        The intermediate values the loss function yielded (or reported), up to the one at which
+        it was stopped if pruned.
     """
 
     loss: float
@@ -60,10 +68,69 @@ class Evaluation:
     curve: list[float] = field(default_factory=list)
 
 
+StopCheck = Callable[[int, float], bool]
+
+
+class _Run:
+    """The intermediate values of the evaluation in progress and the early-stopping decision."""
+
+    __slots__ = ("curve", "should_stop", "pruned", "check_error")
+
+    def __init__(self, should_stop: StopCheck | None) -> None:
+        self.curve: list[float] = []
+        self.should_stop = should_stop
+        self.pruned = False
+        self.check_error: BaseException | None = None
+
+    def report(self, value: Any) -> bool:
+        if self.pruned:
+            return True  # the training goes on after being told to stop: ignore the rest
+        self.curve.append(_as_float(value))
+        if self.should_stop is None:
+            return False
+        try:
+            self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
+        except BaseException as exception:  # noqa: BLE001  # re-raised by evaluate
+            # Not the loss function's fault: stop the training and re-raise once it returned.
+            self.check_error = exception
+            self.pruned = True
+        return self.pruned
+
+
+_CURRENT_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
+    "propulate_current_run", default=None
+)
+
+
+def report_intermediate(value: float) -> bool:
+    """Report an intermediate loss of the evaluation in progress; ``True`` means stop training.
+
+    For loss functions that cannot be generators because a framework runs the training loop (a
+    callback calls this once per epoch). The values form the individual's learning curve and are
+    shown to the early-stopping rule. Once it returns ``True`` the individual is pruned with
+    ``value`` as its loss, later reports are ignored, and the loss function should end its
+    training and return (its return value is then ignored). Outside an evaluation (e.g. when the
+    training function is called by hand) it does nothing and returns ``False``.
+
+    Parameters
+    ----------
+    value : float
+        The intermediate loss (lower is better, on the same scale as the final loss).
+
+    Returns
+    -------
+    bool
+        Whether the training should stop now.
+    """
+    run = _CURRENT_RUN.get()
+    return False if run is None else run.report(value)
+
+
 def evaluate(
     loss_fn: Callable[..., Any],
     params: Mapping[str, Any],
     worker_comm: Any = None,
+    should_stop: StopCheck | None = None,
 ) -> Evaluation:
     """Call ``loss_fn`` on ``params`` and classify the result (never raises for user errors).
 
@@ -75,6 +142,10 @@ def evaluate(
         The hyperparameters.
     worker_comm : optional
         The multi-rank worker's communicator, passed as second argument when given.
+    should_stop : callable, optional
+        ``should_stop(step, value) -> bool``, called with every intermediate value (``step``
+        counts from 1); ``True`` stops the evaluation and marks it pruned. An exception it raises
+        stops the evaluation and is re-raised here.
 
     Returns
     -------
@@ -82,16 +153,25 @@ def evaluate(
         The outcome.
     """
     start = time.perf_counter()
-    curve: list[float] = []
+    run = _Run(should_stop)
+    token = _CURRENT_RUN.set(run)
     try:
         result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
         if inspect.isgenerator(result):
-            for value in result:
-                curve.append(_as_float(value))
-            result = curve[-1] if curve else None
+            try:
+                for value in result:
+                    if run.report(value):
+                        break
+            finally:
+                result.close()  # runs the generator's clean-up now, not at garbage collection
+            result = run.curve[-1] if run.curve else None
+        if run.pruned:
+            result = run.curve[-1]
         loss = _as_float(result)
         error = None if math.isfinite(loss) else f"loss_fn returned {result!r}"
     except Exception as exception:  # noqa: BLE001  # the policy: record, log, go on
+        if run.check_error is not None:
+            raise run.check_error from None
         loss, error = math.inf, f"{type(exception).__name__}: {exception}"
         log.warning(
             "loss_fn raised for %s; recorded as failed with loss=inf.\n%s",
@@ -99,21 +179,28 @@ def evaluate(
             traceback.format_exc(),
         )
     else:
+        if run.check_error is not None:
+            raise run.check_error
         if error is not None:
             log.warning(
                 "%s for %s: not a finite number; recorded as failed with loss=inf.",
                 error,
                 dict(params),
             )
+    finally:
+        _CURRENT_RUN.reset(token)
     duration = time.perf_counter() - start
-    status = Status.OK if error is None else Status.FAILED
+    if error is not None:
+        status = Status.FAILED
+    else:
+        status = Status.PRUNED if run.pruned else Status.OK
     return Evaluation(
         loss=loss if error is None else math.inf,
         status=status,
         duration=duration,
         finished_at=time.time(),
         error=error,
-        curve=curve,
+        curve=run.curve,
     )
 
 

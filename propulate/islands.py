@@ -203,7 +203,8 @@ class Islands:
     ranks_per_worker : int
         Ranks that evaluate one individual together.
     surrogate_factory : callable, optional
-        Creates a surrogate model for early stopping.
+        Makes each rank's :class:`~propulate.Surrogate` for early stopping (see
+        :mod:`propulate.surrogate`).
     world : MPI.Comm, optional
         The communicator to split (default ``MPI.COMM_WORLD``).
     **kwargs

@@ -290,6 +290,7 @@ class Population:
     def __init__(self, owner: int | None = None) -> None:
         self.owner = owner
         self._by_key: dict[Key, Individual] = {}
+        self.bred_on: dict[int, int] = {}  # island -> how many known individuals were bred there
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
         self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
         # Per breeding rank: its active individuals by loss and by generation (particle swarms
@@ -320,6 +321,7 @@ class Population:
         if ind.key in self._by_key:
             return False
         self._by_key[ind.key] = ind
+        self.bred_on[ind.island] = self.bred_on.get(ind.island, 0) + 1
         if ind.active:
             self._index(ind)
         return True

@@ -36,6 +36,7 @@ from .records import decode_individual, encode_individual
 from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
+from .surrogate import EarlyStopping
 
 __all__ = ["Propulator"]
 
@@ -46,7 +47,10 @@ KIND_RESULT = 1
 KIND_FINISHED = 2
 KIND_DONE = 3
 KIND_STOP = 4
-_IDLE_SLEEP = 0.0005
+# Idle waits at shutdown back off from 0.2 ms to 10 ms: a finished rank must not steal CPU from
+# ranks still evaluating on an oversubscribed node, yet answer quickly while messages flow.
+_IDLE_SLEEP_MIN = 0.0002
+_IDLE_SLEEP_MAX = 0.01
 STATE_INTERVAL = 30.0
 _SIGNALS = ("SIGTERM", "SIGINT")
 
@@ -82,7 +86,10 @@ class Propulator:
         (set up by :class:`~propulate.Islands`). ``island_displs[i]`` and ``island_counts[i]``
         give the first rank and the number of workers of island ``i`` in ``propulate_comm``.
     surrogate_factory : callable, optional
-        Creates a surrogate model for early stopping (generator loss functions).
+        Makes this rank's :class:`~propulate.Surrogate`, which may stop evaluations early when
+        ``loss_fn`` yields (or reports) intermediate losses; see :mod:`propulate.surrogate`.
+        Stopped individuals are recorded as ``"pruned"`` with their last value as loss and take
+        part in breeding with it.
     time_budget : float, optional
         Seconds after the start of :meth:`propulate` after which no new evaluation is started, so
         a job ends cleanly inside its scheduler's time limit.
@@ -155,6 +162,8 @@ class Propulator:
         self.island_displs = island_displs
         self.island_counts = island_counts
         self.surrogate_factory = surrogate_factory
+        self._early = EarlyStopping.from_factory(surrogate_factory)
+        self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
         self.raise_on_loss_error = raise_on_loss_error
         self._comms = (island_comm, propulate_comm, worker_sub_comm)
@@ -187,10 +196,9 @@ class Propulator:
 
         island_comm, propulate_comm, worker_comm = self._comms
         if self._worker_group is None:
+            # As in 1.2, any worker communicator but COMM_SELF is handed to the loss function.
             self._worker_group = (
-                SingleProcess()
-                if worker_comm is None or worker_comm.Get_size() == 1
-                else mpi.MPIWorkerGroup(worker_comm)
+                SingleProcess() if mpi.is_self(worker_comm) else mpi.MPIWorkerGroup(worker_comm)
             )
         if self._worker_group.rank != 0:
             return  # a follower rank of a multi-rank worker: evaluates only
@@ -249,7 +257,10 @@ class Propulator:
         assert population is not None  # for mypy: set by the caller
         own = self._identity()
         for ind in self._checkpoint().load_island():
+            new = ind.key not in population
             population.merge(ind)  # later records of an individual carry its migrations
+            if new and self._early is not None:
+                self._early.on_result(ind)
             if ind.rank == own:
                 self.generation = max(self.generation, ind.generation + 1)
         if len(population):
@@ -262,17 +273,34 @@ class Propulator:
                 self.generation,
             )
         state_file = self._state_path()
-        set_state = getattr(self.propagator, "set_state", None)
-        if callable(set_state) and state_file.exists():
-            set_state(json.loads(state_file.read_text()))
+        if state_file.exists():
+            self._restore_state(json.loads(state_file.read_text()))
 
     def _state_path(self) -> Path:
         return self.checkpoint_path / f"island-{self.island_idx}-rank-{self._identity()}.state.json"
 
     def _save_state(self) -> None:
+        """Save this rank's random generators and the propagator's state (plain JSON).
+
+        Without the generators, a resumed rank would draw the same random individuals again.
+        """
         get_state = getattr(self.propagator, "get_state", None)
-        if callable(get_state):
-            write_json_atomically(self._state_path(), get_state())
+        state = {
+            "format_version": 1,
+            "rngs": [_rng_state(rng) for rng in _random_generators(self.rng, self.propagator)],
+            "propagator": get_state() if callable(get_state) else None,
+        }
+        write_json_atomically(self._state_path(), state)
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        rngs = _random_generators(self.rng, self.propagator)
+        saved = state.get("rngs", [])
+        if len(saved) == len(rngs):  # the same set-up as the saved run
+            for rng, rng_state in zip(rngs, saved, strict=True):
+                rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))
+        set_state = getattr(self.propagator, "set_state", None)
+        if callable(set_state) and state.get("propagator") is not None:
+            set_state(state["propagator"])
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
@@ -321,7 +349,8 @@ class Propulator:
                         break
                     child = self._breed(population)
                     self._worker_group.share(child.values_dict())
-                    outcome = evaluate(self.loss_fn, child, self._loss_comm())
+                    outcome = self._evaluate(child)
+                    assert outcome is not None  # for mypy: only a follower rank gets None
                     self._record(child, outcome, store)
                     self.migration_policy.after_generation(self)
                     transport.pending_sends()
@@ -368,9 +397,16 @@ class Propulator:
                 "to resume."
             )
 
+    def _evaluate(self, params: Individual) -> Evaluation | None:
+        """Evaluate with early stopping if there is a surrogate (``None``: the leader stopped)."""
+        comm = self._loss_comm()
+        if self._early is None:
+            return evaluate(self.loss_fn, params, comm)
+        return self._early.evaluate(self.loss_fn, params, comm, self._worker_group)
+
     def _loss_comm(self) -> Any:
         group = self._worker_group
-        return None if group is None or group.size == 1 else group.comm
+        return None if group is None else group.comm
 
     def _follow(self) -> None:
         """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
@@ -380,7 +416,8 @@ class Propulator:
             if values is None:
                 return
             params = Individual._from_trusted(values, self.search_space)
-            evaluate(self.loss_fn, params, self._worker_group.comm)
+            if self._evaluate(params) is None:
+                return
 
     def _should_stop(self, started: float) -> bool:
         if self.stop:
@@ -419,8 +456,10 @@ class Propulator:
             child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata
             if self._first_failure is None:
                 self._first_failure = outcome.error
-        if outcome.curve and len(outcome.curve) > 1:
+        if outcome.curve:  # its length is the step a pruned individual reached
             child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
+        if self._early is not None:
+            self._early.annotate(child)
         self._population.add(child)
         data = encode_individual(child)
         store.append_record(data)
@@ -475,13 +514,16 @@ class Propulator:
         transport.wait_sends()
 
     def _serve_until(self, transport: Transport, condition: Callable[[], bool]) -> None:
+        pause = _IDLE_SLEEP_MIN
         while not condition():
             messages = transport.poll()
             if messages:
                 self._absorb(messages)
+                pause = _IDLE_SLEEP_MIN
             else:
                 transport.pending_sends()
-                time.sleep(_IDLE_SLEEP)
+                time.sleep(pause)
+                pause = min(2 * pause, _IDLE_SLEEP_MAX)
 
     # ----- the context migration policies work through ------------------------------------------
     @property
@@ -522,6 +564,8 @@ class Propulator:
         """Merge an arriving individual (applying any notice that overtook it)."""
         new = ind.key not in self._population
         stored = self._population.merge(ind)
+        if new and self._early is not None:
+            self._early.on_result(stored)
         if new and self._early_notices:
             early = self._early_notices.pop(ind.key, None)
             if early is not None and early[0] > stored.migration_steps:
@@ -548,8 +592,8 @@ class Propulator:
     def _log_progress(self, started: float) -> None:
         """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
 
-        The line shows the evaluations this worker knows (the island's, resumed ones included;
-        with migration, immigrants count too) against the expected total, ``generations`` times
+        The line shows the evaluations of this island this worker knows (resumed ones included;
+        immigrants, bred elsewhere, do not count) against the expected total, ``generations`` times
         the island's workers, when the run is bounded; the best loss seen so far; the
         evaluations per second, measured from the growth of the known evaluations since the
         previous line (before that, estimated from this worker's own pace); and an ETA from this
@@ -580,7 +624,7 @@ class Propulator:
             )
             return
         population = self._population
-        known = len(population)
+        known = population.bred_on.get(self.island_idx, 0)  # immigrants are not evaluations here
         # (start of this run, time, evaluations known) at the first line of this run.
         baseline = self._progress_baseline
         if baseline is None or baseline[0] != started:
@@ -679,25 +723,48 @@ class Propulator:
         return result
 
 
-def _space_of(propagator: Any) -> SearchSpace | None:
-    """Find the search space a propagator (or one of its stages) was built with."""
+def _stages(propagator: Any) -> list[Any]:
+    """The propagator and every stage nested in it, depth first, each once."""
     seen: set[int] = set()
+    found = []
     stack = [propagator]
     while stack:
         item = stack.pop()
         if id(item) in seen:
             continue
         seen.add(id(item))
-        space = getattr(item, "space", None)
-        if isinstance(space, SearchSpace):
-            return space
-        limits = getattr(item, "limits", None)
-        if isinstance(limits, dict) and limits:
-            return SearchSpace.of(limits)
-        for attribute in ("propagators", "true_prop", "false_prop"):
+        found.append(item)
+        for attribute in ("false_prop", "true_prop", "propagators"):
             value = getattr(item, attribute, None)
             if isinstance(value, (list, tuple)):
-                stack.extend(value)
+                stack.extend(reversed(value))
             elif value is not None:
                 stack.append(value)
+    return found
+
+
+def _random_generators(rng: random.Random, propagator: Any) -> list[random.Random]:
+    """The distinct ``random.Random`` objects of the loop and its propagator, in a fixed order."""
+    found: dict[int, random.Random] = {id(rng): rng}
+    for stage in _stages(propagator):
+        candidate = getattr(stage, "rng", None)
+        if isinstance(candidate, random.Random):
+            found.setdefault(id(candidate), candidate)
+    return list(found.values())
+
+
+def _rng_state(rng: random.Random) -> list[Any]:
+    version, internal, gauss_next = rng.getstate()
+    return [version, list(internal), gauss_next]
+
+
+def _space_of(propagator: Any) -> SearchSpace | None:
+    """Find the search space a propagator (or one of its stages) was built with."""
+    for stage in _stages(propagator):
+        space = getattr(stage, "space", None)
+        if isinstance(space, SearchSpace):
+            return space
+        limits = getattr(stage, "limits", None)
+        if isinstance(limits, dict) and limits:
+            return SearchSpace.of(limits)
     return None

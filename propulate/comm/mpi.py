@@ -9,7 +9,15 @@ from mpi4py import MPI
 
 from . import Message
 
-__all__ = ["MPITransport", "MPICollectives", "MPIWorkerGroup", "world", "self_comm", "is_null"]
+__all__ = [
+    "MPITransport",
+    "MPICollectives",
+    "MPIWorkerGroup",
+    "world",
+    "self_comm",
+    "is_null",
+    "is_self",
+]
 
 
 def world() -> MPI.Comm:
@@ -20,6 +28,11 @@ def world() -> MPI.Comm:
 def self_comm() -> MPI.Comm:
     """``MPI.COMM_SELF``."""
     return MPI.COMM_SELF
+
+
+def is_self(comm: Any) -> bool:
+    """Whether ``comm`` is missing or ``MPI.COMM_SELF`` (a one-rank worker of Propulate 1.2)."""
+    return comm is None or comm == MPI.COMM_SELF
 
 
 def is_null(comm: Any) -> bool:
@@ -134,4 +147,4 @@ class MPIWorkerGroup:
 
     def share(self, obj: Any) -> Any:
         """Broadcast ``obj`` from the worker's first rank."""
-        return self.comm.bcast(obj, root=0)
+        return obj if self.size == 1 else self.comm.bcast(obj, root=0)

@@ -95,6 +95,9 @@ def test_real_migration_moves_without_loss_or_duplication(tmp_path, sizes):
         if not any(k in v for i, v in views.items() if i == plan.island_of_worker()[k[0]])
     ]
     assert moved, "some individuals must have left their home island"
+    # Progress counts the evaluations of the island, not the immigrants it took in.
+    for worker in workers:
+        assert worker.known.bred_on[worker.island_idx] == plan.sizes[worker.island_idx] * 30
 
 
 def test_custom_topology_is_respected(tmp_path):

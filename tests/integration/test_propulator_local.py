@@ -203,3 +203,23 @@ def test_checkpoint_takes_less_than_150_bytes_per_10d_individual(tmp_path):
     header = (empty / "island-0-rank-0.ckpt").stat().st_size
     per_record = (good_end - header) / 200
     assert per_record < 150, per_record
+
+
+def test_resumed_rank_does_not_repeat_its_random_draws(tmp_path):
+    # pop_size 8 on one rank: every generation here is a random draw (InitUniform).
+    def run(generations):
+        network = LocalNetwork(1)
+        transport = network.transport(0)
+        rng = random.Random(0)  # the same seed for both runs, as a rerun of a script has
+        propulator = Propulator(
+            sphere, get_default_propagator(8, LIMITS_3D, rng=rng), rng,
+            generations=generations, checkpoint_path=tmp_path,
+            transport=transport, collectives=transport, rank=0,
+        )  # fmt: skip
+        propulator.propulate(logging_interval=0)
+        return propulator
+
+    run(2)
+    resumed = run(4)
+    values = [tuple(ind.values_dict().values()) for ind in resumed.population]
+    assert len(set(values)) == 4, "the resumed rank drew the same individuals again"

@@ -138,3 +138,33 @@ def test_missing_data_without_network_gives_a_clear_message(tmp_path):
     assert f"MNIST is missing from {raw}/" in result.stderr
     assert "train-images-idx3-ubyte.gz" in result.stderr
     assert not (tmp_path / "ckpt").exists()  # stopped before any optimization started
+
+
+def test_pruning_flag_feeds_the_learning_curves(tmp_path):
+    source = local_mnist()
+    if source is None:
+        pytest.skip("needs a local MNIST copy")
+    data = tmp_path / "data"
+    shutil.copytree(source / "MNIST" / "raw", data / "MNIST" / "raw")
+    checkpoint = tmp_path / "ckpt"
+    options = (
+        f"--data-dir={data}",
+        f"--checkpoint={checkpoint}",
+        "--generations=2",
+        "--epochs=2",
+        "--train-subset=500",
+        "--num-workers=0",
+        "--gpus-per-node=0",
+        "--seed=1",
+        "--pruning",
+    )
+    launcher = ["timeout", "-k", "10", "240", MPIRUN, "-n", str(RANKS)]
+    result = run_script(*options, launcher=launcher, timeout=260)
+    assert result.returncode == 0, result.stdout + result.stderr
+    individuals = population(checkpoint)
+    assert len(individuals) == RANKS * 2
+    for ind in individuals:
+        # The callback reported the (negative) validation accuracy after every epoch it ran.
+        assert 1 <= len(ind.curve) <= 2
+        assert all(-1.0 <= value <= 0.0 for value in ind.curve)
+        assert ind.status in ("ok", "pruned")
