@@ -7,11 +7,15 @@ Strategy: A Tutorial", arXiv:1604.00772 (2016); equation numbers below refer to 
 
 Asynchronous adaptation: there are no synchronized generations. Every call samples one new
 individual. Before sampling, a call updates the distribution once if the population it receives
-has grown by at least ``lambda`` individuals since this propagator's last update, whoever
-evaluated them: the learning rates of the tutorial are calibrated for one update per ``lambda``
-evaluations, and updating after every evaluation makes a single worker's distribution collapse
-(on a 2-d sphere the median best loss after 300 evaluations was 7.5e-2 updating every call
-against 3e-13 this way). With many workers the population grows faster and every call updates.
+has grown by at least ``lambda`` individuals not yet counted by an earlier update, whoever
+evaluated them, and counts ``lambda`` of them: the learning rates of the tutorial are calibrated
+for one update per ``lambda`` evaluations, and updating after every evaluation makes a single
+worker's distribution collapse (on a 2-d sphere the median best loss after 300 evaluations was
+7.5e-2 updating every call against 3e-13 this way). Individuals that arrive together (results
+of other workers delivered in a burst) pay for one update per ``lambda`` of them over the next
+calls, up to ``MAX_CATCH_UP`` updates, so the rate of adaptation follows the number of
+evaluations, not the timing of messages. With many workers the population grows faster and
+every call updates.
 
 An update ranks the ``lambda`` best individuals known so far, whoever bred them: the ``mu`` best
 get the positive weights, so the mean becomes the weighted mean of the best points ever seen
@@ -58,6 +62,8 @@ SIGMA0 = 0.3
 MAX_CONDITION = 1e14
 #: Draws of a sample before one that leaves the unit box is clipped into it.
 MAX_RESAMPLING = 10
+#: Updates a burst of new individuals can pay for at most (one per call, ``lambda`` each).
+MAX_CATCH_UP = 10
 _STATE_VERSION = 1
 
 
@@ -467,10 +473,10 @@ class CMAPropagator(Propagator):
     Notes
     -----
     Stateful: :meth:`get_state` returns the distribution (mean, step size, covariance matrix and
-    evolution paths), the population size at the last update and the recent samples as plain
-    data, and :meth:`set_state` restores it. Cost per call: O(lambda log N) selection on a sorted
-    population view plus O(n^2) sampling; an update adds O(lambda n^2) and, when due, an O(n^3)
-    eigendecomposition.
+    evolution paths), how many individuals of the population updates have used and the recent
+    samples as plain data, and :meth:`set_state` restores it. Cost per call: O(lambda log N)
+    selection on a sorted population view plus O(n^2) sampling; an update adds O(lambda n^2)
+    and, when due, an O(n^3) eigendecomposition.
     """
 
     def __init__(
@@ -517,7 +523,7 @@ class CMAPropagator(Propagator):
         self.par: CMAParameter | None = None
         # One update per lambda new individuals: the rate the learning rates are calibrated for.
         self.update_every = self.lambd
-        self._seen = -self.update_every  # population size at the last update
+        self._seen = -self.update_every  # individuals of the population updates have used
         self._recent: list[tuple[float, ...]] = []  # values of own samples since the last update
 
     def _new_parameter(self, mean: np.ndarray) -> CMAParameter:
@@ -555,7 +561,20 @@ class CMAPropagator(Propagator):
         if self.par is None:
             start = self.rng.choice(best[: self.pool_size])
             self.par = self._new_parameter(np.clip(self.box.of(start), 0.0, 1.0))
-        if abs(len(inds) - self._seen) >= self.update_every:
+            self._seen = len(inds) - self.update_every  # the first update uses all that is known
+        growth = len(inds) - self._seen
+        if growth >= self.update_every:
+            # Count lambda of the new individuals as used and carry the rest over: results that
+            # arrive together (a worker descheduled for a while, a batch of immigrants) pay for
+            # one update per lambda of them, one per call, instead of one in all. Counting all of
+            # them dropped those updates: with 4 simulated workers seeing each other's results
+            # every 10 evaluations, a 10-d sphere got 25 updates instead of 97 in 1000
+            # evaluations and ended at 8e-2 instead of 6e-7 (median of 5 seeds).
+            backlog = len(inds) - MAX_CATCH_UP * self.update_every
+            self._seen = max(self._seen + self.update_every, backlog)
+            self._update(self.par, inds, best)
+        elif growth <= -self.update_every:
+            # Fewer individuals than at the last update: another population. Start counting anew.
             self._seen = len(inds)
             self._update(self.par, inds, best)
         return self._sample(self.par)

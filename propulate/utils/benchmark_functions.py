@@ -37,6 +37,7 @@ __all__ = [
     "quartic",
     "rastrigin",
     "griewank",
+    "ackley",
     "schwefel",
     "bisphere",
     "birastrigin",
@@ -208,6 +209,36 @@ def griewank(params: Params) -> float:
     x = _vector(params)
     i = np.arange(1, x.size + 1)
     return float(1.0 + np.dot(x, x) / 4000.0 - np.prod(np.cos(x / np.sqrt(i))))
+
+
+def ackley(params: Params) -> float:
+    r"""Ackley's function.
+
+    :math:`f(x) = -20 \exp(-0.2 \sqrt{\tfrac{1}{N} \sum_i x_i^2})
+    - \exp(\tfrac{1}{N} \sum_i \cos(2 \pi x_i)) + 20 + e`.
+
+    A nearly flat outer region riddled with small local minima around one deep funnel at the
+    origin (D. H. Ackley, "A connectionist machine for genetic hillclimbing", 1987). Usual domain
+    :math:`-32.768 \le x_i \le 32.768`. Global minimum :math:`f = 0` at
+    :math:`x = (0, \dots, 0)`.
+
+    Parameters
+    ----------
+    params : Mapping[str, float]
+        The coordinates (every value is used).
+
+    Returns
+    -------
+    float
+        The function value.
+    """
+    x = _vector(params)
+    n = x.size
+    radius = math.sqrt(float(np.dot(x, x)) / n)
+    waves = float(np.sum(np.cos(2.0 * np.pi * x))) / n
+    # Grouped as two non-negative terms, so the value is exactly 0 at the origin (the textbook
+    # order, -20 - e + 20 + e, leaves a rounding residue of 4e-16).
+    return 20.0 * (1.0 - math.exp(-0.2 * radius)) + (math.e - math.exp(waves))
 
 
 # -x sin(sqrt(|x|)) is smallest at x* = 420.96874636 where it is -418.98288727243...: adding
@@ -410,7 +441,8 @@ def leon(params: Params) -> float:
 
 # ----- search spaces ---------------------------------------------------------------------------
 # name -> (function, (low, high) of every coordinate or per coordinate, default dimensions,
-# whether the dimension may change). The defaults are Propulate 1.2's.
+# whether the dimension may change). The defaults are Propulate 1.2's (ackley, which 1.2 lacked,
+# gets 10 like griewank).
 _TABLE: dict[str, tuple[BenchmarkFunction, tuple[tuple[float, float], ...], int, bool]] = {
     "sphere": (sphere, ((-5.12, 5.12),), 2, True),
     "rosenbrock": (rosenbrock, ((-2.048, 2.048),), 2, True),
@@ -418,6 +450,7 @@ _TABLE: dict[str, tuple[BenchmarkFunction, tuple[tuple[float, float], ...], int,
     "quartic": (quartic, ((-1.28, 1.28),), 30, True),
     "rastrigin": (rastrigin, ((-5.12, 5.12),), 20, True),
     "griewank": (griewank, ((-600.0, 600.0),), 10, True),
+    "ackley": (ackley, ((-32.768, 32.768),), 10, True),
     "schwefel": (schwefel, ((-500.0, 500.0),), 10, True),
     "bisphere": (bisphere, ((-5.12, 5.12),), 30, True),
     "birastrigin": (birastrigin, ((-5.12, 5.12),), 30, True),
@@ -452,11 +485,12 @@ def get_function_search_space(
     ----------
     fname : str
         One of ``"sphere"``, ``"rosenbrock"``, ``"step"``, ``"quartic"``, ``"rastrigin"``,
-        ``"griewank"``, ``"schwefel"``, ``"bisphere"``, ``"birastrigin"`` (n-dimensional) or
+        ``"griewank"``, ``"ackley"``, ``"schwefel"``, ``"bisphere"``, ``"birastrigin"``
+        (n-dimensional) or
         ``"bukin"``, ``"eggcrate"``, ``"himmelblau"``, ``"keane"``, ``"leon"`` (two-dimensional).
     dimensions : int, optional
         The number of coordinates of an n-dimensional function; Propulate 1.2's default if
-        omitted (sphere and rosenbrock 2, step 5, griewank and schwefel 10, rastrigin 20,
+        omitted (sphere and rosenbrock 2, step 5, griewank, ackley and schwefel 10, rastrigin 20,
         quartic, bisphere and birastrigin 30). Two-dimensional functions accept only 2.
 
     Returns

@@ -68,3 +68,45 @@ def drive(
 
 def best_loss(pop: Population) -> float:
     return min((ind.loss for ind in pop if ind.loss is not None), default=math.inf)
+
+
+def drive_in_bursts(
+    make_propagator: Callable[[int], Propagator],
+    loss: Callable[[Mapping[str, float]], float] = sphere,
+    workers: int = 4,
+    evaluations: int = 200,
+    every: int = 10,
+) -> tuple[list[Population], list[Propagator]]:
+    """Like :func:`drive`, but results reach the other workers in bursts.
+
+    Each worker has its own population: it sees its own results at once and the other workers'
+    only before every ``every``-th of its own evaluations, all that arrived since at once (as on
+    a loaded machine, where a descheduled rank finds a pile of messages). Returns the workers'
+    populations and propagators.
+    """
+    views = [Population() for _ in range(workers)]
+    inboxes: list[list[Individual]] = [[] for _ in range(workers)]
+    propagators = [make_propagator(r) for r in range(workers)]
+    generation = [0] * workers
+    done = 0
+    while done < evaluations:
+        for rank, propagator in enumerate(propagators):
+            if done >= evaluations:
+                break
+            if generation[rank] % every == 0:
+                for ind in inboxes[rank]:
+                    views[rank].add(ind)
+                inboxes[rank].clear()
+            child = as_list(propagator(views[rank].active))[0].copy()
+            child.rank, child.generation, child.island = rank, generation[rank], 0
+            generation[rank] += 1
+            value = loss(child)
+            child.loss = value if math.isfinite(value) else math.inf
+            child.status = Status.OK
+            child.evaltime = float(done)
+            views[rank].add(child)
+            for other in range(workers):
+                if other != rank:
+                    inboxes[other].append(child)
+            done += 1
+    return views, propagators

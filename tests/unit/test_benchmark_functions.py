@@ -18,6 +18,7 @@ ALL_NAMES = [
     "quartic",
     "rastrigin",
     "griewank",
+    "ackley",
     "schwefel",
     "bisphere",
     "birastrigin",
@@ -42,6 +43,8 @@ MINIMA = {
     "rosenbrock5": (bf.rosenbrock, [1.0] * 5, 0.0),
     "rastrigin": (bf.rastrigin, [0.0] * 20, 0.0),
     "griewank": (bf.griewank, [0.0] * 10, 0.0),
+    "ackley": (bf.ackley, [0.0] * 10, 0.0),
+    "ackley2": (bf.ackley, [0.0, 0.0], 0.0),
     "schwefel": (bf.schwefel, [SCHWEFEL_ARGMIN] * 10, 0.0),
     "bisphere": (bf.bisphere, [2.5] * 26, 0.0),
     "birastrigin": (bf.birastrigin, [2.5] * 26, 0.0),
@@ -102,6 +105,23 @@ def test_values_at_known_non_optimal_points():
     assert bf.schwefel(point([0.0] * 3)) == pytest.approx(3 * 418.9828872724337)
 
 
+def test_ackley_values():
+    # The published form (Ackley 1987): -20 exp(-0.2 r) - exp(mean cos(2 pi x)) + 20 + e.
+    assert bf.ackley(point([0.0] * 3)) == 0.0
+    # At integer points cos(2 pi x) = 1, so only the radius term remains.
+    x = [1.0, 0.0]
+    expected = -20.0 * math.exp(-0.2 * math.sqrt(0.5)) - math.e + 20.0 + math.e
+    assert bf.ackley(point(x)) == pytest.approx(expected)
+    # Half-integers: cos = -1 everywhere.
+    expected = -20.0 * math.exp(-0.2 * 0.5) - math.exp(-1.0) + 20.0 + math.e
+    assert bf.ackley(point([0.5, -0.5, 0.5])) == pytest.approx(expected)
+    # A local minimum lies near (0.95, 0), pulled from the grid point (1, 0) towards the origin.
+    assert bf.ackley(point([0.8, 0.0])) > bf.ackley(point([0.95, 0.0]))
+    assert bf.ackley(point([1.05, 0.0])) > bf.ackley(point([0.95, 0.0]))
+    assert bf.ackley(point([0.95, 0.0])) > bf.ackley(point([0.0, 0.0])) + 2.5
+    assert get_function_search_space("ackley")[1]["j"] == (-32.768, 32.768)
+
+
 def test_keane_is_finite_at_the_origin():
     assert bf.keane(point([0.0, 0.0])) == 0.0
 
@@ -160,6 +180,7 @@ DEFAULT_DIMENSIONS = {
     "quartic": 30,
     "rastrigin": 20,
     "griewank": 10,
+    "ackley": 10,
     "schwefel": 10,
     "bisphere": 30,
     "birastrigin": 30,
