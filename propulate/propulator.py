@@ -168,6 +168,7 @@ class Propulator:
         self.raise_on_loss_error = raise_on_loss_error
         self._comms = (island_comm, propulate_comm, worker_sub_comm)
         self._transport = transport
+        self._owns_transport = False  # True once we duplicated a communicator for it
         self._collectives = collectives
         self._worker_group = worker_group
         self._rank = rank
@@ -188,8 +189,11 @@ class Propulator:
         self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
-    def _connect(self) -> None:
-        """Build the MPI back-ends the caller did not pass (collective on the comms)."""
+    def _connect(self, messaging: bool = True) -> None:
+        """Build the MPI back-ends the caller did not pass (collective on the comms).
+
+        ``messaging=False`` skips the point-to-point transport (summaries need only collectives).
+        """
         if self._transport is not None and self._worker_group is not None:
             return
         from .comm import mpi  # deferred: only needed (and only importing mpi4py) for MPI runs
@@ -202,11 +206,12 @@ class Propulator:
             )
         if self._worker_group.rank != 0:
             return  # a follower rank of a multi-rank worker: evaluates only
-        if self._transport is None:
+        if self._transport is None and messaging:
             # Migrants travel between islands, so a migrating run messages over propulate_comm.
             migrating = not isinstance(self.migration_policy, NoMigration)
             group = propulate_comm if migrating else island_comm
             self._transport = mpi.MPITransport(group or mpi.world())
+            self._owns_transport = True
         if self._collectives is None:
             self._collectives = mpi.MPICollectives(propulate_comm or mpi.world())
 
@@ -390,6 +395,7 @@ class Propulator:
                 len(population),
             )
         self._log_island_statistics()
+        self._release_transport()
         if self._first_failure is not None and self.raise_on_loss_error:
             raise LossFunctionError(
                 f"loss_fn failed ({self._first_failure}); the run was stopped cleanly and every "
@@ -403,6 +409,14 @@ class Propulator:
         if self._early is None:
             return evaluate(self.loss_fn, params, comm)
         return self._early.evaluate(self.loss_fn, params, comm, self._worker_group)
+
+    def _release_transport(self) -> None:
+        """Free the communicator duplicated for this run (a later run duplicates a new one)."""
+        free = getattr(self._transport, "free", None)
+        if self._owns_transport and callable(free):
+            free()
+            self._transport = None
+            self._owns_transport = False
 
     def _loss_comm(self) -> Any:
         group = self._worker_group
@@ -693,7 +707,7 @@ class Propulator:
         """
         if top_n < 1:
             raise ConfigurationError(f"summarize: top_n={top_n}; ask for at least 1.")
-        self._connect()
+        self._connect(messaging=False)
         group = self._worker_group
         if self._collectives is None:  # another rank of a multi-rank worker: its first rank tells
             return group.share(None) if group is not None else []  # type: ignore[no-any-return]
