@@ -63,6 +63,7 @@ def test_medians_below_the_solved_threshold_tie():
 
 
 def test_earlier_results_are_reused(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("optuna")  # main() checks for the references' library first
     bench = _load_benchmark()
     earlier = [
         {
