@@ -18,7 +18,8 @@ from propulate import (
     Surrogate,
 )
 from propulate.population import Status
-from propulate.surrogate import EarlyStopping, run_data
+from propulate.surrogate import EarlyStopping
+from propulate.surrogate.base import run_data
 
 LIMITS = {"x": (0.0, 1.0)}
 

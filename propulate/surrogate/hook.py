@@ -1,0 +1,140 @@
+"""The Propulator's side of early stopping: run an evaluation under a rank's surrogate."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigurationError
+from ..evaluation import Evaluation, evaluate
+from ..population import Individual, Status
+from .base import Surrogate
+
+log = logging.getLogger(__name__)
+
+
+class _LeaderStopped(Exception):
+    """The first rank of a multi-rank worker stopped in the middle of an evaluation."""
+
+
+class EarlyStopping:
+    """The Propulator's hook around a rank's :class:`Surrogate`.
+
+    Parameters
+    ----------
+    surrogate : Surrogate
+        This rank's surrogate.
+
+    Notes
+    -----
+    In a multi-rank worker only the first rank's surrogate decides; it shares every decision with
+    the other ranks, whose loss function must yield (or report) the same number of values.
+    """
+
+    def __init__(self, surrogate: Surrogate) -> None:
+        for method in ("start_run", "update", "cancel", "merge", "data"):
+            if not callable(getattr(surrogate, method, None)):
+                raise ConfigurationError(
+                    f"surrogate_factory made a {type(surrogate).__name__}, which has no "
+                    f"{method}() method; return a propulate.Surrogate (e.g. "
+                    "surrogate_factory=lambda: propulate.MedianStoppingRule())."
+                )
+        self.surrogate = surrogate
+
+    @classmethod
+    def from_factory(cls, factory: Callable[[], Surrogate] | None) -> EarlyStopping | None:
+        """The hook for ``factory()``'s surrogate, or ``None`` without a factory."""
+        if factory is None:
+            return None
+        if not callable(factory):
+            raise ConfigurationError(
+                f"surrogate_factory must be callable (it makes one surrogate per rank); got "
+                f"{type(factory).__name__}. Pass e.g. lambda: propulate.MedianStoppingRule()."
+            )
+        return cls(factory())
+
+    def evaluate(
+        self, loss_fn: Callable[..., Any], params: Individual, comm: Any, group: Any
+    ) -> Evaluation | None:
+        """Evaluate ``params``, stopping early when the surrogate says so.
+
+        Parameters
+        ----------
+        loss_fn : callable
+            The loss function.
+        params : Individual
+            The individual.
+        comm : Any
+            The communicator passed to the loss function (``None`` for a one-rank worker).
+        group : WorkerGroup
+            The worker's ranks, which share the decisions.
+
+        Returns
+        -------
+        Evaluation or None
+            The outcome; ``None`` on a worker's other rank when its first rank stopped.
+        """
+        if group is not None and group.rank != 0:
+            try:
+                return evaluate(loss_fn, params, comm, should_stop=_follower(group))
+            except _LeaderStopped:
+                return None
+        surrogate = self.surrogate
+        surrogate.start_run(params)
+        shared = group is not None and group.size > 1
+
+        def should_stop(step: int, value: float) -> bool:
+            stop = bool(surrogate.cancel(value))
+            if shared:
+                group.share(stop)
+            return stop
+
+        outcome = evaluate(loss_fn, params, comm, should_stop=should_stop)
+        surrogate.update(outcome.loss)
+        if outcome.status == Status.PRUNED:
+            log.debug("Stopped %r at step %d (%.6g).", params, len(outcome.curve), outcome.loss)
+        return outcome
+
+    def annotate(self, ind: Individual) -> None:
+        """Attach the surrogate's data to this rank's result if peers cannot learn from it alone."""
+        if self.surrogate.result_data(ind) is None:
+            ind.surrogate = _jsonable(self.surrogate.data())  # type: ignore[attr-defined]  # optional metadata
+
+    def on_result(self, ind: Individual) -> None:
+        """Let the surrogate learn from a result of another rank (or one read on resume)."""
+        data = self.surrogate.result_data(ind)
+        if data is None:
+            data = getattr(ind, "surrogate", None)
+        if data is not None:
+            self.surrogate.merge(data)
+
+
+def _follower(group: Any) -> Callable[[int, float], bool]:
+    def should_stop(step: int, value: float) -> bool:
+        decision = group.share(None)
+        if decision is None:  # the first rank gave up (an exception) and said so
+            raise _LeaderStopped
+        return bool(decision)
+
+    return should_stop
+
+
+def _jsonable(data: Any) -> Any:
+    """``data`` with numpy arrays and scalars and tuples turned into JSON types."""
+    if isinstance(data, np.ndarray):
+        return data.tolist()
+    if isinstance(data, np.generic):
+        return data.item()
+    if isinstance(data, (list, tuple)):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, Mapping):
+        return {str(k): _jsonable(v) for k, v in data.items()}
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    raise ConfigurationError(
+        f"Surrogate.data() returned a {type(data).__name__}; peers receive it through messages "
+        "and checkpoints, so return numbers, strings, lists, dicts or numpy arrays."
+    )
