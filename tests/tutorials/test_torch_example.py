@@ -112,6 +112,9 @@ def test_tiny_mnist_run_evaluates_on_every_rank_and_resumes(tmp_path):
     losses = [ind.loss for ind in individuals]
     assert all(-1.0 <= loss <= 0.0 for loss in losses), losses  # negative accuracies
     assert min(losses) < -0.5, losses  # clearly better than chance (-0.1)
+    # The tutorial records the validation accuracy of every epoch (one here) as the curve.
+    for ind in individuals:
+        assert list(ind.curve) == pytest.approx([ind.loss]), (ind.curve, ind.loss)
     assert "Top 1 of island 0" in result.stdout
 
     assert (checkpoint / "torch_example.log").is_file()
