@@ -88,6 +88,8 @@ RULES: dict[str, Callable[[], Surrogate] | None] = {
     "StaticSurrogate()": lambda: StaticSurrogate(),
     "StaticSurrogate(margin=0.5)": lambda: StaticSurrogate(margin=0.5),
     "DynamicSurrogate(LIMITS)": lambda: DynamicSurrogate(LIMITS),
+    "DynamicSurrogate(LIMITS, margin=0.8)": lambda: DynamicSurrogate(LIMITS, margin=0.8),
+    "DynamicSurrogate(LIMITS, margin=1.0)": lambda: DynamicSurrogate(LIMITS, margin=1.0),
     "MedianStoppingRule()": lambda: MedianStoppingRule(),
     "MedianStoppingRule(warmup_steps=5)": lambda: MedianStoppingRule(warmup_steps=5),
     "ASHA()": lambda: ASHA(),

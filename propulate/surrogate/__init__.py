@@ -32,8 +32,9 @@ Built-in rules (all cost O(log N) or a bounded amount per call, N being the numb
 * :class:`StaticSurrogate`: stop a run that falls behind the best completed learning curve by
   more than a margin (Propulate 1.2).
 * :class:`DynamicSurrogate`: predict a run's final loss from its parameters (a Gaussian process)
-  and its curve so far (a regression on completed curves), stop it if even an optimistic
-  prediction is worse than the best loss by a margin (Propulate 1.2, reimplemented on numpy).
+  and its curve so far (a regression on completed curves, and the run's own extrapolation), stop
+  it if even an optimistic prediction is worse than the best loss by a margin (Propulate 1.2's
+  name and arguments; a new model on numpy).
 * :class:`MedianStoppingRule`: stop a run whose value is worse than the median of earlier runs
   at the same step (Golovin et al., "Google Vizier", KDD 2017; Optuna's ``MedianPruner``).
 * :class:`ASHA`: asynchronous successive halving (Li et al., "A System for Massively Parallel

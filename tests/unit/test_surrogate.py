@@ -20,6 +20,7 @@ from propulate import (
 from propulate.population import Status
 from propulate.surrogate import EarlyStopping
 from propulate.surrogate.base import run_data
+from propulate.surrogate.dynamic import geometric_extrapolation
 
 LIMITS = {"x": (0.0, 1.0)}
 
@@ -148,12 +149,41 @@ def test_dynamic_surrogate_stops_runs_predicted_to_end_badly():
         assert drive(s, decay(x), x) is None  # not before min_runs; then all close enough...
         if x > 0.5:
             break
-    # The best final loss is ~1.02 (x = 0). A run heading for 4.6 is stopped at once, one heading
-    # for 1.1 (within 25 %) completes, as does one better than all.
-    assert drive(s, decay(0.9), 0.9) == 1
+    # The best final loss is ~1.02 (x = 0). A run heading for 4.6 is stopped as soon as its own
+    # curve has three values to extrapolate, one heading for 1.1 (within 25 %) completes, as does
+    # one better than all.
+    assert drive(s, decay(0.9), 0.9) == 3
     assert drive(s, decay(0.02), 0.02) is None
     prediction = s.predict(3, decay(0.7)[2])
     assert prediction is not None and abs(prediction[0] - decay(0.7)[-1]) < 0.05
+
+
+def test_dynamic_surrogate_lets_a_late_bloomer_finish():
+    # Fast runs (time constant 1) teach the models that a value of ~5 at step 3 ends badly; a run
+    # that is still far from its asymptote, slow but heading for the best loss, must go on, while
+    # a fast run with the same value at step 3 (it has converged there) is stopped.
+    def curve(asymptote: float, tau: float, steps: int = 12) -> list[float]:
+        return [asymptote + (10 - asymptote) * math.exp(-t / tau) for t in range(1, steps + 1)]
+
+    s = DynamicSurrogate(LIMITS, min_runs=5)
+    for x in np.linspace(0.0, 1.0, 9):
+        c = curve(1 + 4 * x, 1.0)
+        s.merge({"params": {"x": float(x)}, "curve": c, "loss": c[-1], "status": "ok"})
+    late = curve(1.0, 2.5)  # 3.71 at step 3, ends at 1.07: within the margin of the best (1.0)
+    assert drive(s, late, 0.0) is None
+    done = curve(3.38, 1.0)  # 3.71 at step 3 too, but it has nearly converged there
+    assert done[2] == pytest.approx(late[2], abs=0.01)
+    assert drive(s, done, 0.0) == 3
+
+
+def test_geometric_extrapolation_known_answers():
+    exact = [2 + 8 * 0.5**t for t in range(1, 6)]  # improvements halve: ends near 2
+    assert geometric_extrapolation(exact, horizon=40) == pytest.approx(2.0, abs=1e-9)
+    assert geometric_extrapolation(exact, horizon=6) == pytest.approx(2 + 8 * 0.5**6)
+    assert geometric_extrapolation(exact, horizon=5) == exact[-1]  # no steps left
+    assert geometric_extrapolation([5.0, 4.0, 4.5], horizon=10) == 4.5  # got worse: no progress
+    assert geometric_extrapolation([5.0, 4.0, 2.0], horizon=10) == -math.inf  # accelerating
+    assert geometric_extrapolation([5.0, 4.0], horizon=10) == -math.inf  # too short to tell
 
 
 def test_dynamic_surrogate_keeps_a_bounded_window():
