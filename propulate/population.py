@@ -213,6 +213,10 @@ class Individual(Mapping[str, Value]):
         """A plain dictionary copy of the hyperparameter values."""
         return dict(self._values)
 
+    def values_key(self) -> tuple[Value, ...]:
+        """The hyperparameter values in search-space order: equal for equal hyperparameters."""
+        return tuple(self._values[name] for name in self._space.names)
+
     # ----- comparison and display -----------------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Individual):
@@ -291,6 +295,7 @@ class Population:
         self.owner = owner
         self._by_key: dict[Key, Individual] = {}
         self.bred_on: dict[int, int] = {}  # island -> how many known individuals were bred there
+        self._values_known: set[tuple[Value, ...]] = set()  # every known set of hyperparameters
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
         self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
         # Per breeding rank: its active individuals by loss and by generation (particle swarms
@@ -322,6 +327,7 @@ class Population:
             return False
         self._by_key[ind.key] = ind
         self.bred_on[ind.island] = self.bred_on.get(ind.island, 0) + 1
+        self._values_known.add(ind.values_key())
         if ind.active:
             self._index(ind)
         return True
@@ -409,6 +415,17 @@ class ActiveView(Sequence[Individual]):
 
     def __iter__(self) -> Iterator[Individual]:
         return iter(self._sorted)
+
+    def knows_values(self, ind: Individual) -> bool:
+        """Whether an individual with ``ind``'s hyperparameters is known (active or not).
+
+        O(1) on the view the Propulator passes; on a detached view, whether one of its own
+        individuals has them (O(N)).
+        """
+        key = ind.values_key()
+        if self._population is None:
+            return any(other.values_key() == key for other in self._sorted)
+        return key in self._population._values_known
 
     def of_rank(self, rank: int) -> ActiveView:
         """The active individuals bred by ``rank``, sorted by loss (O(1) to get)."""

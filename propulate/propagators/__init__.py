@@ -1,6 +1,7 @@
 """Propagators: operators that breed new individuals from a population."""
 
 from .base import (
+    AvoidDuplicates,
     Compose,
     Conditional,
     InitUniform,
@@ -34,6 +35,7 @@ __all__ = [
     "Stochastic",
     "Conditional",
     "Compose",
+    "AvoidDuplicates",
     "SelectMin",
     "SelectMax",
     "SelectUniform",

@@ -8,7 +8,7 @@ evaluate, communicate or write files; randomness comes from the ``rng`` they are
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
@@ -276,3 +276,50 @@ class InitUniform(Stochastic):
         if self.parents > 0 and len(inds) > 0 and not self.applies():
             return inds[0]
         return Individual._from_trusted(self.space.sample(self.rng), self.space)
+
+
+class AvoidDuplicates(Propagator):
+    """Breed again, up to ``tries`` times, while the child repeats known hyperparameters.
+
+    Genetic operators often hand a parent on unchanged (no crossover, no mutation drawn, or two
+    identical parents), and evaluating the same hyperparameters twice is wasted training. This
+    wrapper calls ``propagator`` again while its (first) child equals an individual of the
+    population it was given, and after ``tries`` attempts returns the last child anyway (a
+    small discrete search space may be exhausted). Wrap only stateless propagators: a stateful
+    one (particle swarms, CMA-ES, Nelder-Mead) would count every discarded attempt.
+
+    Parameters
+    ----------
+    propagator : Propagator
+        The propagator to call.
+    tries : int
+        The most calls per child.
+    """
+
+    def __init__(self, propagator: Propagator, tries: int = 10) -> None:
+        super().__init__(propagator.parents, propagator.offspring, propagator.rng)
+        if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
+            raise ConfigurationError(f"AvoidDuplicates: tries={tries!r}; give an integer >= 1.")
+        self.propagator = propagator
+        self.tries = tries
+
+    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
+        """Call the wrapped propagator until its first child is new to ``inds`` (or give up)."""
+        known = _known_values(inds)
+        for _ in range(self.tries):
+            offspring = self.propagator(inds)
+            if isinstance(offspring, list) and not offspring:
+                break  # nothing to check; the Propulator reports the empty result
+            first = offspring[0] if isinstance(offspring, list) else offspring
+            if not known(first):
+                break
+        return offspring
+
+
+def _known_values(inds: Sequence[Individual]) -> Callable[[Individual], bool]:
+    """A membership test for hyperparameters among ``inds`` (O(1) per test)."""
+    knows = getattr(inds, "knows_values", None)
+    if callable(knows):
+        return knows  # type: ignore[no-any-return]  # the population's own index
+    seen = {ind.values_key() for ind in inds}
+    return lambda ind: ind.values_key() in seen

@@ -11,6 +11,7 @@ from propulate import Individual, SearchSpace, get_default_propagator
 from propulate.errors import ConfigurationError
 from propulate.population import Population
 from propulate.propagators import (
+    AvoidDuplicates,
     Compose,
     Conditional,
     CrossoverMultiple,
@@ -165,7 +166,10 @@ def test_select_uniform(container):
 
 
 # ----- default propagator ----------------------------------------------------------------------
-def crossover_children(crossover_prob: float, trials: int) -> list[tuple[Individual, set[int]]]:
+def crossover_children(
+    crossover_prob: float, trials: int, operators_only: bool = True
+) -> list[tuple[Individual, set[int]]]:
+    """Children of the default propagator's operators (or of the whole propagator)."""
     pop_size = 4
     inds = distinct_population(pop_size)
     propagator = get_default_propagator(
@@ -176,6 +180,8 @@ def crossover_children(crossover_prob: float, trials: int) -> list[tuple[Individ
         random_init_prob=0.0,
         rng=random.Random(42),
     )
+    if operators_only:  # without the AvoidDuplicates wrapper, which re-breeds copies
+        propagator = propagator.true_prop.propagator
     view = as_view(inds)
     return [
         (child, sources(child, inds))
@@ -201,6 +207,60 @@ def test_default_propagator_crossover_prob_is_the_probability_of_crossover():
     children = crossover_children(0.5, 2000)
     mixed = sum(len(parents) > 1 for _, parents in children) / len(children)
     assert mixed == pytest.approx(0.5 * (1 - 2 * 0.5**6), abs=0.05)
+
+
+def test_default_propagator_breeds_again_instead_of_copying_a_parent():
+    # Without crossover and mutation every child is a copy: after 10 tries it is returned anyway.
+    assert all(len(parents) == 1 for _, parents in crossover_children(0.0, 50, False))
+    # Half the operators' children are copies; the wrapper replaces them by mixes.
+    children = crossover_children(0.5, 500, operators_only=False)
+    mixed = sum(len(parents) > 1 for _, parents in children) / len(children)
+    assert mixed > 0.99
+
+
+def test_avoid_duplicates_retries_at_most_tries_times():
+    space = {"n": (0, 1)}
+    population = as_view([evaluated({"n": n}, space, float(n), rank=n) for n in (0, 1)])
+
+    class Counting(Propagator):
+        calls = 0
+
+        def __call__(self, inds):
+            Counting.calls += 1
+            return Individual({"n": 0}, space)
+
+    assert AvoidDuplicates(Counting(1, 1), tries=3)(population)["n"] == 0  # exhausted: given up
+    assert Counting.calls == 3
+    with pytest.raises(ConfigurationError, match="tries=0"):
+        AvoidDuplicates(Counting(1, 1), tries=0)
+
+
+def test_avoid_duplicates_knows_inactive_individuals_and_plain_lists():
+    space = {"n": (0, 9)}
+    inds = [evaluated({"n": n}, space, float(n), rank=n) for n in range(3)]
+    population = Population()
+    for ind in inds:
+        population.add(ind)
+    population.set_active(inds[2].key, False)  # e.g. emigrated: still evaluated here
+    view = population.active
+    assert len(view) == 2
+    assert view.knows_values(Individual({"n": 2}, space))
+    assert not view.knows_values(Individual({"n": 3}, space))
+    repeats = iter([2, 2, 7])
+    breeder = AvoidDuplicates(
+        made_by(lambda: Individual({"n": next(repeats)}, space)), tries=5
+    )
+    assert breeder(view)["n"] == 7
+    repeats = iter([1, 4])
+    assert breeder(list(inds))["n"] == 4  # a plain list: its own members count
+
+
+def made_by(make):
+    class Made(Propagator):
+        def __call__(self, inds):
+            return make()
+
+    return Made(-1, 1)
 
 
 def test_default_propagator_initializes_randomly_until_pop_size():
