@@ -247,9 +247,7 @@ def test_avoid_duplicates_knows_inactive_individuals_and_plain_lists():
     assert view.knows_values(Individual({"n": 2}, space))
     assert not view.knows_values(Individual({"n": 3}, space))
     repeats = iter([2, 2, 7])
-    breeder = AvoidDuplicates(
-        made_by(lambda: Individual({"n": next(repeats)}, space)), tries=5
-    )
+    breeder = AvoidDuplicates(made_by(lambda: Individual({"n": next(repeats)}, space)), tries=5)
     assert breeder(view)["n"] == 7
     repeats = iter([1, 4])
     assert breeder(list(inds))["n"] == 4  # a plain list: its own members count
