@@ -10,7 +10,7 @@ SENT_PER_PEER = 5
 
 
 @pytest.mark.mpi(min_size=2)
-def test_one_poll_after_a_long_busy_spell_receives_every_waiting_message():
+def test_one_poll_after_a_long_busy_spell_receives_every_waiting_message(shared_tmp_path):
     from mpi4py import MPI
 
     from propulate.comm.mpi import MPITransport
@@ -21,10 +21,18 @@ def test_one_poll_after_a_long_busy_spell_receives_every_waiting_message():
     if transport.rank != 0:
         for i in range(SENT_PER_PEER):
             transport.post(0, 11, bytes([transport.rank, i]) * 100)
-        transport.pending_sends()
+        transport.wait_sends()  # small (eager) messages: complete once they are on their way
+        (shared_tmp_path / f"sent-{transport.rank}").touch()
         time.sleep(1.0)  # busy in a long evaluation: no MPI calls, so no progress from this side
     else:
-        time.sleep(0.5)  # a long evaluation of its own: every message is long since there
+        # A long evaluation of its own (no MPI calls) until every peer has sent everything: a
+        # file per peer, not a message, so that nothing drives MPI's progress engine here. On an
+        # oversubscribed machine a peer may need a while to be scheduled at all.
+        deadline = time.monotonic() + 60
+        peers = [shared_tmp_path / f"sent-{peer}" for peer in range(1, transport.size)]
+        while not all(flag.exists() for flag in peers) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
         received = transport.poll()
         expected = SENT_PER_PEER * (transport.size - 1)
         # Stopping at the first failed Iprobe, a poll here got nothing, and each later one got
