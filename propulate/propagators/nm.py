@@ -20,7 +20,10 @@ Here every worker's propagator runs that variant asynchronously, one evaluation 
 * The points of the initial simplex and of a shrink are spread over the workers: each worker
   proposes, in random order, those whose loss nobody has reported yet.
 * A simplex that has collapsed (all vertices within 1e-9 of the best in unit coordinates) is
-  rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart).
+  rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart). A
+  flat one (its vertices on a line or plane: smallest singular value of its edges below
+  ``FLATNESS_TOLERANCE`` times the largest) can no longer move across that line, so it is
+  rebuilt the same way, with edges as long as its longest edge from the best vertex.
 
 The losses of proposed points are found by looking their values up in the population, an O(N)
 scan per call (a cheap comparison of each individual's rank, or of its first value while the
@@ -47,6 +50,9 @@ __all__ = ["ParallelNelderMead"]
 
 #: A simplex whose vertices all lie this close to the best one (unit coordinates) is rebuilt.
 COLLAPSE_TOLERANCE = 1e-9
+#: A simplex whose edges span less than this share of their largest extent in some direction is
+#: rebuilt (taking in other workers' points can leave all vertices on one line).
+FLATNESS_TOLERANCE = 1e-6
 _STATE_VERSION = 1
 
 Key = tuple[float, ...]
@@ -143,7 +149,11 @@ class ParallelNelderMead(Propagator):
 
     # ----- state ----------------------------------------------------------------------------
     def _reset(
-        self, center: np.ndarray, center_loss: float | None = None, rotate: bool = False
+        self,
+        center: np.ndarray,
+        center_loss: float | None = None,
+        rotate: bool = False,
+        edge: float | None = None,
     ) -> None:
         """Start over with a simplex built around ``center``; all but its loss unknown.
 
@@ -151,8 +161,9 @@ class ParallelNelderMead(Propagator):
         clipped at it. A restart (``rotate``) orients the edges along a random orthonormal basis
         and shortens each to stay inside the box: rebuilding the same simplex around the same
         point would retrace the same steps, and clipping long edges would put vertices on the
-        same corners again and again.
+        same corners again and again. Edges are ``edge`` long (default: ``scale``).
         """
+        length = self.scale if edge is None else edge
         n = self.box.dim
         center = np.clip(center, 0.0, 1.0)
         if not rotate:
@@ -160,22 +171,22 @@ class ParallelNelderMead(Propagator):
         else:
             gaussian = np.array([[self.rng.gauss(0.0, 1.0) for _ in range(n)] for _ in range(n)])
             directions = np.linalg.qr(gaussian)[0].T
-            edges = np.array([self._inside_edge(center, d) for d in directions])
+            edges = np.array([self._inside_edge(center, d, length) for d in directions])
         self.vertices = np.vstack([center, np.clip(center + edges, 0.0, 1.0)])
         self.losses: list[float | None] = [center_loss] + [None] * n
         self._begin_batch()
 
-    def _inside_edge(self, center: np.ndarray, direction: np.ndarray) -> np.ndarray:
-        """``t * direction`` or its opposite, as long as possible up to ``scale`` inside the box."""
+    def _inside_edge(self, center: np.ndarray, direction: np.ndarray, length: float) -> np.ndarray:
+        """``t * direction`` or its opposite, as long as possible up to ``length`` in the box."""
         best = np.zeros_like(direction)
         for d in (direction, -direction):
             with np.errstate(divide="ignore", invalid="ignore"):
                 room = np.where(d > 0, (1.0 - center) / d, np.where(d < 0, -center / d, np.inf))
-            t = min(self.scale, float(room.min()))
+            t = min(length, float(room.min()))
             if t * np.abs(d).max() > np.abs(best).max():
                 best = t * d
-        if np.abs(best).max() < 1e-6 * self.scale:  # in a corner: clip a full-length edge
-            best = self.scale * direction
+        if np.abs(best).max() < 1e-6 * length:  # in a corner: clip a full-length edge
+            best = length * direction
         return best
 
     def _begin_batch(self) -> None:
@@ -306,6 +317,14 @@ class ParallelNelderMead(Propagator):
         spread = np.abs(self.vertices - self.vertices[best]).max()
         if spread < COLLAPSE_TOLERANCE:
             self._reset(self.vertices[best], self.losses[best], rotate=True)
+            return None
+        edges = np.delete(self.vertices, best, axis=0) - self.vertices[best]
+        extents = np.linalg.svd(edges, compute_uv=False)
+        if extents[-1] < FLATNESS_TOLERANCE * extents[0]:
+            longest = float(np.linalg.norm(edges, axis=1).max())
+            self._reset(
+                self.vertices[best], self.losses[best], rotate=True, edge=min(self.scale, longest)
+            )
             return None
         order = np.argsort(-np.array(self.losses, dtype=float), kind="stable")
         lane = 0 if self.rank is None else self.rank % self.box.dim

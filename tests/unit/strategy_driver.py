@@ -8,7 +8,9 @@ given rank/generation/loss/status like the real loop does.
 
 from __future__ import annotations
 
+import heapq
 import math
+import random
 from collections.abc import Callable, Mapping
 
 from propulate.population import Individual, Population, Status
@@ -110,3 +112,60 @@ def drive_in_bursts(
                     inboxes[other].append(child)
             done += 1
     return views, propagators
+
+
+EVALUATED, ARRIVED = 0, 1  # event kinds of drive_with_random_delays, in order of precedence
+
+
+def drive_with_random_delays(
+    make_propagator: Callable[[int], Propagator],
+    loss: Callable[[Mapping[str, float]], float],
+    workers: int,
+    evaluations_per_worker: int,
+    seed: int,
+    mean_delay: float = 1.0,
+) -> float:
+    """Simulate asynchronous workers with random evaluation times and message delays.
+
+    Every evaluation takes an exponentially distributed time (mean 1); each result reaches every
+    other worker after its own exponentially distributed delay (mean ``mean_delay``), so workers
+    see results out of order, as on a real machine. Deterministic for a given ``seed``. Returns
+    the best loss found.
+    """
+    clock = random.Random(seed)
+    views = [Population() for _ in range(workers)]
+    propagators = [make_propagator(r) for r in range(workers)]
+    generation = [0] * workers
+    events: list[tuple[float, int, int, int, Individual]] = []  # time, kind, worker, order
+    order = 0
+
+    def breed(rank: int, now: float) -> None:
+        nonlocal order
+        child = as_list(propagators[rank](views[rank].active))[0].copy()
+        child.rank, child.generation, child.island = rank, generation[rank], 0
+        generation[rank] += 1
+        order += 1
+        heapq.heappush(events, (now + clock.expovariate(1.0), EVALUATED, rank, order, child))
+
+    for rank in range(workers):
+        breed(rank, 0.0)
+    best = math.inf
+    while events:
+        now, kind, rank, _, child = heapq.heappop(events)
+        if kind == ARRIVED:
+            views[rank].add(child)
+            continue
+        value = loss(child)
+        child.loss = value if math.isfinite(value) else math.inf
+        child.status = Status.OK
+        child.evaltime = now
+        best = min(best, child.loss)
+        views[rank].add(child)
+        for other in range(workers):
+            if other != rank:
+                order += 1
+                delay = clock.expovariate(1.0 / mean_delay)
+                heapq.heappush(events, (now + delay, ARRIVED, other, order, child))
+        if generation[rank] < evaluations_per_worker:
+            breed(rank, now)
+    return best
