@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 @pytest.fixture
 def shared_tmp_path():
-    """A temporary folder created by rank 0 and shared with every rank."""
+    """A temporary folder created by rank 0, shared with every rank, removed after the test."""
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
@@ -18,3 +19,5 @@ def shared_tmp_path():
     path = comm.bcast(path, root=0)
     yield Path(path)
     comm.Barrier()
+    if comm.rank == 0:
+        shutil.rmtree(path, ignore_errors=True)
