@@ -285,15 +285,18 @@ class Propulator:
         return self.checkpoint_path / f"island-{self.island_idx}-rank-{self._identity()}.state.json"
 
     def _save_state(self) -> None:
-        """Save this rank's random generators and the propagator's state (plain JSON).
+        """Save this rank's random generators and its propagators' states (plain JSON).
 
         Without the generators, a resumed rank would draw the same random individuals again.
+        ``propagator`` holds the top-level propagator's ``get_state()``, ``nested`` those of
+        the stateful stages inside it (e.g. in a ``Conditional``), depth first.
         """
         get_state = getattr(self.propagator, "get_state", None)
         state = {
             "format_version": 1,
             "rngs": [_rng_state(rng) for rng in _random_generators(self.rng, self.propagator)],
             "propagator": get_state() if callable(get_state) else None,
+            "nested": [stage.get_state() for stage in _stateful_stages(self.propagator)],
         }
         write_json_atomically(self._state_path(), state)
 
@@ -306,6 +309,11 @@ class Propulator:
         set_state = getattr(self.propagator, "set_state", None)
         if callable(set_state) and state.get("propagator") is not None:
             set_state(state["propagator"])
+        stages = _stateful_stages(self.propagator)
+        nested = state.get("nested", [])
+        if len(nested) == len(stages):  # the same set-up as the saved run
+            for stage, stage_state in zip(stages, nested, strict=True):
+                stage.set_state(stage_state)
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
@@ -748,13 +756,23 @@ def _stages(propagator: Any) -> list[Any]:
             continue
         seen.add(id(item))
         found.append(item)
-        for attribute in ("false_prop", "true_prop", "propagators"):
+        for attribute in ("false_prop", "true_prop", "propagators", "propagator"):
             value = getattr(item, attribute, None)
             if isinstance(value, (list, tuple)):
                 stack.extend(reversed(value))
             elif value is not None:
                 stack.append(value)
     return found
+
+
+def _stateful_stages(propagator: Any) -> list[Any]:
+    """The stages nested in ``propagator`` (not itself) with ``get_state`` and ``set_state``."""
+    return [
+        stage
+        for stage in _stages(propagator)[1:]
+        if callable(getattr(stage, "get_state", None))
+        and callable(getattr(stage, "set_state", None))
+    ]
 
 
 def _random_generators(rng: random.Random, propagator: Any) -> list[random.Random]:

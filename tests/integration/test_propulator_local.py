@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import random
@@ -14,6 +15,13 @@ from propulate import CheckpointError, LossFunctionError, Propulator
 from propulate.checkpoint import log_files, read_log
 from propulate.comm.local import LocalNetwork
 from propulate.population import Status
+from propulate.propagators import (
+    AvoidDuplicates,
+    Compose,
+    Conditional,
+    InitUniform,
+    PointMutation,
+)
 from propulate.utils import get_default_propagator
 
 from .local_run import LIMITS_3D, run_local, sphere
@@ -223,3 +231,63 @@ def test_resumed_rank_does_not_repeat_its_random_draws(tmp_path):
     resumed = run(4)
     values = [tuple(ind.values_dict().values()) for ind in resumed.population]
     assert len(set(values)) == 4, "the resumed rank drew the same individuals again"
+
+
+def test_the_saved_state_covers_generators_inside_wrappers(tmp_path):
+    """Generators of stages nested in AvoidDuplicates and Compose are saved and restored."""
+
+    def run(generations):
+        transport = LocalNetwork(1).transport(0)
+        draw_rng, mutate_rng = random.Random(1), random.Random(2)
+        propagator = AvoidDuplicates(
+            Compose(
+                [InitUniform(LIMITS_3D, rng=draw_rng), PointMutation(LIMITS_3D, rng=mutate_rng)]
+            )
+        )
+        propulator = Propulator(
+            sphere, propagator, random.Random(0), generations=generations,
+            checkpoint_path=tmp_path, transport=transport, collectives=transport, rank=0,
+        )  # fmt: skip
+        propulator.propulate(logging_interval=0)
+        return draw_rng, mutate_rng
+
+    first = run(3)
+    saved = json.loads((tmp_path / "island-0-rank-0.state.json").read_text())["rngs"]
+    saved_internals = [state[1] for state in saved]
+    assert all(list(rng.getstate()[1]) in saved_internals for rng in first)
+    resumed = run(3)  # nothing left to evaluate: the generators are restored, not drawn from
+    assert [rng.getstate() for rng in resumed] == [rng.getstate() for rng in first]
+
+
+class CountingInit(InitUniform):
+    """A stateful stage: it counts its calls and keeps the count in its state."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def __call__(self, inds):
+        self.calls += 1
+        return super().__call__(inds)
+
+    def get_state(self):
+        return {"calls": self.calls}
+
+    def set_state(self, state):
+        self.calls = state["calls"]
+
+
+def test_stateful_stages_inside_wrappers_resume_their_state(tmp_path):
+    def run(generations):
+        transport = LocalNetwork(1).transport(0)
+        rng = random.Random(0)
+        counting = CountingInit(LIMITS_3D, rng=rng)
+        propagator = Conditional(1, Compose([counting]), InitUniform(LIMITS_3D, rng=rng))
+        Propulator(
+            sphere, propagator, rng, generations=generations, checkpoint_path=tmp_path,
+            transport=transport, collectives=transport, rank=0,
+        ).propulate(logging_interval=0)  # fmt: skip
+        return counting.calls
+
+    assert run(4) == 3  # the first individual comes from the other branch
+    assert run(7) == 6  # restored to 3, then 3 more calls
