@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: set everything up and tune the MNIST CNN of tutorials/torch_example.py on 4 MPI
-# ranks with the small-machine budget (24 models, one epoch each; about 20 minutes on 2 CPU cores).
+# ranks with the small-machine budget (24 models, one epoch each; 20-25 minutes on 2 CPU cores).
 #   PROPULATE_DATA_DIR    the data folder (default: data/ in the repository); MNIST is downloaded
 #                         into it, or copied from a shared/data/MNIST/raw/ folder above the checkout
 #   PROPULATE_CHECKPOINT  the checkpoint folder (default: ckpt-mnist/); rerunning resumes
