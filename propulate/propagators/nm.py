@@ -314,17 +314,9 @@ class ParallelNelderMead(Propagator):
     def _start_step(self, inds: Sequence[Individual]) -> np.ndarray | None:
         self._absorb(inds)
         best = self._best_index()
-        spread = np.abs(self.vertices - self.vertices[best]).max()
-        if spread < COLLAPSE_TOLERANCE:
-            self._reset(self.vertices[best], self.losses[best], rotate=True)
-            return None
-        edges = np.delete(self.vertices, best, axis=0) - self.vertices[best]
-        extents = np.linalg.svd(edges, compute_uv=False)
-        if extents[-1] < FLATNESS_TOLERANCE * extents[0]:
-            longest = float(np.linalg.norm(edges, axis=1).max())
-            self._reset(
-                self.vertices[best], self.losses[best], rotate=True, edge=min(self.scale, longest)
-            )
+        edge = self._rebuild_edge(best)
+        if edge is not None:
+            self._reset(self.vertices[best], self.losses[best], rotate=True, edge=edge)
             return None
         order = np.argsort(-np.array(self.losses, dtype=float), kind="stable")
         lane = 0 if self.rank is None else self.rank % self.box.dim
@@ -335,6 +327,21 @@ class ParallelNelderMead(Propagator):
         )
         self.phase = "reflect"
         return self.trial.copy()
+
+    def _rebuild_edge(self, best: int) -> float | None:
+        """The edge length to rebuild a degenerate simplex with; None if it is sound.
+
+        Collapsed (every vertex within ``COLLAPSE_TOLERANCE`` of the best): ``scale``, a
+        restart. Flat (the edges' smallest singular value below ``FLATNESS_TOLERANCE`` times
+        the largest): its longest edge from the best vertex (at most ``scale``), keeping its size.
+        """
+        edges = np.delete(self.vertices, best, axis=0) - self.vertices[best]
+        if np.abs(edges).max() < COLLAPSE_TOLERANCE:
+            return self.scale
+        extents = np.linalg.svd(edges, compute_uv=False)
+        if extents[-1] < FLATNESS_TOLERANCE * extents[0]:
+            return min(self.scale, float(np.linalg.norm(edges, axis=1).max()))
+        return None
 
     def _absorb(self, inds: Sequence[Individual]) -> None:
         """Replace the worst vertex by each known individual better than the best vertex.
