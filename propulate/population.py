@@ -295,7 +295,8 @@ class Population:
         self.owner = owner
         self._by_key: dict[Key, Individual] = {}
         self.bred_on: dict[int, int] = {}  # island -> how many known individuals were bred there
-        self._values_known: set[tuple[Value, ...]] = set()  # every known set of hyperparameters
+        # Every known set of hyperparameters, and the first individual known to have it.
+        self._values_known: dict[tuple[Value, ...], Individual] = {}
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
         self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
         # Per breeding rank: its active individuals by loss and by generation (particle swarms
@@ -327,7 +328,7 @@ class Population:
             return False
         self._by_key[ind.key] = ind
         self.bred_on[ind.island] = self.bred_on.get(ind.island, 0) + 1
-        self._values_known.add(ind.values_key())
+        self._values_known.setdefault(ind.values_key(), ind)
         if ind.active:
             self._index(ind)
         return True
@@ -422,10 +423,18 @@ class ActiveView(Sequence[Individual]):
         O(1) on the view the Propulator passes; on a detached view, whether one of its own
         individuals has them (O(N)).
         """
+        return self.find_values(ind) is not None
+
+    def find_values(self, ind: Individual) -> Individual | None:
+        """A known individual (active or not) with ``ind``'s hyperparameters, if any.
+
+        O(1) on the view the Propulator passes (the first individual known with them); on a
+        detached view, one of its own individuals (O(N)).
+        """
         key = ind.values_key()
         if self._population is None:
-            return any(other.values_key() == key for other in self._sorted)
-        return key in self._population._values_known
+            return next((other for other in self._sorted if other.values_key() == key), None)
+        return self._population._values_known.get(key)
 
     def of_rank(self, rank: int) -> ActiveView:
         """The active individuals bred by ``rank``, sorted by loss (O(1) to get)."""

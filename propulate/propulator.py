@@ -31,7 +31,14 @@ from .errors import ConfigurationError, LossFunctionError
 from .evaluation import Evaluation, evaluate
 from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_location
 from .population import Individual, Key, Population, Status
-from .propagators.base import Propagator, SelectMin, as_list
+from .propagators.base import (
+    Propagator,
+    SelectMin,
+    as_list,
+    listeners,
+    random_generators,
+    stateful_stages,
+)
 from .records import decode_individual, encode_individual
 from .reporting import format_duration, format_individuals
 from .search_space import SearchSpace
@@ -175,6 +182,7 @@ class Propulator:
         self._space: SearchSpace | None = None
         self._store: CheckpointLog | None = None
         self._population_store: Population | None = None
+        self._listeners: list[Any] | None = None  # the stages that learn from results
         self.generation = 0
         self.stop = StopRequest()
         self._first_failure: str | None = None
@@ -257,6 +265,13 @@ class Propulator:
             )
         return self._store
 
+    def _tell(self, ind: Individual) -> None:
+        """Hand a result the island learned to every stage of the propagator that learns."""
+        if self._listeners is None:
+            self._listeners = listeners(self.propagator)
+        for listener in self._listeners:
+            listener.tell(ind)
+
     def _load_checkpoint(self) -> None:
         population = self._population_store
         assert population is not None  # for mypy: set by the caller
@@ -264,6 +279,8 @@ class Propulator:
         for ind in self._checkpoint().load_island():
             new = ind.key not in population
             population.merge(ind)  # later records of an individual carry its migrations
+            if new:
+                self._tell(ind)  # replayed before the saved state is restored (see below)
             if new and self._early is not None:
                 self._early.on_result(ind)
             if ind.rank == own:
@@ -288,31 +305,35 @@ class Propulator:
         """Save this rank's random generators and its propagators' states (plain JSON).
 
         Without the generators, a resumed rank would draw the same random individuals again.
-        ``propagator`` holds the top-level propagator's ``get_state()``, ``nested`` those of
-        the stateful stages inside it (e.g. in a ``Conditional``), depth first.
+        ``stages`` holds the ``get_state()`` of every stage that keeps a state of its own, in
+        the order of :func:`~propulate.propagators.base.stateful_stages`.
         """
-        get_state = getattr(self.propagator, "get_state", None)
         state = {
-            "format_version": 1,
-            "rngs": [_rng_state(rng) for rng in _random_generators(self.rng, self.propagator)],
-            "propagator": get_state() if callable(get_state) else None,
-            "nested": [stage.get_state() for stage in _stateful_stages(self.propagator)],
+            "format_version": 2,
+            "rngs": [_rng_state(rng) for rng in random_generators(self.propagator, self.rng)],
+            "stages": [stage.get_state() for stage in stateful_stages(self.propagator)],
         }
         write_json_atomically(self._state_path(), state)
 
     def _restore_state(self, state: dict[str, Any]) -> None:
-        rngs = _random_generators(self.rng, self.propagator)
+        rngs = random_generators(self.propagator, self.rng)
         saved = state.get("rngs", [])
         if len(saved) == len(rngs):  # the same set-up as the saved run
             for rng, rng_state in zip(rngs, saved, strict=True):
                 rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))
-        set_state = getattr(self.propagator, "set_state", None)
-        if callable(set_state) and state.get("propagator") is not None:
-            set_state(state["propagator"])
-        stages = _stateful_stages(self.propagator)
-        nested = state.get("nested", [])
-        if len(nested) == len(stages):  # the same set-up as the saved run
-            for stage, stage_state in zip(stages, nested, strict=True):
+        stages = stateful_stages(self.propagator)
+        if state.get("format_version", 1) == 1:
+            # Version 1 kept the top-level propagator's state apart from the nested ones.
+            top = state.get("propagator")
+            if stages and stages[0] is self.propagator:
+                if top is not None:
+                    self.propagator.set_state(top)
+                stages = stages[1:]
+            saved_stages = state.get("nested", [])
+        else:
+            saved_stages = state.get("stages", [])
+        if len(saved_stages) == len(stages):  # the same set-up as the saved run
+            for stage, stage_state in zip(stages, saved_stages, strict=True):
                 stage.set_state(stage_state)
 
     # ----- the loop -----------------------------------------------------------------------------
@@ -457,12 +478,17 @@ class Propulator:
         if not children:
             raise ConfigurationError(f"{type(self.propagator).__name__} returned no offspring.")
         template = children[0]
-        # Always a fresh object: a propagator may pass a parent through unchanged.
-        child = Individual._from_trusted(template.values_dict(), template.search_space)
-        if template._position is not None:
-            child.position = template._position
-        if template.velocity is not None:
-            child.velocity = template.velocity.copy()
+        if template.status == Status.PENDING and template.key not in population:
+            # A new individual: evaluate that very object, so that the propagator recognizes
+            # its own proposal when it is told the result.
+            child = template
+        else:
+            # A parent passed through unchanged (or an object already used): a fresh copy.
+            child = Individual._from_trusted(template.values_dict(), template.search_space)
+            if template._position is not None:
+                child.position = template._position
+            if template.velocity is not None:
+                child.velocity = template.velocity.copy()
         child.rank = self._identity()
         child.generation = self.generation
         child.island = self.island_idx
@@ -483,6 +509,7 @@ class Propulator:
         if self._early is not None:
             self._early.annotate(child)
         self._population.add(child)
+        self._tell(child)
         data = encode_individual(child)
         store.append_record(data)
         for peer in self.island_members(self.island_idx):
@@ -586,6 +613,8 @@ class Propulator:
         """Merge an arriving individual (applying any notice that overtook it)."""
         new = ind.key not in self._population
         stored = self._population.merge(ind)
+        if new:
+            self._tell(stored)
         if new and self._early is not None:
             self._early.on_result(stored)
         if new and self._early_notices:
@@ -745,46 +774,6 @@ class Propulator:
         return result
 
 
-def _stages(propagator: Any) -> list[Any]:
-    """The propagator and every stage nested in it, depth first, each once."""
-    seen: set[int] = set()
-    found = []
-    stack = [propagator]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        found.append(item)
-        for attribute in ("false_prop", "true_prop", "propagators", "propagator"):
-            value = getattr(item, attribute, None)
-            if isinstance(value, (list, tuple)):
-                stack.extend(reversed(value))
-            elif value is not None:
-                stack.append(value)
-    return found
-
-
-def _stateful_stages(propagator: Any) -> list[Any]:
-    """The stages nested in ``propagator`` (not itself) with ``get_state`` and ``set_state``."""
-    return [
-        stage
-        for stage in _stages(propagator)[1:]
-        if callable(getattr(stage, "get_state", None))
-        and callable(getattr(stage, "set_state", None))
-    ]
-
-
-def _random_generators(rng: random.Random, propagator: Any) -> list[random.Random]:
-    """The distinct ``random.Random`` objects of the loop and its propagator, in a fixed order."""
-    found: dict[int, random.Random] = {id(rng): rng}
-    for stage in _stages(propagator):
-        candidate = getattr(stage, "rng", None)
-        if isinstance(candidate, random.Random):
-            found.setdefault(id(candidate), candidate)
-    return list(found.values())
-
-
 def _rng_state(rng: random.Random) -> list[Any]:
     version, internal, gauss_next = rng.getstate()
     return [version, list(internal), gauss_next]
@@ -792,11 +781,9 @@ def _rng_state(rng: random.Random) -> list[Any]:
 
 def _space_of(propagator: Any) -> SearchSpace | None:
     """Find the search space a propagator (or one of its stages) was built with."""
-    for stage in _stages(propagator):
-        space = getattr(stage, "space", None)
-        if isinstance(space, SearchSpace):
-            return space
-        limits = getattr(stage, "limits", None)
-        if isinstance(limits, dict) and limits:
-            return SearchSpace.of(limits)
+    if isinstance(propagator, Propagator):
+        return propagator.search_space
+    limits = getattr(propagator, "limits", None)  # a propagator of another kind
+    if isinstance(limits, dict) and limits:
+        return SearchSpace.of(limits)
     return None

@@ -1,14 +1,33 @@
-"""The propagator contract and the generic operators: selection, random init, composition.
+"""The propagator contract, the lifecycle the loop drives, and the generic operators.
 
-A propagator turns ``parents`` individuals into ``offspring`` new ones: ``propagator(inds)``.
-``parents == -1`` means "any number" (selections take the whole population). Propagators never
-evaluate, communicate or write files; randomness comes from the ``rng`` they are given.
+A propagator turns ``parents`` individuals into ``offspring`` new ones: ``propagator(inds)`` is
+the *ask* (``parents == -1`` means "any number"; selections take the whole population).
+Propagators never evaluate, communicate or write files; randomness comes from the ``rng`` they
+are given.
+
+The lifecycle (all optional, with no-op defaults, so a Propulate 1.2 propagator that defines
+only ``__call__`` keeps working):
+
+* :meth:`Propagator.tell` receives every result the island learns: the child the loop just
+  evaluated, a peer's result, an immigrant, and on a resume every result read back from the
+  checkpoint; failed and pruned ones too, with their ``status``. The individual told is the
+  object the population holds (do not modify it); the loop's own child is the very object
+  the propagator returned from its last call (whenever it returned a new individual), so a
+  strategy recognizes its own proposals by identity.
+* :meth:`Propagator.get_state` and :meth:`Propagator.set_state` save and restore what a
+  strategy has learned beyond the population, as plain JSON-able data. On a resume the loop
+  first replays the checkpoint's results through ``tell`` and then calls ``set_state``, so a
+  saved state overrides what the replay rebuilt.
+* :meth:`Propagator.stages` lists the propagators nested in this one; the default ``tell``
+  forwards to them, and the loop finds every stage's state and random generator through them.
+* :attr:`Propagator.search_space` is the search space the propagator breeds in, if it knows it.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
@@ -19,11 +38,16 @@ __all__ = [
     "Stochastic",
     "Conditional",
     "Compose",
+    "AvoidDuplicates",
     "SelectMin",
     "SelectMax",
     "SelectUniform",
     "InitUniform",
     "as_list",
+    "walk",
+    "listeners",
+    "stateful_stages",
+    "random_generators",
 ]
 
 Offspring = "list[Individual] | Individual"
@@ -46,6 +70,12 @@ class Propagator:
         containers whose count depends on their stages).
     rng : random.Random, optional
         The random number generator; a fresh one if omitted.
+
+    Notes
+    -----
+    See the module documentation for the lifecycle (:meth:`tell`, :meth:`get_state`,
+    :meth:`set_state`, :meth:`stages`, :attr:`search_space`). A strategy that learns from
+    results overrides :meth:`tell`; a container overrides :meth:`stages`.
     """
 
     def __init__(self, parents: int = 0, offspring: int = 0, rng: random.Random | None = None):
@@ -63,8 +93,56 @@ class Propagator:
         self.rng = rng if rng is not None else random.Random()
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Breed offspring from ``inds``."""
+        """Breed offspring from ``inds`` (the *ask*)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
+
+    # ----- the lifecycle ----------------------------------------------------------------------
+    def tell(self, ind: Individual) -> None:
+        """Learn the outcome of one evaluation the island knows of.
+
+        The default forwards it to every stage (:meth:`stages`).
+
+        Parameters
+        ----------
+        ind : Individual
+            The evaluated individual as the population holds it, with its ``loss`` and
+            ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``); read it, do not change it. An
+            individual that repeats a known one and was therefore not evaluated (see
+            :class:`AvoidDuplicates`) is told with the known result and ``rank == -1``.
+        """
+        for stage in self.stages():
+            stage.tell(ind)
+
+    def stages(self) -> Sequence[Propagator]:
+        """The propagators nested in this one (none by default)."""
+        return ()
+
+    def get_state(self) -> dict[str, Any]:
+        """What the propagator learned beyond the population, as plain JSON-able data."""
+        return {}
+
+    def set_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`get_state`'s output (nothing by default)."""
+
+    @property
+    def search_space(self) -> SearchSpace | None:
+        """The search space the propagator breeds in, or None if it does not know one.
+
+        Found in the propagator's ``space`` (a :class:`~propulate.SearchSpace`) or ``limits``
+        attribute, else in its stages.
+        """
+        attributes = getattr(self, "__dict__", {})
+        space = attributes.get("space")
+        if isinstance(space, SearchSpace):
+            return space
+        limits = attributes.get("limits")
+        if isinstance(limits, Mapping) and limits:
+            return SearchSpace.of(limits)
+        for stage in self.stages():
+            found = stage.search_space
+            if found is not None:
+                return found
+        return None
 
     def _check_parents(self, inds: Sequence[Individual]) -> None:
         if self.parents > 0 and len(inds) < self.parents:
@@ -73,6 +151,86 @@ class Propagator:
                 "selection with enough offspring in front of it, or guard it with "
                 "Conditional(pop_size, ...)."
             )
+
+
+# ----- walking a propagator tree ------------------------------------------------------------------
+def walk(propagator: Any) -> Iterator[Any]:
+    """``propagator`` and every stage nested in it, depth first, each once.
+
+    Anything callable may be a propagator; only :class:`Propagator` objects have stages.
+    """
+    seen: set[int] = set()
+    stack = [propagator]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        if isinstance(item, Propagator):
+            stack.extend(reversed(list(item.stages())))
+
+
+def _overrides(item: Any, method: str) -> bool:
+    """Whether ``item``'s class defines ``method`` other than :class:`Propagator`'s default."""
+    implementation = getattr(type(item), method, None)
+    if implementation is None:
+        return False
+    return implementation is not getattr(Propagator, method, None)
+
+
+def listeners(propagator: Any) -> list[Any]:
+    """The stages whose ``tell`` does something, each once, outermost first.
+
+    A stage that overrides ``tell`` is responsible for its own stages, so the walk does not
+    descend into it. Telling these directly is what telling ``propagator`` does, without a
+    call through every container on the way: the default genetic propagator has none, so the
+    loop pays nothing for results it does not need to hand on.
+    """
+    found = []
+    seen: set[int] = set()
+    stack = [propagator]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if _overrides(item, "tell"):
+            found.append(item)
+        elif isinstance(item, Propagator):
+            stack.extend(reversed(list(item.stages())))
+    return found
+
+
+def random_generators(propagator: Any, *more: random.Random) -> list[random.Random]:
+    """The distinct ``random.Random`` objects of ``more`` and of every stage, in a fixed order.
+
+    The stages' ``rng`` attributes, found depth first after ``more`` (e.g. the loop's own).
+    """
+    found: dict[int, random.Random] = {id(rng): rng for rng in more}
+    for stage in walk(propagator):
+        candidate = getattr(stage, "rng", None)
+        if isinstance(candidate, random.Random):
+            found.setdefault(id(candidate), candidate)
+    return list(found.values())
+
+
+def stateful_stages(propagator: Any) -> list[Any]:
+    """The stages (``propagator`` included) that keep a state of their own, depth first.
+
+    Those whose class overrides :meth:`Propagator.get_state`, or, for objects that are no
+    :class:`Propagator`, that have callable ``get_state`` and ``set_state``.
+    """
+    found = []
+    for item in walk(propagator):
+        if isinstance(item, Propagator):
+            if _overrides(item, "get_state"):
+                found.append(item)
+        elif callable(getattr(item, "get_state", None)) and callable(
+            getattr(item, "set_state", None)
+        ):
+            found.append(item)
+    return found
 
 
 class Stochastic(Propagator):
@@ -138,6 +296,10 @@ class Conditional(Propagator):
         chosen = self.true_prop if len(inds) >= self.pop_size else self.false_prop
         return chosen(inds)
 
+    def stages(self) -> Sequence[Propagator]:
+        """``true_prop`` and ``false_prop``."""
+        return (self.true_prop, self.false_prop)
+
 
 class Compose(Propagator):
     """Apply propagators one after the other, each to the offspring of the previous one.
@@ -172,6 +334,10 @@ class Compose(Propagator):
         for propagator in self.propagators:
             result = as_list(propagator(result))
         return list(result)
+
+    def stages(self) -> Sequence[Propagator]:
+        """The stages, in order."""
+        return tuple(self.propagators)
 
 
 def _compatible(offspring: int, parents: int) -> bool:
@@ -285,8 +451,13 @@ class AvoidDuplicates(Propagator):
     identical parents), and evaluating the same hyperparameters twice is wasted training. This
     wrapper calls ``propagator`` again while its (first) child equals an individual of the
     population it was given, and after ``tries`` attempts returns the last child anyway (a
-    small discrete search space may be exhausted). Wrap only stateless propagators: a stateful
-    one (particle swarms, CMA-ES, Nelder-Mead) would count every discarded attempt.
+    small discrete search space may be exhausted).
+
+    A stateful ``propagator`` (one that learns through :meth:`~Propagator.tell`, such as
+    CMA-ES, Nelder-Mead or TPE) is told the known result of every repeat it proposed before it
+    is asked again, exactly as if the repeat had been evaluated: its bookkeeping stays exact
+    and it moves on instead of proposing the same point again. The repeat is told with
+    ``rank == -1`` and the known individual's ``loss`` and ``status``.
 
     Parameters
     ----------
@@ -302,24 +473,45 @@ class AvoidDuplicates(Propagator):
             raise ConfigurationError(f"AvoidDuplicates: tries={tries!r}; give an integer >= 1.")
         self.propagator = propagator
         self.tries = tries
+        self._learns: bool | None = None  # whether the wrapped propagator learns from tell
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
         """Call the wrapped propagator until its first child is new to ``inds`` (or give up)."""
-        known = _known_values(inds)
-        for _ in range(self.tries):
+        find = _known_values(inds)
+        if self._learns is None:
+            self._learns = bool(listeners(self.propagator))
+        learns = self._learns
+        for attempt in range(self.tries):
             offspring = self.propagator(inds)
             if isinstance(offspring, list) and not offspring:
                 break  # nothing to check; the Propulator reports the empty result
             first = offspring[0] if isinstance(offspring, list) else offspring
-            if not known(first):
+            known = find(first)
+            if known is None or attempt == self.tries - 1:
                 break
+            if learns and first is not known:
+                self.propagator.tell(_repeat_of(first, known))
         return offspring
 
+    def stages(self) -> Sequence[Propagator]:
+        """The wrapped propagator."""
+        return (self.propagator,)
 
-def _known_values(inds: Sequence[Individual]) -> Callable[[Individual], bool]:
-    """A membership test for hyperparameters among ``inds`` (O(1) per test)."""
-    knows = getattr(inds, "knows_values", None)
-    if callable(knows):
-        return knows  # type: ignore[no-any-return]  # the population's own index
-    seen = {ind.values_key() for ind in inds}
-    return lambda ind: ind.values_key() in seen
+
+def _repeat_of(child: Individual, known: Individual) -> Individual:
+    """``child`` given the result of the known individual it repeats (it is not evaluated)."""
+    child.loss = known.loss
+    child.status = known.status
+    child.rank = child.generation = -1
+    return child
+
+
+def _known_values(inds: Sequence[Individual]) -> Callable[[Individual], Individual | None]:
+    """A lookup of an individual with the same hyperparameters among ``inds`` (O(1) per call)."""
+    find = getattr(inds, "find_values", None)
+    if callable(find):
+        return find  # type: ignore[no-any-return]  # the population's own index
+    seen: dict[tuple[Any, ...], Individual] = {}
+    for ind in inds:
+        seen.setdefault(ind.values_key(), ind)
+    return lambda ind: seen.get(ind.values_key())

@@ -6,16 +6,17 @@ log-scaled ranges) and adapts ``m``, ``sigma`` and ``C`` as in N. Hansen, "The C
 Strategy: A Tutorial", arXiv:1604.00772 (2016); equation numbers below refer to it.
 
 Asynchronous adaptation: there are no synchronized generations. Every call samples one new
-individual. Before sampling, a call updates the distribution once if the population it receives
-has grown by at least ``lambda`` individuals not yet counted by an earlier update, whoever
-evaluated them, and counts ``lambda`` of them: the learning rates of the tutorial are calibrated
-for one update per ``lambda`` evaluations, and updating after every evaluation makes a single
-worker's distribution collapse (on a 2-d sphere the median best loss after 300 evaluations was
-7.5e-2 updating every call against 3e-13 this way). Individuals that arrive together (results
-of other workers delivered in a burst) pay for one update per ``lambda`` of them over the next
+individual. The loop tells the propagator every result its island learns
+(:meth:`CMAPropagator.tell`), whoever evaluated it; before sampling, a call updates the
+distribution once if at least ``lambda`` results have been told since the results earlier
+updates used, and counts ``lambda`` of them as used: the learning rates of the tutorial are
+calibrated for one update per ``lambda`` evaluations, and updating after every evaluation makes a
+single worker's distribution collapse (on a 2-d sphere the median best loss after 300 evaluations
+was 7.5e-2 updating every call against 3e-13 this way). Results that arrive together (results of
+other workers delivered in a burst) pay for one update per ``lambda`` of them over the next
 calls, up to ``MAX_CATCH_UP`` updates, so the rate of adaptation follows the number of
-evaluations, not the timing of messages. With many workers the population grows faster and
-every call updates.
+evaluations, not the timing of messages. With many workers results arrive faster and every call
+updates.
 
 An update ranks the ``lambda`` best individuals known so far, whoever bred them: the ``mu`` best
 get the positive weights, so the mean becomes the weighted mean of the best points ever seen
@@ -24,7 +25,9 @@ path shrinks and the step size decreases, so the search contracts around them.
 :class:`ActiveCMA` also weights bad points negatively in the covariance update; those are this
 worker's own samples since its previous update that did not make it into the ``lambda`` best,
 i.e. fresh draws of the current distribution known to be worse than the ``lambda`` best (with
-``select_worst_all_time=True``, the worst individuals known instead). Negative weights for the
+``select_worst_all_time=True``, the worst individuals known instead). The propagator knows its
+own samples' results exactly: the loop evaluates the very individual a call returned and tells
+it back. Negative weights for the
 ranks ``mu + 1 .. lambda`` of the elite would punish good points, which stalls the search on
 ill-conditioned problems.
 
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,7 +67,7 @@ MAX_CONDITION = 1e14
 MAX_RESAMPLING = 10
 #: Updates a burst of new individuals can pay for at most (one per call, ``lambda`` each).
 MAX_CATCH_UP = 10
-_STATE_VERSION = 1
+_STATE_VERSION = 2
 
 
 def _is_count(value: Any) -> bool:
@@ -521,10 +524,12 @@ class CMAPropagator(Propagator):
             self.mu, self.lambd, n
         )
         self.par: CMAParameter | None = None
-        # One update per lambda new individuals: the rate the learning rates are calibrated for.
+        # One update per lambda results: the rate the learning rates are calibrated for.
         self.update_every = self.lambd
-        self._seen = -self.update_every  # individuals of the population updates have used
-        self._recent: list[tuple[float, ...]] = []  # values of own samples since the last update
+        self._unused = 0  # results told that no update has used yet
+        # This worker's own samples since the last update, with their results: (key, unit row).
+        self._recent: list[tuple[tuple[int, int], np.ndarray]] = []
+        self._last_sample: Individual | None = None  # the last individual a call returned
 
     def _new_parameter(self, mean: np.ndarray) -> CMAParameter:
         return CMAParameter(
@@ -561,21 +566,15 @@ class CMAPropagator(Propagator):
         if self.par is None:
             start = self.rng.choice(best[: self.pool_size])
             self.par = self._new_parameter(np.clip(self.box.of(start), 0.0, 1.0))
-            self._seen = len(inds) - self.update_every  # the first update uses all that is known
-        growth = len(inds) - self._seen
-        if growth >= self.update_every:
-            # Count lambda of the new individuals as used and carry the rest over: results that
-            # arrive together (a worker descheduled for a while, a batch of immigrants) pay for
-            # one update per lambda of them, one per call, instead of one in all. Counting all of
+            self._unused = max(self._unused, self.update_every)  # the first update: all known
+        if self._unused >= self.update_every:
+            # Count lambda of the results as used and carry the rest over: results that arrive
+            # together (a worker descheduled for a while, a batch of immigrants) pay for one
+            # update per lambda of them, one per call, instead of one in all. Counting all of
             # them dropped those updates: with 4 simulated workers seeing each other's results
             # every 10 evaluations, a 10-d sphere got 25 updates instead of 97 in 1000
             # evaluations and ended at 8e-2 instead of 6e-7 (median of 5 seeds).
-            backlog = len(inds) - MAX_CATCH_UP * self.update_every
-            self._seen = max(self._seen + self.update_every, backlog)
-            self._update(self.par, inds, best)
-        elif growth <= -self.update_every:
-            # Fewer individuals than at the last update: another population. Start counting anew.
-            self._seen = len(inds)
+            self._unused = min(self._unused - self.update_every, MAX_CATCH_UP * self.update_every)
             self._update(self.par, inds, best)
         return self._sample(self.par)
 
@@ -595,9 +594,9 @@ class CMAPropagator(Propagator):
                 # lambda best themselves are good points of the whole history; weighting them
                 # negatively would shrink C along directions that work.) Their order among each
                 # other is unknown, so each gets the mean negative weight.
-                elite = {UnitBox.key_of(ind) for ind in best}
-                rows = [key for key in self._recent if key not in elite][-n_bad:]
-                bad = self.box.to_unit(np.array(rows, dtype=float).reshape(-1, self.box.dim))
+                elite = {ind.key for ind in best}
+                rows = [row for key, row in self._recent if key not in elite][-n_bad:]
+                bad = np.array(rows, dtype=float).reshape(-1, self.box.dim)
                 bad_weights = np.full(len(bad), float(par.weights[self.mu :].mean()))
             ranked = np.vstack([ranked, bad])
             weights = np.concatenate([weights, bad_weights])
@@ -616,9 +615,23 @@ class CMAPropagator(Propagator):
             if np.all((x >= 0.0) & (x <= 1.0)):
                 break
         child = self.box.individual(np.clip(x, 0.0, 1.0))
-        self._recent.append(UnitBox.key_of(child))
-        del self._recent[: -self.lambd]
+        self._last_sample = child
         return child
+
+    def tell(self, ind: Individual) -> None:
+        """Count a result for the next update; remember it if it is this worker's own sample.
+
+        Parameters
+        ----------
+        ind : Individual
+            An evaluated individual of the island (any worker's), or this propagator's last
+            sample with its result.
+        """
+        self._unused += 1
+        if ind is self._last_sample:
+            self._last_sample = None
+            self._recent.append((ind.key, self.box.of(ind)))
+            del self._recent[: -self.lambd]
 
     # ----- plain state ----------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -630,12 +643,12 @@ class CMAPropagator(Propagator):
             "format_version": _STATE_VERSION,
             "dimension": self.box.dim,
             "lambda": self.lambd,
-            "seen": self._seen,
-            "recent": [list(key) for key in self._recent],
+            "unused": self._unused,
+            "recent": [[*key, *row.tolist()] for key, row in self._recent],
             "distribution": None if self.par is None else self.par.to_state(),
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`get_state`'s output; ``{}`` resets to the initial state.
 
         Raises
@@ -644,21 +657,30 @@ class CMAPropagator(Propagator):
             If the state comes from another version, dimension or ``pop_size``.
         """
         if not state:
-            self.par, self._seen, self._recent = None, -self.update_every, []
+            self.par, self._unused, self._recent, self._last_sample = None, 0, [], None
             return
-        expected = {
-            "format_version": _STATE_VERSION,
-            "dimension": self.box.dim,
-            "lambda": self.lambd,
-        }
-        for key, value in expected.items():
+        version = state.get("format_version")
+        if version not in (1, _STATE_VERSION):
+            raise ConfigurationError(
+                f"CMAPropagator.set_state: format_version={version!r}; this version reads 1 and "
+                f"{_STATE_VERSION}. Restore a state saved by the same configuration."
+            )
+        for key, value in (("dimension", self.box.dim), ("lambda", self.lambd)):
             if state.get(key) != value:
                 raise ConfigurationError(
                     f"CMAPropagator.set_state: {key}={state.get(key)!r} but this propagator has "
                     f"{value!r}; restore a state saved by the same configuration."
                 )
-        self._seen = int(state["seen"])
-        self._recent = [tuple(float(x) for x in key) for key in state.get("recent", [])]
+        self._last_sample = None
+        if version == 1:
+            # Version 1 counted population growth; its counts mean nothing here.
+            self._unused, self._recent = 0, []
+        else:
+            self._unused = int(state["unused"])
+            self._recent = [
+                ((int(entry[0]), int(entry[1])), np.asarray(entry[2:], dtype=float))
+                for entry in state.get("recent", [])
+            ]
         distribution = state["distribution"]
         if distribution is None:
             self.par = None

@@ -16,34 +16,36 @@ Here every worker's propagator runs that variant asynchronously, one evaluation 
   points found without talking to each other.
 * The worker then updates the ``k``-th worst vertex, ``k = rank mod n`` (0 = worst): reflection,
   then expansion, outside or inside contraction as the losses dictate, each a separate call. The
-  worker learns its rank from the first of its own individuals it finds in the population.
+  worker learns its rank from the result of its first proposal.
 * The points of the initial simplex and of a shrink are spread over the workers: each worker
-  proposes, in random order, those whose loss nobody has reported yet.
+  proposes, in random order, those whose loss nobody has reported yet (a result told by another
+  worker fills in the vertex it hit exactly).
 * A simplex that has collapsed (all vertices within 1e-9 of the best in unit coordinates) is
   rebuilt around its best vertex, randomly oriented, with edges up to ``scale`` (a restart). A
   flat one (its vertices on a line or plane: smallest singular value of its edges below
   ``FLATNESS_TOLERANCE`` times the largest) can no longer move across that line, so it is
   rebuilt the same way, with edges as long as its longest edge from the best vertex.
 
-The losses of proposed points are found by looking their values up in the population, an O(N)
-scan per call (a cheap comparison of each individual's rank, or of its first value while the
-points of an initial simplex or a shrink are awaited). The simplex and step are the propagator's
-state, exported as plain JSON-able data by :meth:`ParallelNelderMead.get_state`.
+The loop tells the propagator the result of the very individual it proposed
+(:meth:`ParallelNelderMead.tell`), so its bookkeeping is exact and costs O(1) per result. The
+simplex and step are the propagator's state, exported as plain JSON-able data by
+:meth:`ParallelNelderMead.get_state`. A proposal whose result a restored state does not know
+(the run stopped while it was evaluated) is proposed again.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigurationError
-from ..population import ActiveView, Individual, select_best
+from ..population import Individual, select_best
 from ..search_space import Limits, SearchSpace
-from ._continuous import UnitBox, as_items, loss_of
+from ._continuous import UnitBox, loss_of
 from .base import Propagator
 
 __all__ = ["ParallelNelderMead"]
@@ -140,7 +142,9 @@ class ParallelNelderMead(Propagator):
         self.start = start_values
         self.alpha, self.gamma, self.rho, self.sigma = alpha, gamma, rho, sigma
         self.scale = scale
-        self.rank: int | None = None  # learned from this worker's first evaluated proposal
+        self.rank: int | None = None  # learned from the result of this worker's first proposal
+        self._pending: Individual | None = None  # the individual of the awaited proposal
+        self._wanted: dict[Key, list[int]] = {}  # vertices of unknown loss, by their values
         self._proposal_loss = math.inf
         self._centroid = np.zeros(n)
         self._expanded = np.zeros(n)
@@ -196,6 +200,16 @@ class ParallelNelderMead(Propagator):
         self.trial = np.zeros(self.box.dim)
         self.trial_loss = math.inf
         self.proposal: np.ndarray | None = None
+        self._pending = None
+        self._index_unknown()
+
+    def _index_unknown(self) -> None:
+        """Index the vertices whose loss is unknown by the exact values they are bred with."""
+        self._wanted = {}
+        if self.phase == "batch":
+            for i, loss in enumerate(self.losses):
+                if loss is None:
+                    self._wanted.setdefault(self.box.key(self.vertices[i]), []).append(i)
 
     # ----- one call ---------------------------------------------------------------------------
     def __call__(self, inds: Sequence[Individual]) -> Individual:
@@ -211,65 +225,47 @@ class ParallelNelderMead(Propagator):
         Individual
             A new, unevaluated individual.
         """
-        self._resolve(inds)
+        if self.proposal is not None:
+            # No result for the last proposal (a restored state): propose it again.
+            return self._individual(self.proposal)
         # A pass proposes a point or completes a step (accept, shrink, restart); a new step
         # always proposes its reflection, so a few passes suffice.
         for _ in range(8):
             point = self._next(inds)
             if point is not None:
                 self.proposal = point
-                return self.box.individual(point)
+                return self._individual(point)
         raise RuntimeError(f"ParallelNelderMead made no proposal in phase {self.phase!r} (a bug)")
 
-    def _resolve(self, inds: Sequence[Individual]) -> None:
-        """Fill in the losses of this worker's last proposal and of unknown vertices."""
-        wanted: dict[Key, list[int]] = {}
-        if self.phase == "batch":
-            for i, loss in enumerate(self.losses):
-                if loss is None:
-                    wanted.setdefault(self.box.key(self.vertices[i]), []).append(i)
-        own = self.box.key(self.proposal) if self.proposal is not None else None
-        if not wanted and own is None:
-            return
-        found: dict[Key, Individual] = {}
-        own_matches = 0
-        # A cheap filter first (this worker's rank, once known and only the own proposal is
-        # wanted; else the first value), then the exact comparison on the few candidates.
-        if not wanted and self.rank is not None and isinstance(inds, ActiveView):
-            latest = inds.latest_of(self.rank)  # O(log N): the own proposal is the latest
-            candidates = [latest] if latest is not None else []
-        elif not wanted and self.rank is not None:
-            candidates = [ind for ind in as_items(inds) if ind.rank == self.rank]
-        else:
-            items = as_items(inds)
-            firsts = {key[0] for key in wanted} | ({own[0]} if own is not None else set())
-            candidates = [ind for ind in items if float(ind.position[0]) in firsts]
-        for ind in candidates:
-            key = UnitBox.key_of(ind)
-            own_matches += key == own
-            if (key in wanted or key == own) and key not in found:
-                found[key] = ind
-        for key, indices in wanted.items():
-            if key in found:
-                for i in indices:
-                    self.losses[i] = loss_of(found[key])
-        if own is None:
-            return
-        mine = found.get(own)
-        # Another worker may have evaluated the same point (e.g. a vertex of the initial
-        # simplex): only a point evaluated once tells this worker its rank.
-        if mine is not None and self.rank is None and mine.rank >= 0 and own_matches == 1:
-            self.rank = int(mine.rank)
-        # The loop evaluates a worker's proposal before its next call; one that is missing
-        # was not evaluated (or was changed downstream) and counts as a failure.
-        loss = loss_of(mine) if mine is not None else math.inf
-        if self.phase == "batch":
-            for i in wanted.get(own, []):
-                if self.losses[i] is None:
-                    self.losses[i] = loss
-        else:
-            self._proposal_loss = loss
-        self.proposal = None
+    def _individual(self, point: np.ndarray) -> Individual:
+        self._pending = self.box.individual(point)
+        return self._pending
+
+    def tell(self, ind: Individual) -> None:
+        """Take in a result: of this worker's proposal, or of a vertex another worker evaluated.
+
+        Parameters
+        ----------
+        ind : Individual
+            An evaluated individual of the island, or this propagator's last proposal with its
+            result (a failed evaluation counts as an infinite loss).
+        """
+        if ind is self._pending and self.proposal is not None:
+            if ind.rank >= 0:
+                self.rank = int(ind.rank)
+            if self.phase == "batch":
+                self._fill(self.box.key(self.proposal), loss_of(ind))
+            else:
+                self._proposal_loss = loss_of(ind)
+            self.proposal = self._pending = None
+        elif self._wanted:
+            self._fill(UnitBox.key_of(ind), loss_of(ind))
+
+    def _fill(self, key: Key, loss: float) -> None:
+        """Set the loss of every vertex of unknown loss at exactly these values."""
+        for i in self._wanted.pop(key, []):
+            if self.losses[i] is None:
+                self.losses[i] = loss
 
     def _next(self, inds: Sequence[Individual]) -> np.ndarray | None:
         """Advance the step; return a point to evaluate, or None when a step just completed."""
@@ -418,7 +414,7 @@ class ParallelNelderMead(Propagator):
             "rank": self.rank,
         }
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`get_state`'s output; ``{}`` restarts from ``start``.
 
         Raises
@@ -456,6 +452,8 @@ class ParallelNelderMead(Propagator):
         self.proposal = None if proposal is None else np.asarray(proposal, dtype=float)
         self._proposal_loss = _loss(state["proposal_loss"])
         self.rank = None if state["rank"] is None else int(state["rank"])
+        self._pending = None
+        self._index_unknown()
 
     def __repr__(self) -> str:
         return (

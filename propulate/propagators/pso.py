@@ -17,13 +17,13 @@ ranges), so a velocity of 0.1 moves a tenth of the range whatever the parameter'
 position that leaves the range is put back on the boundary and its velocity in that coordinate is
 set to zero ("absorbing walls").
 
-Because a particle's whole state lives on individuals in the population, the propagators hold no
-state of their own (``get_state()`` returns ``{}``); a resumed run continues every particle as long
-as the checkpoint keeps each individual's ``velocity``.
-
-Cost: finding a worker's own individuals scans the population once per call, O(N) for N active
-individuals (a comparison of each individual's rank: about 10 ms per 100,000 individuals on an
-idle laptop core). The swarm's best is O(log N) on a population view sorted by loss.
+The loop tells the propagator every result of its island (:meth:`_ParticleSwarm.tell`): it keeps
+its particle's latest and best individual and the swarm's best from them, O(1) per result, so an
+individual that later emigrates or is replaced still counts. Called without being told anything
+(as Propulate 1.2 did), it finds them in the individuals it is given instead. A particle's whole
+state lives on individuals, so the propagators save no state of their own (``get_state()``
+returns ``{}``): a resumed run replays the checkpoint's results through ``tell`` and continues
+every particle, as the checkpoint keeps each individual's ``velocity``.
 
 References
 ----------
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -152,6 +152,27 @@ class _ParticleSwarm(Propagator):
             None if v_cap is None else _velocity_bound(owner, "v_limits", v_cap, self.box.dim)
         )
         self.keep_velocity = keep_velocity
+        # From the results told: this particle's latest and best individual, the swarm's best.
+        self._latest: Individual | None = None
+        self._own_best: Individual | None = None
+        self._best: Individual | None = None
+
+    def tell(self, ind: Individual) -> None:
+        """Take in a result: the particle's own move, or another particle's.
+
+        Parameters
+        ----------
+        ind : Individual
+            An evaluated individual of the island.
+        """
+        if self._best is None or _order(ind) < _order(self._best):
+            self._best = ind
+        if ind.rank != self.rank:
+            return
+        if self._latest is None or ind.generation >= self._latest.generation:
+            self._latest = ind
+        if self._own_best is None or _order(ind) < _order(self._own_best):
+            self._own_best = ind
 
     def __call__(self, inds: Sequence[Individual]) -> Individual:
         """Move this worker's particle once and return its new position.
@@ -168,7 +189,11 @@ class _ParticleSwarm(Propagator):
             worker without an individual of its own yet gets a new particle, placed uniformly at
             random.
         """
-        latest, own_best, best = _swarm_view(inds, self.rank)
+        latest: Individual | None
+        if self._latest is not None:
+            latest, own_best, best = self._latest, self._own_best, self._best
+        else:  # told nothing of this particle: find it in what we are given
+            latest, own_best, best = _swarm_view(inds, self.rank)
         if latest is None:
             return _new_particle(self.box, self.rng, DEFAULT_V_INIT, self.rank, self.keep_velocity)
         x = self.box.of(latest)
@@ -203,7 +228,7 @@ class _ParticleSwarm(Propagator):
         """The propagator's own state: empty, since each particle lives on its individuals."""
         return {}
 
-    def set_state(self, state: dict[str, Any]) -> None:
+    def set_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`get_state`'s output (nothing to restore)."""
 
     def __repr__(self) -> str:

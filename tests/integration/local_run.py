@@ -27,15 +27,22 @@ def run_local(
     limits: dict | None = None,
     seed: int = 0,
     timeout: float = 60.0,
+    make_propagator: Callable[[int, random.Random], Any] | None = None,
     **kwargs: Any,
 ) -> list[Propulator]:
-    """Run ``size`` ranks to completion; re-raise the first exception of any rank."""
+    """Run ``size`` ranks to completion; re-raise the first exception of any rank.
+
+    Each rank gets ``make_propagator(rank, rng)``, by default the default propagator.
+    """
     limits = limits or LIMITS_3D
     network = LocalNetwork(size)
     propulators = []
     for rank in range(size):
         rng = random.Random(seed * 1000 + rank)
-        propagator = get_default_propagator(max(2, 2 * size), limits, rng=rng)
+        if make_propagator is None:
+            propagator = get_default_propagator(max(2, 2 * size), limits, rng=rng)
+        else:
+            propagator = make_propagator(rank, rng)
         transport = network.transport(rank)
         propulators.append(
             Propulator(

@@ -291,3 +291,25 @@ def test_stateful_stages_inside_wrappers_resume_their_state(tmp_path):
 
     assert run(4) == 3  # the first individual comes from the other branch
     assert run(7) == 6  # restored to 3, then 3 more calls
+
+
+def test_state_files_of_the_previous_format_are_restored(tmp_path):
+    def run(generations):
+        transport = LocalNetwork(1).transport(0)
+        rng = random.Random(0)
+        counting = CountingInit(LIMITS_3D, rng=rng)
+        propagator = Conditional(1, Compose([counting]), InitUniform(LIMITS_3D, rng=rng))
+        Propulator(
+            sphere, propagator, rng, generations=generations, checkpoint_path=tmp_path,
+            transport=transport, collectives=transport, rank=0,
+        ).propulate(logging_interval=0)  # fmt: skip
+        return counting.calls
+
+    assert run(4) == 3
+    path = tmp_path / "island-0-rank-0.state.json"
+    state = json.loads(path.read_text())
+    assert state["format_version"] == 2 and state["stages"] == [{"calls": 3}]
+    # Version 1 (before propagators had a lifecycle): top-level state apart, nested in a list.
+    old = {"format_version": 1, "rngs": state["rngs"], "propagator": None, "nested": [{"calls": 5}]}
+    path.write_text(json.dumps(old))
+    assert run(7) == 8  # restored to 5, then 3 more calls

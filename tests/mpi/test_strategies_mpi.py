@@ -96,7 +96,7 @@ def test_cma_minimizes_the_sphere(name, shared_tmp_path):
     propulator = run(CMA[name], 400, 100, shared_tmp_path)
     best = best_everywhere(propulator)
     assert best.loss < 1e-4, best
-    state = json.loads(propulator._state_path().read_text())["propagator"]
+    (state,) = json.loads(propulator._state_path().read_text())["stages"]
     assert state["distribution"] is not None and state["distribution"]["generation"] > 5
 
 
@@ -109,5 +109,5 @@ def test_nelder_mead_minimizes_the_sphere(shared_tmp_path):
     )
     best = best_everywhere(propulator)
     assert best.loss < 1e-6, best
-    state = json.loads(propulator._state_path().read_text())["propagator"]
+    (state,) = json.loads(propulator._state_path().read_text())["stages"]
     assert state["rank"] == propulator._identity()  # learned from its own evaluated points

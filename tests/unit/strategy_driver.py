@@ -3,7 +3,8 @@
 ``drive`` simulates ``workers`` ranks that breed in rounds: in each round every worker breeds one
 child from the population as it stood at the start of the round (as parallel workers would, not
 yet knowing each other's results), then all children are evaluated and added. Children are copied,
-given rank/generation/loss/status like the real loop does.
+given rank/generation/loss/status like the real loop does, and every result is told to every
+propagator that knows of it (the loop's ``tell``), the own child as the very object bred.
 """
 
 from __future__ import annotations
@@ -14,9 +15,23 @@ import random
 from collections.abc import Callable, Mapping
 
 from propulate.population import Individual, Population, Status
-from propulate.propagators.base import Propagator, as_list
+from propulate.propagators.base import Propagator, as_list, listeners
 
 SPHERE_LIMITS = {"x": (-5.12, 5.12), "y": (-5.12, 5.12)}
+
+
+def take(propagator: Propagator, pop: Population) -> Individual:
+    """Breed one child as the loop does: the propagator's new object, or a copy of a parent."""
+    template = as_list(propagator(pop.active))[0]
+    if template.status == Status.PENDING and template.key not in pop:
+        return template
+    return template.copy()
+
+
+def tell(propagator: Propagator, ind: Individual) -> None:
+    """Tell a result as the loop does (only the stages that learn)."""
+    for listener in listeners(propagator):
+        listener.tell(ind)
 
 
 def sphere(values: Mapping[str, float]) -> float:
@@ -52,7 +67,7 @@ def drive(
         for rank, propagator in enumerate(props):
             if done + len(batch) >= evaluations:
                 break
-            child = as_list(propagator(pop.active))[0].copy()
+            child = take(propagator, pop)
             child.rank = rank
             child.generation = generation[rank]
             child.island = 0
@@ -64,6 +79,8 @@ def drive(
             child.status = Status.OK
             child.evaltime = float(done)
             pop.add(child)
+            for propagator in props:
+                tell(propagator, child)
             done += 1
     return pop, props
 
@@ -98,8 +115,9 @@ def drive_in_bursts(
             if generation[rank] % every == 0:
                 for ind in inboxes[rank]:
                     views[rank].add(ind)
+                    tell(propagator, ind)
                 inboxes[rank].clear()
-            child = as_list(propagator(views[rank].active))[0].copy()
+            child = take(propagator, views[rank])
             child.rank, child.generation, child.island = rank, generation[rank], 0
             generation[rank] += 1
             value = loss(child)
@@ -107,6 +125,7 @@ def drive_in_bursts(
             child.status = Status.OK
             child.evaltime = float(done)
             views[rank].add(child)
+            tell(propagator, child)
             for other in range(workers):
                 if other != rank:
                     inboxes[other].append(child)
@@ -141,7 +160,7 @@ def drive_with_random_delays(
 
     def breed(rank: int, now: float) -> None:
         nonlocal order
-        child = as_list(propagators[rank](views[rank].active))[0].copy()
+        child = take(propagators[rank], views[rank])
         child.rank, child.generation, child.island = rank, generation[rank], 0
         generation[rank] += 1
         order += 1
@@ -154,6 +173,7 @@ def drive_with_random_delays(
         now, kind, rank, _, child = heapq.heappop(events)
         if kind == ARRIVED:
             views[rank].add(child)
+            tell(propagators[rank], child)
             continue
         value = loss(child)
         child.loss = value if math.isfinite(value) else math.inf
@@ -161,6 +181,7 @@ def drive_with_random_delays(
         child.evaltime = now
         best = min(best, child.loss)
         views[rank].add(child)
+        tell(propagators[rank], child)
         for other in range(workers):
             if other != rank:
                 order += 1

@@ -135,7 +135,7 @@ def test_first_update_starts_at_a_pool_member_and_moves_to_the_elite_mean():
     assert starts == {tuple(np.round(_unit(ind), 12)) for ind in best[:2]}
 
 
-def test_one_update_per_lambda_new_individuals():
+def test_one_update_per_lambda_results_told():
     population = _population([(0.1 * i, 0.0) for i in range(6)], [float(i) for i in range(6)])
     propagator = CMAPropagator(ActiveCMA(), LIMITS, rng=random.Random(1))
     propagator(population.active)
@@ -147,20 +147,43 @@ def test_one_update_per_lambda_new_individuals():
         child = propagator(population.active)
         child.rank, child.generation, child.loss = 0, i, 100.0 + i
         population.add(child)
+        propagator.tell(child)
         propagator(population.active)
         assert propagator.par.generation == 1
     child = propagator(population.active)
     child.rank, child.generation, child.loss = 0, 5, 200.0
     population.add(child)
     propagator(population.active)
+    assert propagator.par.generation == 1  # a result nobody told does not count
+    propagator.tell(child)
+    propagator(population.active)
     assert propagator.par.generation == 2
 
 
-def _add(population: Population, count: int, start: int) -> None:
+def test_own_samples_told_back_are_the_bad_points_of_active_cma():
+    population = _population([(0.1 * i, 0.0) for i in range(6)], [float(i) for i in range(6)])
+    propagator = CMAPropagator(ActiveCMA(), LIMITS, rng=random.Random(1))
+    own = []
+    for i in range(4):
+        child = propagator(population.active)
+        child.rank, child.generation, child.loss = 0, i, 100.0 + i
+        population.add(child)
+        propagator.tell(child)
+        own.append(child)
+    stranger = Individual({"x": 0.3, "y": 0.3}, LIMITS, generation=0, rank=5)
+    stranger.loss = 1000.0
+    propagator.tell(stranger)  # another worker's result: counted, not one of the own samples
+    assert [key for key, _ in propagator._recent] == [ind.key for ind in own]
+    np.testing.assert_allclose(propagator._recent[-1][1], _unit(own[-1]))
+
+
+def _add(population: Population, count: int, start: int, tell=None) -> None:
     for i in range(start, start + count):
         ind = Individual({"x": 1.0 + 0.001 * i, "y": 0.5}, LIMITS, generation=i, rank=3)
         ind.loss, ind.status = 50.0 + i, Status.OK
         population.add(ind)
+        if tell is not None:
+            tell(ind)
 
 
 def test_a_burst_of_new_individuals_pays_for_one_update_per_lambda():
@@ -169,14 +192,14 @@ def test_a_burst_of_new_individuals_pays_for_one_update_per_lambda():
     assert propagator.lambd == 6
     propagator(population.active)
     assert propagator.par.generation == 1
-    _add(population, 3 * 6 + 2, start=100)  # results of other workers, arriving together
+    _add(population, 3 * 6 + 2, start=100, tell=propagator.tell)  # a burst of others' results
     generations = []
     for _ in range(5):
         propagator(population.active)
         generations.append(propagator.par.generation)
     # One update per call until the burst is used up; the 2 left over wait for 4 more.
     assert generations == [2, 3, 4, 4, 4]
-    _add(population, 4, start=200)
+    _add(population, 4, start=200, tell=propagator.tell)
     propagator(population.active)
     assert propagator.par.generation == 5
 
@@ -187,7 +210,7 @@ def test_catching_up_is_bounded_and_the_first_update_takes_no_backlog():
     for _ in range(3):
         propagator(population.active)
     assert propagator.par.generation == 1  # 60 known at the start: one update, no debt
-    _add(population, 1000 * 6, start=1000)
+    _add(population, 1000 * 6, start=1000, tell=propagator.tell)
     for _ in range(3 * MAX_CATCH_UP):
         propagator(population.active)
     assert propagator.par.generation == 1 + MAX_CATCH_UP + 1

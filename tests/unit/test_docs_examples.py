@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from propulate.results import load_results
+from propulate.testing import MIXED_LIMITS, run_battery
 
-from ..contract.battery import MIXED_LIMITS, run_battery
 from ..integration.local_run import LIMITS_3D, sphere
 
 ROOT = Path(__file__).parents[2]

@@ -145,38 +145,85 @@ def test_others_progress_replaces_the_worst_vertex_only_if_it_beats_the_best():
     assert nm.losses == [1.0, 0.5, 2.0]
 
 
+def _answer(
+    nm: ParallelNelderMead, population: Population, child: Individual, loss: float, generation: int
+) -> None:
+    """Evaluate the very proposal as the loop does: give it a key and a loss, add it, tell it."""
+    child.rank, child.generation = 0, generation
+    child.loss, child.status = loss, Status.OK if math.isfinite(loss) else Status.FAILED
+    population.add(child)
+    nm.tell(child)
+
+
 def test_failed_contraction_shrinks_towards_the_best_and_spreads_the_new_points():
     nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]))
     vertices = [[0.2, 0.2], [0.8, 0.2], [0.2, 0.8]]
     nm.set_state(_state(nm, vertices, [1.0, 3.0, 2.0], 0))
-    reflection = nm([])
     population = Population()
-    population.add(_evaluated(dict(reflection), 5.0, rank=0, generation=0))
+    reflection = nm([])
+    _answer(nm, population, reflection, 5.0, generation=0)
     inside = nm(population.active)  # worse than the worst: inside contraction
     np.testing.assert_allclose([inside["p"], inside["q"]], [0.5, 0.35])  # c + 0.5 (worst - c)
-    population.add(_evaluated(dict(inside), 4.0, rank=0, generation=1))
+    _answer(nm, population, inside, 4.0, generation=1)
     first = nm(population.active)  # contraction failed: shrink, propose a shrunk point
     np.testing.assert_allclose(nm.vertices, [[0.2, 0.2], [0.5, 0.2], [0.2, 0.5]])
     assert nm.losses == [1.0, None, None]
-    population.add(_evaluated(dict(first), 0.7, rank=0, generation=2))
+    _answer(nm, population, first, 0.7, generation=2)
     second = nm(population.active)
     assert {(first["p"], first["q"]), (second["p"], second["q"])} == {(0.5, 0.2), (0.2, 0.5)}
+
+
+def test_a_result_with_the_same_values_from_elsewhere_does_not_answer_a_proposal():
+    nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]))
+    vertices = [[0.2, 0.2], [0.8, 0.2], [0.2, 0.8]]
+    nm.set_state(_state(nm, vertices, [1.0, 3.0, 2.0], 0))
+    reflection = nm([])
+    twin = _evaluated(dict(reflection), 0.1, rank=3, generation=0)  # another worker, same values
+    nm.tell(twin)
+    assert nm.proposal is not None and nm.rank == 0  # still awaited: only its own result counts
+    population = Population()
+    _answer(nm, population, reflection, 5.0, generation=0)
+    assert nm.proposal is None and nm.phase == "reflect"
 
 
 def test_batch_points_evaluated_by_others_are_not_proposed_again():
     nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]), scale=0.25)
     population = Population()
     for i, vertex in enumerate(nm.vertices[:2]):
-        population.add(_evaluated({"p": vertex[0], "q": vertex[1]}, 1.0 + i, generation=i))
+        other = _evaluated({"p": vertex[0], "q": vertex[1]}, 1.0 + i, generation=i)
+        population.add(other)
+        nm.tell(other)
     child = nm(population.active)
     np.testing.assert_allclose([child["p"], child["q"]], nm.vertices[2])
 
 
-def test_a_proposal_never_evaluated_counts_as_a_failure():
+def test_the_worker_learns_its_rank_from_its_first_result():
     nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]))
-    for _ in range(50):  # the population never changes: every proposal "fails"
-        child = nm([])
+    child = nm([])
+    assert nm.rank is None
+    child.rank, child.generation, child.loss, child.status = 5, 0, 1.0, Status.OK
+    nm.tell(child)
+    assert nm.rank == 5
+
+
+def test_a_proposal_without_a_result_is_proposed_again():
+    # The loop tells every proposal's result before the next call; only a restored state (the
+    # run stopped during the evaluation) finds its proposal unanswered.
+    nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]))
+    first = nm([])
+    restored = ParallelNelderMead(UNIT, random.Random(1), np.array([0.5, 0.5]))
+    restored.set_state(json.loads(json.dumps(nm.get_state())))
+    again = restored([])
+    assert dict(again) == dict(first) and again is not first
+
+
+def test_failed_proposals_keep_the_search_inside_the_box():
+    nm = ParallelNelderMead(UNIT, random.Random(0), np.array([0.5, 0.5]))
+    population = Population()
+    for generation in range(50):  # every evaluation fails
+        child = nm(population.active)
         assert 0.0 <= child["p"] <= 1.0 and 0.0 <= child["q"] <= 1.0
+        _answer(nm, population, child, math.inf, generation)
 
 
 def test_state_is_json_and_a_restored_propagator_continues_the_same_search():

@@ -468,3 +468,38 @@ def test_crossover_sigmoid_without_a_clear_winner_mixes(losses):
     parents[0].loss, parents[1].loss = losses
     crossover = CrossoverSigmoid(rng=random.Random(0))
     assert share_of_first(crossover, parents) == pytest.approx(0.5, abs=0.05)
+
+
+class Stubborn(Propagator):
+    """Proposes the same point until it is told that point's result, then the next one."""
+
+    def __init__(self, points, space):
+        super().__init__(-1, 1)
+        self.points, self.space, self.told = list(points), space, []
+        self.proposal = None
+
+    def __call__(self, inds):
+        self.proposal = Individual({"n": self.points[0]}, self.space)
+        return self.proposal
+
+    def tell(self, ind):
+        self.told.append(ind)
+        if ind is self.proposal:
+            self.points.pop(0)
+
+
+def test_avoid_duplicates_tells_a_learning_propagator_the_known_result_of_its_repeats():
+    space = {"n": (0, 9)}
+    inds = [evaluated({"n": n}, space, 10.0 + n, rank=n) for n in range(3)]
+    population = Population()
+    for ind in inds:
+        population.add(ind)
+    stubborn = Stubborn([1, 2, 5], space)
+    child = AvoidDuplicates(stubborn, tries=5)(population.active)
+    assert child["n"] == 5
+    # Each repeat was answered with the known result, as if it had been evaluated.
+    assert [(ind["n"], ind.loss, ind.rank) for ind in stubborn.told] == [
+        (1, 11.0, -1),
+        (2, 12.0, -1),
+    ]
+    assert stubborn.told[-1] is not inds[2]  # the proposal itself, not the known individual
