@@ -9,13 +9,15 @@ import pytest
 from propulate import Individual
 from propulate.propagators import Propagator
 from propulate.search_space import SearchSpace
-from tests.contract.battery import (
+from propulate.testing import (
     MIXED_LIMITS,
     check_arity,
     check_children_valid,
     check_extreme_losses,
     check_parents_unchanged,
     check_reproducible,
+    check_state_round_trip,
+    check_tell,
     make_population,
     run_battery,
 )
@@ -100,6 +102,41 @@ class CrashesOnTies(Good):
         return super().__call__(inds)
 
 
+class ChangesWhatItIsTold(Good):
+    def tell(self, ind):
+        ind.loss = 0.0
+
+
+class CrashesOnFailures(Good):
+    def tell(self, ind):
+        if ind.status == "failed":
+            raise ValueError("cannot rank an infinite loss")
+
+
+class ForgetsItsCalls(Good):
+    """Its children depend on how often it was called, which its state does not keep."""
+
+    def __init__(self, limits, rng):
+        super().__init__(limits, rng)
+        self.calls = 0
+
+    def __call__(self, inds):
+        self.calls += 1
+        child = super().__call__(inds)
+        child["layers"] = min(self.calls, 6)
+        return child
+
+    def get_state(self):
+        return {}
+
+
+class NumpyState(Good):
+    def get_state(self):
+        import numpy as np
+
+        return {"mean": np.zeros(3)}
+
+
 def factory(cls):
     return lambda limits, rng: cls(limits, rng)
 
@@ -121,6 +158,10 @@ def test_good_propagator_passes():
         (WrongCount, check_arity),
         (CrashesOnInf, check_extreme_losses),
         (CrashesOnTies, check_extreme_losses),
+        (ChangesWhatItIsTold, check_tell),
+        (CrashesOnFailures, check_tell),
+        (ForgetsItsCalls, check_state_round_trip),
+        (NumpyState, check_state_round_trip),
     ],
     ids=lambda x: getattr(x, "__name__", ""),
 )

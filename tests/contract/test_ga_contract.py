@@ -22,8 +22,7 @@ from propulate.propagators import (
     SelectUniform,
 )
 from propulate.search_space import Limits
-
-from .battery import ALL_CHECKS, FLOAT_LIMITS, MIXED_LIMITS, PropagatorFactory
+from propulate.testing import ALL_CHECKS, FLOAT_LIMITS, MIXED_LIMITS, PropagatorFactory
 
 
 def _breeder(limits: Limits, rng: random.Random) -> Compose:

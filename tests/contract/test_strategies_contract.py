@@ -24,8 +24,13 @@ from propulate.propagators import (
     VelocityClampingPSO,
 )
 from propulate.search_space import Limits
-
-from .battery import ALL_CHECKS, FLOAT_LIMITS, MIXED_LIMITS, PropagatorFactory, make_population
+from propulate.testing import (
+    ALL_CHECKS,
+    FLOAT_LIMITS,
+    MIXED_LIMITS,
+    PropagatorFactory,
+    make_population,
+)
 
 
 def particles(limits: Limits, losses: Sequence[float]) -> list[Individual]:

@@ -1,0 +1,47 @@
+"""What a user needs to test a propagator of their own: the contract battery.
+
+``run_battery(factory, limits)`` runs every check of :mod:`propulate.testing.battery` on the
+propagators ``factory(limits, rng)`` builds: children inside the limits with the right types,
+declared arity, reproducibility for a seed, extreme losses, parents left unchanged, every kind
+of result taken through ``tell``, and a state that survives a JSON round trip and a resume.
+"""
+
+from .battery import (
+    ALL_CHECKS,
+    FLOAT_LIMITS,
+    MIXED_LIMITS,
+    PopulationFactory,
+    PropagatorFactory,
+    as_active_view,
+    assert_valid_child,
+    breed,
+    check_arity,
+    check_children_valid,
+    check_extreme_losses,
+    check_parents_unchanged,
+    check_reproducible,
+    check_state_round_trip,
+    check_tell,
+    make_population,
+    run_battery,
+)
+
+__all__ = [
+    "ALL_CHECKS",
+    "FLOAT_LIMITS",
+    "MIXED_LIMITS",
+    "PopulationFactory",
+    "PropagatorFactory",
+    "as_active_view",
+    "assert_valid_child",
+    "breed",
+    "check_arity",
+    "check_children_valid",
+    "check_extreme_losses",
+    "check_parents_unchanged",
+    "check_reproducible",
+    "check_state_round_trip",
+    "check_tell",
+    "make_population",
+    "run_battery",
+]
