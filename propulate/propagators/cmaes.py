@@ -3,7 +3,14 @@
 The propagator samples from a multivariate normal distribution ``N(m, sigma^2 C)`` over the unit
 coordinates of the search space (each float range mapped onto [0, 1], logarithmically for
 log-scaled ranges) and adapts ``m``, ``sigma`` and ``C`` as in N. Hansen, "The CMA Evolution
-Strategy: A Tutorial", arXiv:1604.00772 (2016); equation numbers below refer to it.
+Strategy: A Tutorial", arXiv:1604.00772 (2016); equation numbers refer to it (the mathematics
+lives in :mod:`._cma_math`).
+
+Mixed spaces (:mod:`._cma_mixed`): integers are coordinates of the Gaussian too, each owning a
+bin, with a margin that keeps a narrow Gaussian leaving the mean's integer now and then (CMA-ES
+with margin); every categorical has a probability vector that follows the choices of the best
+individuals and never drops below ``1 / (lambda k)``. A space of floats only is searched exactly
+as before.
 
 Asynchronous adaptation: there are no synchronized generations. Every call samples one new
 individual. The loop tells the propagator every result its island learns
@@ -27,9 +34,8 @@ worker's own samples since its previous update that did not make it into the ``l
 i.e. fresh draws of the current distribution known to be worse than the ``lambda`` best (with
 ``select_worst_all_time=True``, the worst individuals known instead). The propagator knows its
 own samples' results exactly: the loop evaluates the very individual a call returned and tells
-it back. Negative weights for the
-ranks ``mu + 1 .. lambda`` of the elite would punish good points, which stalls the search on
-ill-conditioned problems.
+it back. Negative weights for the ranks ``mu + 1 .. lambda`` of the elite would punish good
+points, which stalls the search on ill-conditioned problems.
 
 Until ``lambda`` individuals with a finite loss are known, new individuals are drawn uniformly
 from the search space. The first update initializes the mean at one of the ``pool_size`` best
@@ -54,390 +60,30 @@ import numpy as np
 from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
 from ..search_space import Limits, SearchSpace
-from ._continuous import UnitBox, loss_of
+from ._cma_math import MAX_CONDITION, SIGMA0, ActiveCMA, BasicCMA, CMAAdapter, CMAParameter
+from ._cma_mixed import MixedSpace
+from ._continuous import loss_of
 from .base import Propagator
 
-__all__ = ["CMAParameter", "CMAAdapter", "BasicCMA", "ActiveCMA", "CMAPropagator"]
+__all__ = [
+    "CMAParameter",
+    "CMAAdapter",
+    "BasicCMA",
+    "ActiveCMA",
+    "CMAPropagator",
+    "SIGMA0",
+    "MAX_CONDITION",
+]
 
-#: Initial step size in unit coordinates (Hansen's tutorial: about 0.3 of the range).
-SIGMA0 = 0.3
-#: Largest ratio between the largest and smallest eigenvalue of ``C`` that is kept.
-MAX_CONDITION = 1e14
 #: Draws of a sample before one that leaves the unit box is clipped into it.
 MAX_RESAMPLING = 10
 #: Updates a burst of new individuals can pay for at most (one per call, ``lambda`` each).
 MAX_CATCH_UP = 10
-_STATE_VERSION = 2
+_STATE_VERSION = 3
 
 
 def _is_count(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-class CMAParameter:
-    """The state of a CMA-ES distribution and its constant learning rates.
-
-    Parameters
-    ----------
-    lambd : int
-        ``lambda``: the number of individuals ranked in one update.
-    mu : int
-        The number of positive recombination weights.
-    problem_dimension : int
-        The number of dimensions ``n``.
-    weights : numpy.ndarray
-        The ``lambda`` recombination weights, best first (zero or negative beyond ``mu``).
-    mu_eff : float
-        The variance effective selection mass of the positive weights.
-    c_c : float
-        The decay rate of the evolution path for the rank-one update.
-    c_1 : float
-        The learning rate of the rank-one update.
-    c_mu : float
-        The learning rate of the rank-mu update.
-    limits : Mapping[str, tuple]
-        The search space (for reference; all vectors are in unit coordinates).
-    initial_mean : numpy.ndarray
-        The initial mean, in unit coordinates.
-    exploration : bool
-        If True, decompose ``C`` after every update; else only every
-        ``max(1, floor(1 / (10 n (c_1 + c_mu))))`` updates (the tutorial's lazy update, which
-        keeps the O(n^3) decomposition from dominating in high dimensions).
-
-    Attributes
-    ----------
-    mean : numpy.ndarray
-        ``m``.
-    sigma : float
-        The step size.
-    co_matrix : numpy.ndarray
-        The covariance matrix ``C``.
-    b_matrix, d_matrix : numpy.ndarray
-        ``C = B diag(D)^2 B^T`` as of the last decomposition (``D`` is a vector).
-    covariance_inv_sqrt : numpy.ndarray
-        ``C^(-1/2) = B diag(1/D) B^T``.
-    p_sigma, p_c : numpy.ndarray
-        The evolution paths of the step size and of ``C``.
-    generation : int
-        The number of updates done.
-    """
-
-    def __init__(
-        self,
-        lambd: int,
-        mu: int,
-        problem_dimension: int,
-        weights: np.ndarray,
-        mu_eff: float,
-        c_c: float,
-        c_1: float,
-        c_mu: float,
-        limits: Any,
-        initial_mean: np.ndarray,
-        exploration: bool,
-    ) -> None:
-        n = problem_dimension
-        self.problem_dimension = n
-        self.limits = limits
-        self.lambd = lambd
-        self.mu = mu
-        self.weights = np.asarray(weights, dtype=float)
-        self.mu_eff = mu_eff
-        self.c_c = c_c
-        self.c_1 = c_1
-        self.c_mu = c_mu
-        self.exploration = exploration
-        # Step-size control, eq. (55).
-        self.c_sigma = (mu_eff + 2.0) / (n + mu_eff + 5.0)
-        self.d_sigma = 1.0 + 2.0 * max(0.0, math.sqrt((mu_eff - 1.0) / (n + 1.0)) - 1.0)
-        self.d_sigma += self.c_sigma
-        # E||N(0, I)||, the approximation given with eq. (44).
-        self.chi_n = math.sqrt(n) * (1.0 - 1.0 / (4.0 * n) + 1.0 / (21.0 * n * n))
-        self.decomposition_interval = (
-            1 if exploration else max(1, int(1.0 / (10.0 * n * (c_1 + c_mu))))
-        )
-        self.mean = np.array(initial_mean, dtype=float)
-        self.mean_old = self.mean.copy()
-        self.sigma = SIGMA0
-        self.sigma_old = SIGMA0
-        self.co_matrix = np.eye(n)
-        self.b_matrix = np.eye(n)
-        self.d_matrix = np.ones(n)
-        self.covariance_inv_sqrt = np.eye(n)
-        self.p_sigma = np.zeros(n)
-        self.p_c = np.zeros(n)
-        self.generation = 0
-        self.decomposed_at = 0
-
-    def update_mean(self, new_mean: np.ndarray) -> None:
-        """Move the mean, remembering the old one for the path and covariance updates."""
-        self.mean_old = self.mean
-        self.mean = np.asarray(new_mean, dtype=float)
-
-    def update_covariance_matrix(self, new_covariance_matrix: np.ndarray) -> None:
-        """Set ``C`` (symmetrized) and decompose it when due."""
-        c = np.asarray(new_covariance_matrix, dtype=float)
-        self.co_matrix = (c + c.T) / 2.0
-        if self.generation + 1 - self.decomposed_at >= self.decomposition_interval:
-            self.decompose()
-            self.decomposed_at = self.generation + 1
-
-    def decompose(self) -> None:
-        """Eigendecompose ``C``, bounding its condition number by :data:`MAX_CONDITION`."""
-        eigenvalues, b = np.linalg.eigh(self.co_matrix)
-        largest = max(float(eigenvalues.max()), 1e-300)
-        floor = largest / MAX_CONDITION
-        if eigenvalues.min() < floor:
-            # Adding to the diagonal keeps the eigenvectors and lifts the small eigenvalues.
-            shift = floor - float(eigenvalues.min())
-            self.co_matrix = self.co_matrix + shift * np.eye(self.problem_dimension)
-            eigenvalues = eigenvalues + shift
-        self.b_matrix = b
-        self.d_matrix = np.sqrt(eigenvalues)
-        self.covariance_inv_sqrt = (b / self.d_matrix) @ b.T
-
-    def mahalanobis_norm(self, dx: np.ndarray) -> np.ndarray:
-        """``||C^(-1/2) dx||`` for a vector, or row-wise for a stack of vectors."""
-        dx = np.asarray(dx, dtype=float)
-        return np.linalg.norm(dx @ self.covariance_inv_sqrt.T, axis=-1)
-
-    def sample_direction(self, z: np.ndarray) -> np.ndarray:
-        """``y = B D z ~ N(0, C)`` for ``z ~ N(0, I)``, eq. (39)."""
-        return self.b_matrix @ (self.d_matrix * z)
-
-    # ----- plain state ----------------------------------------------------------------------
-    _ARRAYS = (
-        "mean",
-        "mean_old",
-        "co_matrix",
-        "b_matrix",
-        "d_matrix",
-        "covariance_inv_sqrt",
-        "p_sigma",
-        "p_c",
-    )
-    _SCALARS = ("sigma", "sigma_old", "generation", "decomposed_at")
-
-    def to_state(self) -> dict[str, Any]:
-        """The dynamic state as plain JSON-able values (constants are rebuilt by the owner)."""
-        state: dict[str, Any] = {k: getattr(self, k).tolist() for k in self._ARRAYS}
-        state.update({k: getattr(self, k) for k in self._SCALARS})
-        state["sigma"] = float(state["sigma"])
-        state["sigma_old"] = float(state["sigma_old"])
-        return state
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`to_state`'s output, checking the shapes."""
-        n = self.problem_dimension
-        for key in self._ARRAYS:
-            value = np.asarray(state[key], dtype=float)
-            expected = (n, n) if key.endswith("matrix") and key != "d_matrix" else (n,)
-            if key == "covariance_inv_sqrt":
-                expected = (n, n)
-            if value.shape != expected:
-                raise ConfigurationError(
-                    f"CMA state: {key} has shape {value.shape}, expected {expected}; the state "
-                    "belongs to a search space of another dimension."
-                )
-            setattr(self, key, value)
-        self.sigma = float(state["sigma"])
-        self.sigma_old = float(state["sigma_old"])
-        self.generation = int(state["generation"])
-        self.decomposed_at = int(state["decomposed_at"])
-
-
-class CMAAdapter:
-    """How a CMA-ES variant weights the ranked individuals and adapts the distribution.
-
-    Subclasses choose the recombination weights (:meth:`compute_weights`); the updates of mean,
-    step size and covariance matrix follow the tutorial and are shared.
-    """
-
-    #: Whether the variant gives individuals beyond ``mu`` (negative) weights.
-    negative_weights = False
-
-    def compute_weights(
-        self, mu: int, lamb: int, problem_dimension: int
-    ) -> tuple[np.ndarray, float, float, float, float]:
-        """The recombination weights and the learning rates.
-
-        Parameters
-        ----------
-        mu : int
-            The number of positive weights.
-        lamb : int
-            ``lambda``, the number of ranked individuals.
-        problem_dimension : int
-            The number of dimensions.
-
-        Returns
-        -------
-        tuple
-            ``(weights, mu_eff, c_c, c_1, c_mu)`` with ``lamb`` weights, best first.
-        """
-        raise NotImplementedError(f"{type(self).__name__} does not implement compute_weights")
-
-    @staticmethod
-    def compute_learning_rates(mu_eff: float, problem_dimension: int) -> tuple[float, float, float]:
-        """The default learning rates of the covariance update.
-
-        Parameters
-        ----------
-        mu_eff : float
-            The variance effective selection mass.
-        problem_dimension : int
-            The number of dimensions ``n``.
-
-        Returns
-        -------
-        tuple of float
-            ``(c_c, c_1, c_mu)``: eqs. (56), (57) and (58) with ``alpha_cov = 2``.
-        """
-        n = problem_dimension
-        alpha_cov = 2.0
-        c_c = (4.0 + mu_eff / n) / (n + 4.0 + 2.0 * mu_eff / n)  # eq. (56)
-        c_1 = alpha_cov / ((n + 1.3) ** 2 + mu_eff)  # eq. (57)
-        c_mu = min(  # eq. (58)
-            1.0 - c_1,
-            alpha_cov * (mu_eff - 2.0 + 1.0 / mu_eff) / ((n + 2.0) ** 2 + alpha_cov * mu_eff / 2.0),
-        )
-        return c_c, c_1, c_mu
-
-    @staticmethod
-    def _raw_weights(lamb: int) -> np.ndarray:
-        """``w'_i = ln((lambda + 1) / 2) - ln(i)``, eq. (49)."""
-        return math.log((lamb + 1) / 2.0) - np.log(np.arange(1, lamb + 1))
-
-    def update_mean(self, par: CMAParameter, arx: np.ndarray) -> None:
-        """``m <- m + c_m sum_i w_i (x_i - m)`` over the positive weights, eqs. (41) and (54).
-
-        With ``c_m = 1`` and positive weights summing to one this is their weighted mean.
-
-        Parameters
-        ----------
-        par : CMAParameter
-            The distribution.
-        arx : numpy.ndarray
-            The ranked individuals (unit coordinates), best first, one per row.
-        """
-        mu = min(par.mu, len(arx))
-        w = par.weights[:mu]
-        par.update_mean(par.mean + w @ (arx[:mu] - par.mean))
-
-    @staticmethod
-    def update_step_size(par: CMAParameter) -> None:
-        """Cumulative step-size adaptation: eqs. (43) and (44).
-
-        Uses the mean shift of the last :meth:`update_mean` (with ``c_m = 1``).
-        """
-        step = (par.mean - par.mean_old) / par.sigma
-        par.p_sigma = (1.0 - par.c_sigma) * par.p_sigma + math.sqrt(
-            par.c_sigma * (2.0 - par.c_sigma) * par.mu_eff
-        ) * (par.covariance_inv_sqrt @ step)  # eq. (43)
-        par.sigma_old = par.sigma
-        ratio = float(np.linalg.norm(par.p_sigma)) / par.chi_n
-        par.sigma *= math.exp(min(par.c_sigma / par.d_sigma * (ratio - 1.0), 1.0))  # eq. (44)
-        # In unit coordinates a standard deviation beyond the whole range only produces clipping.
-        par.sigma = min(par.sigma, 1.0 / float(par.d_matrix.max()))
-
-    def update_covariance_matrix(
-        self, par: CMAParameter, arx: np.ndarray, weights: np.ndarray | None = None
-    ) -> None:
-        """Rank-one and rank-mu update of ``C``: eqs. (45), (46) and (47).
-
-        Parameters
-        ----------
-        par : CMAParameter
-            The distribution, after :meth:`update_mean` and :meth:`update_step_size`.
-        arx : numpy.ndarray
-            The ranked individuals (unit coordinates), best first, one per row.
-        weights : numpy.ndarray, optional
-            One weight per row of ``arx``; by default the first ``len(arx)`` of ``par.weights``.
-        """
-        n = par.problem_dimension
-        # h_sigma stalls the rank-one path while p_sigma is long (text below eq. (45)).
-        norm = float(np.linalg.norm(par.p_sigma))
-        threshold = (1.4 + 2.0 / (n + 1.0)) * par.chi_n
-        decay = math.sqrt(1.0 - (1.0 - par.c_sigma) ** (2 * (par.generation + 1)))
-        h_sigma = 1.0 if norm / decay < threshold else 0.0
-        step = (par.mean - par.mean_old) / par.sigma_old
-        par.p_c = (1.0 - par.c_c) * par.p_c + h_sigma * math.sqrt(
-            par.c_c * (2.0 - par.c_c) * par.mu_eff
-        ) * step  # eq. (45)
-        w = par.weights[: len(arx)] if weights is None else np.asarray(weights, dtype=float)
-        y = (arx - par.mean_old) / par.sigma_old
-        # eq. (46): negative weights are rescaled by n / ||C^(-1/2) y||^2 so that far-away bad
-        # points cannot shrink C without bound.
-        distance2 = np.maximum(par.mahalanobis_norm(y) ** 2, 1e-20)
-        w_circ = np.where(w >= 0.0, w, w * n / distance2)
-        delta_h = (1.0 - h_sigma) * par.c_c * (2.0 - par.c_c)
-        rank_one = np.outer(par.p_c, par.p_c)
-        rank_mu = (y * w_circ[:, None]).T @ y
-        c = (
-            (1.0 + par.c_1 * delta_h - par.c_1 - par.c_mu * float(w.sum())) * par.co_matrix
-            + par.c_1 * rank_one
-            + par.c_mu * rank_mu
-        )  # eq. (47)
-        if np.all(np.isfinite(c)):
-            par.update_covariance_matrix(c)
-
-
-class BasicCMA(CMAAdapter):
-    """The original CMA-ES: only the ``mu`` best individuals are weighted (positively)."""
-
-    def compute_weights(
-        self, mu: int, lamb: int, problem_dimension: int
-    ) -> tuple[np.ndarray, float, float, float, float]:
-        """Positive weights from eq. (49) for the ``mu`` best, normalized to one; zero beyond.
-
-        Returns
-        -------
-        tuple
-            ``(weights, mu_eff, c_c, c_1, c_mu)``.
-        """
-        raw = self._raw_weights(lamb)
-        weights = np.zeros(lamb)
-        weights[:mu] = raw[:mu] / raw[:mu].sum()
-        mu_eff = 1.0 / float((weights[:mu] ** 2).sum())
-        c_c, c_1, c_mu = self.compute_learning_rates(mu_eff, problem_dimension)
-        return weights, mu_eff, c_c, c_1, c_mu
-
-
-class ActiveCMA(CMAAdapter):
-    """Active CMA-ES: bad individuals get negative weights in the covariance update.
-
-    This actively shrinks the variance in directions that lead to bad points (Jastrebski and
-    Arnold, CEC 2006); the mean still moves towards the ``mu`` best only.
-    """
-
-    negative_weights = True
-
-    def compute_weights(
-        self, mu: int, lamb: int, problem_dimension: int
-    ) -> tuple[np.ndarray, float, float, float, float]:
-        """Weights of eq. (53) with the bounds of eqs. (50)-(52).
-
-        Returns
-        -------
-        tuple
-            ``(weights, mu_eff, c_c, c_1, c_mu)``.
-        """
-        n = problem_dimension
-        raw = self._raw_weights(lamb)
-        positive, negative = raw[:mu], raw[mu:]
-        mu_eff = float(positive.sum() ** 2 / (positive**2).sum())
-        c_c, c_1, c_mu = self.compute_learning_rates(mu_eff, n)
-        weights = np.zeros(lamb)
-        weights[:mu] = positive / positive.sum()
-        if negative.size and np.any(negative < 0):
-            negative = np.minimum(negative, 0.0)
-            mu_eff_minus = float(negative.sum() ** 2 / (negative**2).sum())
-            alpha_mu = 1.0 + c_1 / c_mu  # eq. (50)
-            alpha_mu_eff = 1.0 + 2.0 * mu_eff_minus / (mu_eff + 2.0)  # eq. (51)
-            alpha_posdef = (1.0 - c_1 - c_mu) / (n * c_mu)  # eq. (52)
-            scale = min(alpha_mu, alpha_mu_eff, alpha_posdef) / float(-negative.sum())
-            weights[mu:] = scale * negative  # eq. (53)
-        return weights, mu_eff, c_c, c_1, c_mu
 
 
 class CMAPropagator(Propagator):
@@ -448,7 +94,8 @@ class CMAPropagator(Propagator):
     adapter : CMAAdapter
         The variant: :class:`BasicCMA` or :class:`ActiveCMA`.
     limits : Mapping[str, tuple] or SearchSpace
-        The search space; every parameter must be a float range.
+        The search space: floats (also log-scaled), integers and categoricals, at least one
+        float or integer.
     decompose_in_each_generation : bool
         If True, eigendecompose ``C`` after every update; else lazily (identical in low
         dimensions, cheaper beyond about 40 dimensions).
@@ -471,7 +118,7 @@ class CMAPropagator(Propagator):
     Raises
     ------
     ConfigurationError
-        If a parameter is not a float range or a size is invalid.
+        If every parameter is categorical or a size is invalid.
 
     Notes
     -----
@@ -498,10 +145,10 @@ class CMAPropagator(Propagator):
                 f"CMAPropagator: adapter={adapter!r}; give a CMAAdapter such as BasicCMA() or "
                 "ActiveCMA()."
             )
-        self.box = UnitBox(limits, "CMAPropagator")
-        self.space = self.box.space
+        self.space = SearchSpace.of(limits)
         self.limits = self.space.limits
-        n = self.box.dim
+        self.mixed = MixedSpace(self.space, "CMAPropagator")
+        n = self.mixed.dim
         lambd = 4 + int(math.floor(3.0 * math.log(n))) if pop_size is None else pop_size
         if not _is_count(lambd) or lambd < 2:
             raise ConfigurationError(
@@ -535,7 +182,7 @@ class CMAPropagator(Propagator):
         return CMAParameter(
             self.lambd,
             self.mu,
-            self.box.dim,
+            self.mixed.dim,
             self.weights,
             self.mu_eff,
             self.c_c,
@@ -562,10 +209,10 @@ class CMAPropagator(Propagator):
         best = select_best(inds, self.lambd)
         if len(best) < self.lambd or loss_of(best[-1]) == math.inf:
             # Not enough information to rank a generation yet: explore uniformly.
-            return self.box.individual(np.array([self.rng.random() for _ in range(self.box.dim)]))
+            return self.mixed.random_individual(self.rng)
         if self.par is None:
             start = self.rng.choice(best[: self.pool_size])
-            self.par = self._new_parameter(np.clip(self.box.of(start), 0.0, 1.0))
+            self.par = self._new_parameter(np.clip(self.mixed.of(start), 0.0, 1.0))
             self._unused = max(self._unused, self.update_every)  # the first update: all known
         if self._unused >= self.update_every:
             # Count lambda of the results as used and carry the rest over: results that arrive
@@ -581,12 +228,13 @@ class CMAPropagator(Propagator):
     def _update(
         self, par: CMAParameter, inds: Sequence[Individual], best: list[Individual]
     ) -> None:
-        ranked = self.box.stack(best[: self.mu])
+        chosen = best[: self.mu]
+        ranked = self.mixed.stack(chosen)
         weights = par.weights[: len(ranked)]
         if self.adapter.negative_weights:
             n_bad = self.lambd - self.mu
             if self.select_worst_all_time:
-                bad = self.box.stack(select_worst(inds, n_bad)[::-1])
+                bad = self.mixed.stack(select_worst(inds, n_bad)[::-1])
                 bad_weights = par.weights[self.mu : self.mu + len(bad)]
             else:
                 # This worker's samples since the last update that did not make it into the
@@ -596,25 +244,48 @@ class CMAPropagator(Propagator):
                 # other is unknown, so each gets the mean negative weight.
                 elite = {ind.key for ind in best}
                 rows = [row for key, row in self._recent if key not in elite][-n_bad:]
-                bad = np.array(rows, dtype=float).reshape(-1, self.box.dim)
+                bad = np.array(rows, dtype=float).reshape(-1, self.mixed.dim)
                 bad_weights = np.full(len(bad), float(par.weights[self.mu :].mean()))
             ranked = np.vstack([ranked, bad])
             weights = np.concatenate([weights, bad_weights])
         self._recent.clear()
+        old_mean = par.mean.copy()
         self.adapter.update_mean(par, ranked)
-        self.adapter.update_step_size(par)
-        self.adapter.update_covariance_matrix(par, ranked, weights=weights)
+        stretch = self.mixed.margin
+        if np.all(stretch == 1.0):
+            self.adapter.update_step_size(par)
+            self.adapter.update_covariance_matrix(par, ranked, weights=weights)
+        else:
+            # Samples were drawn with integer coordinates stretched by the margin: adapt on
+            # the unstretched steps, so the margin never feeds back into sigma and C.
+            mean = par.mean
+            par.mean = old_mean + (mean - old_mean) / stretch
+            self.adapter.update_step_size(par)
+            unstretched = old_mean + (ranked - old_mean) / stretch
+            self.adapter.update_covariance_matrix(par, unstretched, weights=weights)
+            par.mean = mean
         par.generation += 1
+        if self.mixed.mixed:
+            self.mixed.update_categories(
+                self.mixed.categories_of(chosen), par.weights[: len(chosen)], self.lambd
+            )
+            spread = par.sigma * np.sqrt(np.maximum(np.diag(par.co_matrix), 0.0))
+            self.mixed.update_margin(par.mean, spread, self.lambd)
 
     def _sample(self, par: CMAParameter) -> Individual:
-        """Draw ``x = m + sigma B D z`` (eqs. (38)-(40)), resampled a few times to stay inside."""
+        """Draw ``x = m + sigma A B D z`` (eqs. (38)-(40)), resampled to stay inside.
+
+        ``A`` is the integer margin (ones without integers); categoricals are drawn from their
+        distributions.
+        """
         x = par.mean
+        stretch = self.mixed.margin
         for _ in range(MAX_RESAMPLING):
             z = np.array([self.rng.gauss(0.0, 1.0) for _ in range(par.problem_dimension)])
-            x = par.mean + par.sigma * par.sample_direction(z)
+            x = par.mean + par.sigma * stretch * par.sample_direction(z)
             if np.all((x >= 0.0) & (x <= 1.0)):
                 break
-        child = self.box.individual(np.clip(x, 0.0, 1.0))
+        child = self.mixed.individual(x, self.mixed.sample_categories(self.rng))
         self._last_sample = child
         return child
 
@@ -630,7 +301,7 @@ class CMAPropagator(Propagator):
         self._unused += 1
         if ind is self._last_sample:
             self._last_sample = None
-            self._recent.append((ind.key, self.box.of(ind)))
+            self._recent.append((ind.key, self.mixed.of(ind)))
             del self._recent[: -self.lambd]
 
     # ----- plain state ----------------------------------------------------------------------
@@ -641,11 +312,12 @@ class CMAPropagator(Propagator):
         """
         return {
             "format_version": _STATE_VERSION,
-            "dimension": self.box.dim,
+            "dimension": self.mixed.dim,
             "lambda": self.lambd,
             "unused": self._unused,
             "recent": [[*key, *row.tolist()] for key, row in self._recent],
             "distribution": None if self.par is None else self.par.to_state(),
+            "mixed": self.mixed.get_state(),
         }
 
     def set_state(self, state: Mapping[str, Any]) -> None:
@@ -658,20 +330,22 @@ class CMAPropagator(Propagator):
         """
         if not state:
             self.par, self._unused, self._recent, self._last_sample = None, 0, [], None
+            self.mixed = MixedSpace(self.space, "CMAPropagator")
             return
         version = state.get("format_version")
-        if version not in (1, _STATE_VERSION):
+        if version not in (1, 2, _STATE_VERSION):
             raise ConfigurationError(
-                f"CMAPropagator.set_state: format_version={version!r}; this version reads 1 and "
+                f"CMAPropagator.set_state: format_version={version!r}; this version reads 1 to "
                 f"{_STATE_VERSION}. Restore a state saved by the same configuration."
             )
-        for key, value in (("dimension", self.box.dim), ("lambda", self.lambd)):
+        for key, value in (("dimension", self.mixed.dim), ("lambda", self.lambd)):
             if state.get(key) != value:
                 raise ConfigurationError(
                     f"CMAPropagator.set_state: {key}={state.get(key)!r} but this propagator has "
                     f"{value!r}; restore a state saved by the same configuration."
                 )
         self._last_sample = None
+        self.mixed.set_state(state.get("mixed", {}))  # versions before 3: floats only
         if version == 1:
             # Version 1 counted population growth; its counts mean nothing here.
             self._unused, self._recent = 0, []

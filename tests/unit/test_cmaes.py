@@ -278,8 +278,7 @@ def test_set_state_rejects_another_configuration_and_resets_on_empty():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: CMAPropagator(BasicCMA(), {"n": (1, 10)}), "continuous"),
-        (lambda: CMAPropagator(BasicCMA(), {"a": (0.0, 1.0), "c": ("u", "v")}), "categorical"),
+        (lambda: CMAPropagator(BasicCMA(), {"c": ("u", "v"), "d": ("x", "y")}), "categorical"),
         (lambda: CMAPropagator(BasicCMA(), LIMITS, pop_size=1), "pop_size"),
         (lambda: CMAPropagator(BasicCMA(), LIMITS, pool_size=0), "pool_size"),
         (lambda: CMAPropagator(BasicCMA, LIMITS), "adapter"),
@@ -331,3 +330,93 @@ def test_cma_minimizes_the_sphere(adapter, worst_all_time, workers):
         results.append(best_loss(population))
     assert max(results) < (1e-3 if worst_all_time else 1e-7), results
     assert float(np.median(results)) < (1e-6 if worst_all_time else 1e-9), results
+
+
+# ----- mixed spaces: integer margins and categorical distributions -------------------------------
+MIXED = {"n": (-10, 10), "x": (-1.0, 1.0), "y": (-1.0, 1.0), "c": ("a", "b", "c")}
+
+
+def coupled(values) -> float:
+    # The best integer follows x: n* = round(10 x), here 7 at x = 0.73 (n, x and y interact).
+    n, x, y = values["n"], values["x"], values["y"]
+    offset = {"a": 1.0, "b": 0.0, "c": 2.0}[values["c"]]
+    return 0.1 * (n - 10.0 * x) ** 2 + (x - 0.73) ** 2 + (y + 0.2) ** 2 + offset
+
+
+def test_cma_minimizes_a_mixed_problem():
+    # Measured over 8 seeds, 4 workers, 300 evaluations: every run found n = 7, c = "b", median
+    # 9e-5. Random search with 300 evaluations: median 0.06.
+    results = []
+    for seed in range(5):
+        population, propagators = drive(
+            lambda r, seed=seed: CMAPropagator(
+                BasicCMA(), MIXED, rng=random.Random(100 * seed + r)
+            ),
+            loss=coupled,
+            workers=4,
+            evaluations=300,
+        )
+        best = population.active.best(1)[0]
+        results.append(best.loss)
+        assert best["n"] == 7 and best["c"] == "b", best
+        probabilities = propagators[0].mixed.probabilities[0]
+        assert int(np.argmax(probabilities)) == 1  # the categorical follows the elite
+        assert probabilities.min() >= 1.0 / (propagators[0].lambd * 3) - 1e-12
+    assert float(np.median(results)) < 1e-3, results
+
+
+def test_an_integer_whose_bin_the_gaussian_has_narrowed_to_is_still_left():
+    propagator = CMAPropagator(BasicCMA(), MIXED, rng=random.Random(0))
+    space = propagator.mixed
+    mean = np.array(
+        [space.of(Individual({"n": 2, "x": 0.0, "y": 0.0, "c": "a"}, MIXED))[0], 0.5, 0.5]
+    )
+    tiny = np.array([1e-4, 1e-4, 1e-4])
+    space.update_margin(mean, tiny, propagator.lambd)
+    alpha = 1.0 / (space.dim * propagator.lambd)
+    assert space.margin[0] > 1.0 and space.margin[1] == space.margin[2] == 1.0
+    draws = np.random.default_rng(0).normal(mean[0], tiny[0] * space.margin[0], 200_000)
+    lower, upper = space._bin(mean)
+    left = np.mean((draws < lower[0]) | (draws > upper[0]))
+    assert left == pytest.approx(alpha, rel=0.05)
+    space.update_margin(mean, np.full(3, 0.3), propagator.lambd)  # wide enough: no stretch
+    assert np.all(space.margin == 1.0)
+
+
+def test_mixed_state_survives_json():
+    population, (propagator,) = drive(
+        lambda r: CMAPropagator(ActiveCMA(), MIXED, rng=random.Random(3)),
+        loss=coupled,
+        evaluations=80,
+    )
+    state = json.loads(json.dumps(propagator.get_state(), allow_nan=False))
+    fresh = CMAPropagator(ActiveCMA(), MIXED, rng=random.Random(3))
+    fresh.set_state(state)
+    np.testing.assert_allclose(fresh.mixed.margin, propagator.mixed.margin)
+    for a, b in zip(fresh.mixed.probabilities, propagator.mixed.probabilities, strict=True):
+        np.testing.assert_allclose(a, b)
+
+
+BITS = {**{f"b{i}": (0, 1) for i in range(10)}, **{f"x{i}": (-1.0, 1.0) for i in range(3)}}
+
+
+def bits_and_floats(values) -> float:
+    floats = sum((values[f"x{i}"] - 0.1 * i) ** 2 for i in range(3))
+    return floats + sum(0.01 * (1 - values[f"b{i}"]) for i in range(10))
+
+
+def test_the_integer_margin_keeps_binary_parameters_moving():
+    # The floats pull the step size down long before every bit is right; without the margin
+    # the bits freeze. Measured over 12 seeds, 4 workers, 400 evaluations: 1.08 wrong bits on
+    # average with the margin, 2.42 without it (random search: 3.7 over 40 seeds).
+    wrong = []
+    for seed in range(12):
+        population, _ = drive(
+            lambda r, seed=seed: CMAPropagator(BasicCMA(), BITS, rng=random.Random(100 * seed + r)),
+            loss=bits_and_floats,
+            workers=4,
+            evaluations=400,
+        )
+        best = population.active.best(1)[0]
+        wrong.append(sum(1 - best[f"b{i}"] for i in range(10)))
+    assert np.mean(wrong) < 1.75, wrong

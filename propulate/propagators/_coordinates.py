@@ -1,0 +1,137 @@
+"""Model coordinates of a mixed search space: one column per hyperparameter.
+
+Model-based strategies (TPE, CMA-ES on mixed spaces) need every kind of hyperparameter as a
+number they can put a density or a Gaussian on. :class:`ModelCoordinates` maps
+
+* a float to its unit coordinate in [0, 1] (logarithmic where the range is log-scaled);
+* an integer ``lo..hi`` to [0, 1] such that every integer owns a bin of equal width
+  ``1 / (hi - lo + 1)`` (on the log scale for log-scaled ranges, where the bins are the
+  logarithms of ``[v - 1/2, v + 1/2]``): rounding a coordinate back gives the integer whose
+  bin it falls in, so a continuous model puts as much mass on each integer as its bin holds;
+* a categorical to the index of its choice (0, 1, ...).
+
+Encoding and decoding are vectorized over many individuals at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..population import Individual
+from ..search_space import SearchSpace, Value
+
+__all__ = ["ModelCoordinates"]
+
+
+class ModelCoordinates:
+    """The map between values and model coordinates of one search space.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The search space.
+
+    Attributes
+    ----------
+    numeric : numpy.ndarray of bool
+        Which columns are numeric (float or int); the others are categorical indices.
+    integer : numpy.ndarray of bool
+        Which columns are integers.
+    bin_width : numpy.ndarray
+        The width of an integer's bin in unit coordinates, the narrowest one on a log scale
+        (0 for floats and categoricals).
+    choices : numpy.ndarray of int
+        The number of choices of each categorical column (0 for numeric ones).
+    """
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        dims = list(space)
+        self.names = tuple(d.name for d in dims)
+        self.dim = len(dims)
+        self.numeric = np.array([d.kind != "categorical" for d in dims], dtype=bool)
+        self.integer = np.array([d.kind == "int" for d in dims], dtype=bool)
+        self.log = np.array([d.log for d in dims], dtype=bool)
+        self.choices = np.array([len(d.choices) for d in dims], dtype=int)
+        low = np.array([d.low for d in dims], dtype=float)
+        high = np.array([d.high for d in dims], dtype=float)
+        # Integers own [v - 1/2, v + 1/2]: the model's range is widened by half a step.
+        self._low = np.where(self.integer, low - 0.5, low)
+        self._high = np.where(self.integer, high + 0.5, high)
+        self._value_low, self._value_high = low, high
+        scaled_low = self._scale(self._low)
+        scaled_high = self._scale(self._high)
+        self._origin = scaled_low
+        self._span = np.where(self.numeric, scaled_high - scaled_low, 1.0)
+        self._span[self._span == 0.0] = 1.0  # a pinned float (low == high): anything maps to 0
+        # The narrowest integer bin: on a log scale the one of the largest integer.
+        narrowest = self._scale(np.maximum(high + 0.5, 1e-300)) - self._scale(
+            np.maximum(high - 0.5, 1e-300)
+        )
+        self.bin_width = np.where(self.integer, narrowest / self._span, 0.0)
+        self._categorical_index = [
+            {choice: i for i, choice in enumerate(d.choices)} if d.kind == "categorical" else {}
+            for d in dims
+        ]
+        self._dims = dims
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.log, np.log(np.where(self.log, values, 1.0)), values)
+
+    # ----- encoding -------------------------------------------------------------------------
+    def encode_values(self, values: Mapping[str, Value]) -> np.ndarray:
+        """The model coordinates of one set of values."""
+        row = np.empty(self.dim)
+        for j, d in enumerate(self._dims):
+            value = values[d.name]
+            row[j] = self._categorical_index[j][value] if isinstance(value, str) else value
+        return self._unit(row[None, :])[0]
+
+    def encode(self, ind: Individual) -> np.ndarray:
+        """The model coordinates of an individual."""
+        return self.encode_values(ind)
+
+    def _unit(self, raw: np.ndarray) -> np.ndarray:
+        unit = (self._scale(raw) - self._origin) / self._span
+        return np.where(self.numeric, unit, raw)
+
+    # ----- decoding -------------------------------------------------------------------------
+    def snap(self, coordinates: np.ndarray) -> np.ndarray:
+        """Coordinates moved to what their decoded values encode to (integers to bin centres).
+
+        Floats are clipped into [0, 1], integers moved to the centre of their bin, categorical
+        indices rounded and clipped; works on one row or a stack of rows.
+        """
+        coordinates = np.asarray(coordinates, dtype=float)
+        values = self._raw_values(coordinates)
+        return self._unit(values)
+
+    def _raw_values(self, coordinates: np.ndarray) -> np.ndarray:
+        unit = np.clip(coordinates, 0.0, 1.0)
+        scaled = self._origin + unit * self._span
+        numeric = np.where(self.log, np.exp(scaled), scaled)
+        numeric = np.where(self.integer, np.round(numeric), numeric)
+        numeric = np.clip(numeric, self._value_low, self._value_high)
+        index = np.clip(np.round(coordinates), 0, np.maximum(self.choices - 1, 0))
+        return np.where(self.numeric, numeric, index)
+
+    def values(self, coordinates: np.ndarray) -> dict[str, Value]:
+        """The values of one row of coordinates, of the right types and inside the limits."""
+        raw = self._raw_values(np.asarray(coordinates, dtype=float)[None, :])[0]
+        values: dict[str, Value] = {}
+        for j, d in enumerate(self._dims):
+            x = float(raw[j])
+            if d.kind == "categorical":
+                values[d.name] = d.choices[int(x)]
+            elif d.kind == "int":
+                values[d.name] = int(x)
+            else:
+                values[d.name] = x
+        return values
+
+    def individual(self, coordinates: np.ndarray) -> Individual:
+        """A new, unevaluated individual at ``coordinates``."""
+        return Individual._from_trusted(self.values(coordinates), self.space)
