@@ -29,6 +29,7 @@ from .pso import (
     StatelessPSO,
     VelocityClampingPSO,
 )
+from .tpe import TPE
 
 __all__ = [
     "Propagator",
@@ -58,4 +59,5 @@ __all__ = [
     "BasicCMA",
     "ActiveCMA",
     "ParallelNelderMead",
+    "TPE",
 ]

@@ -1,4 +1,4 @@
-"""The continuous strategies (PSO, CMA-ES, Nelder-Mead) through the contract battery."""
+"""The strategies (PSO, CMA-ES, Nelder-Mead, TPE) through the contract battery."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from propulate import Individual, SearchSpace
 from propulate.errors import ConfigurationError
 from propulate.propagators import (
+    TPE,
     ActiveCMA,
     BasicCMA,
     BasicPSO,
@@ -90,7 +91,25 @@ def test_contract(name, factory, check):
     check(factory, FLOAT_LIMITS, particles)
 
 
-@pytest.mark.parametrize(("name", "factory"), FACTORIES, ids=[name for name, _ in FACTORIES])
+# Strategies that search every kind of parameter: floats, log floats, ints, categoricals.
+MIXED: list[tuple[str, PropagatorFactory]] = [
+    ("BasicCMA", lambda limits, rng: CMAPropagator(BasicCMA(), limits, rng=rng)),
+    ("ActiveCMA", lambda limits, rng: CMAPropagator(ActiveCMA(), limits, rng=rng)),
+    ("TPE", lambda limits, rng: TPE(limits, rng=rng)),
+    ("TPE-short-start", lambda limits, rng: TPE(limits, rng=rng, n_startup=2, n_candidates=8)),
+]
+CONTINUOUS_ONLY = [(name, f) for name, f in FACTORIES if "CMA" not in name]
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
+@pytest.mark.parametrize(("name", "factory"), MIXED, ids=[name for name, _ in MIXED])
+def test_contract_on_mixed_spaces(name, factory, check):
+    check(factory, MIXED_LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("name", "factory"), CONTINUOUS_ONLY, ids=[name for name, _ in CONTINUOUS_ONLY]
+)
 def test_mixed_spaces_are_refused_with_a_clear_error(name, factory):
     with pytest.raises(ConfigurationError, match="continuous") as error:
         factory(MIXED_LIMITS, random.Random(0))
