@@ -183,6 +183,24 @@ def test_migrator_and_pollinator_validate_their_own_arguments(tmp_path, cls, kwa
     assert str(error.value).endswith(".") and "e.g." in str(error.value)
 
 
+def test_numpy_numbers_are_accepted_and_bools_refused(tmp_path):
+    import numpy as np
+
+    from propulate import Propulator
+
+    rng = random.Random(0)
+    propagator = get_default_propagator(4, LIMITS_3D, rng=rng)
+    p = Propulator(sphere, propagator, rng, generations=np.int64(3), checkpoint_path=tmp_path,
+                   migration_prob=np.float32(0.5))  # fmt: skip
+    assert p.generations == 3 and type(p.generations) is int
+    m = Migrator(sphere, propagator, rng, checkpoint_path=tmp_path, migration_prob=np.float64(1.0),
+                 migration_topology=np.zeros((1, 1), dtype=np.int64))  # fmt: skip
+    assert m.migration_policy.probability == 1.0
+    with pytest.raises(ConfigurationError, match="generations=True must be an int >= 0 or -1"):
+        Propulator(sphere, propagator, rng, generations=True, checkpoint_path=tmp_path)
+    assert plan_islands(np.int64(4), num_islands=np.int32(2)).sizes == (2, 2)
+
+
 def test_equal_sizes_differ_by_at_most_one():
     assert plan_islands(7, num_islands=3).sizes == (3, 2, 2)
     assert plan_islands(8, num_islands=2, ranks_per_worker=2).sizes == (2, 2)
