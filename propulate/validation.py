@@ -74,6 +74,7 @@ def check_int(
     *,
     also: Collection[int] = (),
     example: Any = None,
+    note: str = "",
 ) -> int:
     """``value`` as an ``int`` if it is a whole number in ``[low, high]`` (or one of ``also``).
 
@@ -85,6 +86,8 @@ def check_int(
         Inclusive bounds.
     also : collection of int
         Special values allowed outside the bounds (e.g. ``-1`` for "unlimited").
+    note : str
+        Why the bounds are what they are, added in parentheses.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def check_int(
         requirement += f" <= {high}"
     if also:
         requirement += " or " + " or ".join(str(special) for special in sorted(also))
-    fail(owner, name, value, requirement, example)
+    fail(owner, name, value, requirement + (f" ({note})" if note else ""), example)
 
 
 def check_number(
@@ -118,6 +121,7 @@ def check_number(
     high_open: bool = False,
     example: Any = None,
     what: str = "a number",
+    note: str = "",
 ) -> float:
     """``value`` as a finite ``float`` in the interval from ``low`` to ``high``.
 
@@ -131,6 +135,8 @@ def check_number(
         Whether the bound itself is excluded.
     what : str
         What the value is, for the message (e.g. ``"a probability"``).
+    note : str
+        Why the bounds are what they are, added in parentheses.
 
     Returns
     -------
@@ -145,7 +151,7 @@ def check_number(
             and (high is None or (number < high if high_open else number <= high))
         ):
             return number
-    requirement = f"a finite {what}" if what == "a number" else what
+    requirement = "a finite number" if what == "a number" else what
     if low is not None and high is not None:
         left, right = "(" if low_open else "[", ")" if high_open else "]"
         requirement += f" in {left}{_short(low)}, {_short(high)}{right}"
@@ -153,7 +159,7 @@ def check_number(
         requirement += f" {'>' if low_open else '>='} {_short(low)}"
     elif high is not None:
         requirement += f" {'<' if high_open else '<='} {_short(high)}"
-    fail(owner, name, value, requirement, example)
+    fail(owner, name, value, requirement + (f" ({note})" if note else ""), example)
 
 
 def check_probability(owner: str, name: str, value: Any, example: Any = 0.1) -> float:
