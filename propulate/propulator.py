@@ -339,7 +339,10 @@ class Propulator:
         """
         run = self._open_run("tell")
         elapsed = time.monotonic() - run.asked_at(ind) if duration is None else duration
-        self._settle(run, ind, outcome_of(ind, loss, status, curve, elapsed, error))
+        outcome = outcome_of(ind, loss, status, curve, elapsed, error)
+        if self._early is not None:
+            self._early.replay(ind, outcome)  # as if it had followed the evaluation
+        self._settle(run, ind, outcome)
 
     def absorb(self) -> None:
         """Take in every message that has arrived (:meth:`ask` does it too).

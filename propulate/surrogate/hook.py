@@ -95,6 +95,18 @@ class EarlyStopping:
             log.debug("Stopped %r at step %d (%.6g).", params, len(outcome.curve), outcome.loss)
         return outcome
 
+    def replay(self, params: Individual, outcome: Evaluation) -> None:
+        """Show the surrogate an evaluation made elsewhere (ask and tell), value by value.
+
+        The surrogate learns as if it had followed the evaluation; its decisions come too late
+        to stop anything and are ignored.
+        """
+        surrogate = self.surrogate
+        surrogate.start_run(params)
+        for value in outcome.curve:
+            surrogate.cancel(value)
+        surrogate.update(outcome.loss)
+
     def annotate(self, ind: Individual) -> None:
         """Attach the surrogate's data to this rank's result if peers cannot learn from it alone."""
         if self.surrogate.result_data(ind) is None:
