@@ -26,8 +26,7 @@ from .comm import Collectives, Transport, WorkerGroup
 from .errors import UsageError
 from .evaluation import Evaluation, evaluate, outcome_of
 from .knowledge import Knowledge
-from .migration import MigrationPolicy, NoMigration, Place
-from .peers import Peers
+from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population
 from .propagators.base import Propagator, SelectMin, as_list, listeners
 from .run import Run, RunSettings
@@ -253,16 +252,14 @@ class Propulator:
                              "worker's other rank (it propulate()s).")  # fmt: skip
         knowledge = self._knowledge
         knowledge.listeners = listeners(self.propagator)  # the propagator may have been replaced
-        store = self._checkpoint()
-        store.open()
         self.stop = StopRequest()
         islands = [self.island_members(i) for i in range(self.num_islands)]
-        place = Place(transport.rank, self.island_idx, islands, self.rng)
-        settings = RunSettings(self._identity(), self.generations, self.time_budget,
-                               self.raise_on_loss_error, logging_interval, debug)  # fmt: skip
-        self._run = Run(knowledge, Peers(transport, islands[self.island_idx]), store, place,
-                        self.migration_policy, self.search_space, self.stop, settings,
-                        self._save_state)  # fmt: skip
+        settings = RunSettings(self._identity(), self.island_idx, self.generations,
+                               self.time_budget, self.raise_on_loss_error, logging_interval,
+                               debug)  # fmt: skip
+        self._run = Run.open(knowledge, transport, islands, self._checkpoint(), self.rng,
+                             self.migration_policy, self.search_space, self.stop, settings,
+                             self._save_state)  # fmt: skip
         if debug >= 1:
             log.info("Rank %d (island %d) starts at generation %d of %s.", self._identity(),
                      self.island_idx, self.generation,
@@ -277,9 +274,8 @@ class Propulator:
         Returns
         -------
         Individual or None
-            The individual, with its ``rank`` and ``generation`` set; ``None`` once this rank
-            should stop (its generations are asked for, the time budget is used up, or a stop was
-            requested): then :meth:`finish`.
+            The individual; ``None`` once this rank should stop (generations asked for, time
+            budget used up, stop requested): then :meth:`finish`.
 
         Raises
         ------
@@ -312,9 +308,6 @@ class Propulator:
         error: str | None = None,
     ) -> None:
         """Record the result of an individual :meth:`ask` returned, exactly as the loop does.
-
-        It is appended to the checkpoint log, posted to the island's other workers and told to
-        the propagator, and the migration policy acts.
 
         Parameters
         ----------
@@ -375,10 +368,10 @@ class Propulator:
         self.evaluations_this_run += 1
 
     def finish(self, wait: bool = True) -> bool:
-        """End the run with the shutdown that leaves every rank of the island the same population.
+        """End the run: the shutdown after which every rank of the island has the same population.
 
-        Individuals asked for and never told are dropped (a warning says how many). The run's
-        state is saved, so a later run on the checkpoint resumes. Calling it again does nothing.
+        Individuals asked for and never told are dropped (with a warning); the run's state is
+        saved for a resume. Calling it again does nothing.
 
         Parameters
         ----------

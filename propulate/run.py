@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .checkpoint import CheckpointLog
-from .comm import Message
+from .comm import Message, Transport
 from .errors import ConfigurationError, LossFunctionError, UsageError
 from .evaluation import Evaluation
 from .knowledge import Knowledge
@@ -53,6 +54,8 @@ class RunSettings:
     ----------
     rank : int
         The worker's rank in the whole optimization (for log lines).
+    island : int
+        The worker's island.
     generations : int
         Generations per worker (-1: unbounded).
     time_budget : float or None
@@ -64,6 +67,7 @@ class RunSettings:
     """
 
     rank: int
+    island: int = 0
     generations: int = -1
     time_budget: float | None = None
     raise_on_loss_error: bool = False
@@ -126,6 +130,29 @@ class Run:
         self.first_failure: str | None = None
         self.finishing = False
         self.closed = False
+
+    @classmethod
+    def open(
+        cls,
+        knowledge: Knowledge,
+        transport: Transport,
+        islands: Sequence[Sequence[int]],
+        store: CheckpointLog,
+        rng: random.Random,
+        policy: MigrationPolicy,
+        space: SearchSpace,
+        stop: StopRequest,
+        settings: RunSettings,
+        save_state: Callable[[], None],
+    ) -> Run:
+        """Open ``store`` and begin a run of the worker at ``transport.rank``.
+
+        ``islands`` lists the messaging ranks of every island's workers.
+        """
+        store.open()
+        place = Place(transport.rank, settings.island, islands, rng)
+        peers = Peers(transport, islands[place.island])
+        return cls(knowledge, peers, store, place, policy, space, stop, settings, save_state)
 
     # ----- asking and telling ---------------------------------------------------------------------
     def should_stop(self, generation: int) -> bool:

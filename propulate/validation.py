@@ -98,13 +98,7 @@ def check_int(
         number = int(value)
         if number in also or ((low is None or number >= low) and (high is None or number <= high)):
             return number
-    requirement = "an int"
-    if low is not None and high is not None:
-        requirement += f" in [{low}, {high}]"
-    elif low is not None:
-        requirement += f" >= {low}"
-    elif high is not None:
-        requirement += f" <= {high}"
+    requirement = "an int" + _bounds(low, high)
     if also:
         requirement += " or " + " or ".join(str(special) for special in sorted(also))
     fail(owner, name, value, requirement + (f" ({note})" if note else ""), example)
@@ -152,13 +146,7 @@ def check_number(
         ):
             return number
     requirement = "a finite number" if what == "a number" else what
-    if low is not None and high is not None:
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        requirement += f" in {left}{_short(low)}, {_short(high)}{right}"
-    elif low is not None:
-        requirement += f" {'>' if low_open else '>='} {_short(low)}"
-    elif high is not None:
-        requirement += f" {'<' if high_open else '<='} {_short(high)}"
+    requirement += _bounds(low, high, low_open, high_open)
     fail(owner, name, value, requirement + (f" ({note})" if note else ""), example)
 
 
@@ -267,6 +255,20 @@ def check_matrix(
                 )
         checked.append(tuple(int(entry) for entry in row))
     return tuple(checked)
+
+
+def _bounds(
+    low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
+) -> str:
+    """`` in [low, high]``, `` >= low`` and the like (empty without bounds)."""
+    if low is not None and high is not None:
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        return f" in {left}{_short(low)}, {_short(high)}{right}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {_short(low)}"
+    if high is not None:
+        return f" {'<' if high_open else '<='} {_short(high)}"
+    return ""
 
 
 def _short(number: float) -> str:

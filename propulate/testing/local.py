@@ -236,8 +236,15 @@ class LocalIsland:
                     propulator.generation = max(propulator.generation, ind.generation + 1)
 
     # ----- in threads ---------------------------------------------------------------------------
-    def run_threads(self, timeout: float = 60.0, logging_interval: int = 0) -> list[Propulator]:
+    def run_threads(
+        self,
+        timeout: float = 60.0,
+        logging_interval: int = 0,
+        work: Callable[[Propulator], object] | None = None,
+    ) -> list[Propulator]:
         """Run every rank's :meth:`~propulate.Propulator.propulate` in a thread of its own.
+
+        ``work(propulator)``, if given, runs instead (e.g. a rank asking and telling).
 
         Raises
         ------
@@ -248,14 +255,17 @@ class LocalIsland:
         """
         errors: list[BaseException] = []
 
-        def work(propulator: Propulator) -> None:
+        def run(propulator: Propulator) -> None:
             try:
-                propulator.propulate(logging_interval=logging_interval)
+                if work is None:
+                    propulator.propulate(logging_interval=logging_interval)
+                else:
+                    work(propulator)
             except BaseException as error:  # noqa: BLE001  # handed to the caller's thread
                 errors.append(error)
 
         threads = [
-            threading.Thread(target=work, args=(propulator,), daemon=True)
+            threading.Thread(target=run, args=(propulator,), daemon=True)
             for propulator in self.propulators
         ]
         for thread in threads:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from propulate import Propulator
+from propulate.comm.local import LocalNetwork
 from propulate.testing import LocalIsland
 from propulate.utils import get_default_propagator
 
@@ -42,3 +43,30 @@ def run_local(
         propagators = [make_propagator(rank, rng) for rank, rng in enumerate(rngs)]
     island = LocalIsland(loss_fn, propagators, checkpoint, generations, seed, rngs, **kwargs)
     return island.run_threads(timeout)
+
+
+def one_propulator(
+    checkpoint: Path,
+    rank: int = 0,
+    transport: Any = None,
+    generations: int = 12,
+    seed: int | None = None,
+    **kwargs: Any,
+) -> Propulator:
+    """A Propulator of the default propagator on ``LIMITS_3D`` (one rank unless ``transport``).
+
+    Its generator, ``random.Random(seed)`` (default: the rank), is its propagator's too.
+    """
+    transport = transport if transport is not None else LocalNetwork(1).transport(0)
+    rng = random.Random(rank if seed is None else seed)
+    return Propulator(
+        sphere,
+        get_default_propagator(4, LIMITS_3D, rng=rng),
+        rng,
+        generations=generations,
+        checkpoint_path=checkpoint,
+        transport=transport,
+        collectives=transport,
+        rank=rank,
+        **kwargs,
+    )

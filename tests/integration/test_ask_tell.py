@@ -6,7 +6,6 @@ import json
 import logging
 import math
 import random
-import threading
 
 import pytest
 
@@ -15,29 +14,14 @@ from propulate.checkpoint import read_log
 from propulate.comm.local import LocalNetwork
 from propulate.errors import ConfigurationError, UsageError
 from propulate.population import Individual, Status
+from propulate.testing import LocalIsland
 from propulate.utils import get_default_propagator
 
-from .local_run import LIMITS_3D, sphere
-
-
-def make(tmp_path, rank=0, transport=None, generations=12, seed=None, **kwargs):
-    transport = transport if transport is not None else LocalNetwork(1).transport(0)
-    rng = random.Random(rank if seed is None else seed)
-    return Propulator(
-        sphere,
-        get_default_propagator(4, LIMITS_3D, rng=rng),
-        rng,
-        generations=generations,
-        checkpoint_path=tmp_path,
-        transport=transport,
-        collectives=transport,
-        rank=rank,
-        **kwargs,
-    )
+from .local_run import LIMITS_3D, one_propulator, sphere
 
 
 def test_several_asks_may_be_outstanding_and_tells_come_in_any_order(tmp_path):
-    propulator = make(tmp_path)
+    propulator = one_propulator(tmp_path)
     asked = [propulator.ask() for _ in range(4)]
     assert [ind.generation for ind in asked] == [0, 1, 2, 3]
     assert all(ind.rank == 0 and ind.status == Status.PENDING for ind in asked)
@@ -56,9 +40,9 @@ def test_several_asks_may_be_outstanding_and_tells_come_in_any_order(tmp_path):
 
 def test_ask_and_tell_is_the_loop(tmp_path):
     """The same seed gives the same individuals, whether the loop or ask and tell runs."""
-    looped = make(tmp_path / "loop", seed=5)
+    looped = one_propulator(tmp_path / "loop", seed=5)
     looped.propulate(logging_interval=0)
-    told = make(tmp_path / "told", seed=5)
+    told = one_propulator(tmp_path / "told", seed=5)
     with told:
         while (ind := told.ask()) is not None:
             told.tell(ind, sphere(ind))
@@ -68,7 +52,7 @@ def test_ask_and_tell_is_the_loop(tmp_path):
 
 
 def test_failures_and_pruned_results_are_recorded_as_the_loop_records_them(tmp_path, caplog):
-    propulator = make(tmp_path)
+    propulator = one_propulator(tmp_path)
     a, b, c, d = (propulator.ask() for _ in range(4))
     with caplog.at_level(logging.WARNING, logger="propulate"):
         propulator.tell(a, float("nan"))
@@ -95,7 +79,7 @@ def test_failures_and_pruned_results_are_recorded_as_the_loop_records_them(tmp_p
 
 
 def test_misuse_is_a_clear_error(tmp_path):
-    propulator = make(tmp_path)
+    propulator = one_propulator(tmp_path)
     ind = propulator.ask()
     stranger = Individual({"a": 0.0, "b": 0.0, "c": 0.0}, LIMITS_3D)
     with pytest.raises(UsageError, match="was not asked for in this run"):
@@ -118,7 +102,7 @@ def test_misuse_is_a_clear_error(tmp_path):
 
 
 def test_finish_warns_about_individuals_never_told(tmp_path, caplog):
-    propulator = make(tmp_path)
+    propulator = one_propulator(tmp_path)
     propulator.ask()
     propulator.ask()
     with caplog.at_level(logging.WARNING, logger="propulate"):
@@ -128,7 +112,7 @@ def test_finish_warns_about_individuals_never_told(tmp_path, caplog):
 
 def test_an_exception_in_the_with_block_releases_the_peers(tmp_path):
     network = LocalNetwork(2)
-    first, second = (make(tmp_path, rank, network.transport(rank)) for rank in range(2))
+    first, second = (one_propulator(tmp_path, rank, network.transport(rank)) for rank in range(2))
     with pytest.raises(RuntimeError, match="simulation crashed"):
         with first:
             first.ask()
@@ -140,42 +124,31 @@ def test_an_exception_in_the_with_block_releases_the_peers(tmp_path):
 
 
 def test_ranks_asking_and_telling_in_threads_end_with_the_same_population(tmp_path):
-    network = LocalNetwork(3)
-    workers = [make(tmp_path, rank, network.transport(rank), generations=20) for rank in range(3)]
-    errors = []
-
     def work(propulator: Propulator) -> None:
-        try:
-            with propulator:
-                in_flight: list[Individual] = []
-                while True:
-                    while len(in_flight) < 3 and (ind := propulator.ask()) is not None:
-                        in_flight.append(ind)
-                    if not in_flight:
-                        break
-                    ind = in_flight.pop(0)  # the oldest simulation ends first
-                    propulator.tell(ind, sphere(ind))
-        except BaseException as error:  # noqa: BLE001  # handed to the test thread
-            errors.append(error)
+        with propulator:
+            in_flight: list[Individual] = []
+            while True:
+                while len(in_flight) < 3 and (ind := propulator.ask()) is not None:
+                    in_flight.append(ind)
+                if not in_flight:
+                    return
+                ind = in_flight.pop(0)  # the oldest simulation ends first
+                propulator.tell(ind, sphere(ind))
 
-    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-        assert not thread.is_alive(), "hang"
-    assert not errors, errors
+    propagators = [get_default_propagator(4, LIMITS_3D, rng=random.Random(r)) for r in range(3)]
+    island = LocalIsland(sphere, propagators, tmp_path, generations=20)
+    workers = island.run_threads(work=work)
     expected = {(rank, g) for rank in range(3) for g in range(20)}
     assert all({ind.key for ind in w.population} == expected for w in workers)
 
 
 def test_a_run_resumes_after_an_ask_and_tell_session(tmp_path):
-    propulator = make(tmp_path, generations=6)
+    propulator = one_propulator(tmp_path, generations=6)
     with propulator:
         while (ind := propulator.ask()) is not None:
             propulator.tell(ind, sphere(ind))
     rng_state = json.loads((tmp_path / "island-0-rank-0.state.json").read_text())["rngs"]
-    resumed = make(tmp_path, generations=10)
+    resumed = one_propulator(tmp_path, generations=10)
     assert [ind.key for ind in resumed.population] == [(0, g) for g in range(6)]
     assert resumed.generation == 6
     assert [list(resumed.rng.getstate()[1])] == [rng_state[0][1]]  # the generator was restored
@@ -193,13 +166,13 @@ def test_multi_rank_workers_evaluate_in_the_loop(tmp_path):
             return obj
 
     with pytest.raises(UsageError, match="multi-rank worker"):
-        make(tmp_path, worker_group=Pair()).ask()
+        one_propulator(tmp_path, worker_group=Pair()).ask()
 
 
 def test_a_told_curve_teaches_the_surrogate_as_if_it_had_followed_the_evaluation(tmp_path):
     from propulate import MedianStoppingRule
 
-    propulator = make(tmp_path, surrogate_factory=lambda: MedianStoppingRule(min_runs=1))
+    propulator = one_propulator(tmp_path, surrogate_factory=lambda: MedianStoppingRule(min_runs=1))
     first, second = propulator.ask(), propulator.ask()
     propulator.tell(first, 1.0, [3.0, 2.0, 1.0])
     propulator.tell(second, 5.0, [6.0, 5.0], status="pruned")
