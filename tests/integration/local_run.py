@@ -35,14 +35,29 @@ def run_local(
     Each rank gets ``make_propagator(rank, rng)``, by default the default propagator, and the
     same ``rng`` (``random.Random(1000 * seed + rank)``) as its Propulator.
     """
-    limits = limits or LIMITS_3D
-    rngs = [random.Random(seed * 1000 + rank) for rank in range(size)]
     if make_propagator is None:
-        propagators = [get_default_propagator(max(2, 2 * size), limits, rng=rng) for rng in rngs]
-    else:
-        propagators = [make_propagator(rank, rng) for rank, rng in enumerate(rngs)]
-    island = LocalIsland(loss_fn, propagators, checkpoint, generations, seed, rngs, **kwargs)
+        pop_size, space = max(2, 2 * size), limits or LIMITS_3D
+
+        def make_propagator(rank: int, rng: random.Random) -> Any:
+            return get_default_propagator(pop_size, space, rng=rng)
+
+    island = local_island(size, checkpoint, make_propagator, generations, seed, loss_fn, **kwargs)
     return island.run_threads(timeout)
+
+
+def local_island(
+    size: int,
+    checkpoint: Path,
+    make_propagator: Callable[[int, random.Random], Any],
+    generations: int,
+    seed: int = 0,
+    loss_fn: Callable[..., Any] = sphere,
+    **kwargs: Any,
+) -> LocalIsland:
+    """``size`` ranks, rank ``r`` with ``make_propagator(r, rng)`` and the same ``rng``."""
+    rngs = [random.Random(seed * 1000 + rank) for rank in range(size)]
+    propagators = [make_propagator(rank, rng) for rank, rng in enumerate(rngs)]
+    return LocalIsland(loss_fn, propagators, checkpoint, generations, seed, rngs, **kwargs)
 
 
 def one_propulator(
