@@ -4,8 +4,8 @@ A :class:`Run` lives from :meth:`~propulate.Propulator.start` to
 :meth:`~propulate.Propulator.finish`. It gets its parts as arguments (what the worker knows,
 its peers, its checkpoint log, its place among the islands, the migration policy) and holds
 what only lasts a run: the individuals asked for and not yet told, the progress line, and the
-state of the shutdown. Breeding and evaluating stay with the Propulator; everything that
-happens to a result once it exists happens here, the same for the loop and for ask and tell.
+state of the shutdown. Evaluating stays with the Propulator; breeding the next individual and
+everything that happens to a result happen here, the same for the loop and for ask and tell.
 """
 
 from __future__ import annotations
