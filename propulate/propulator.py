@@ -282,6 +282,7 @@ class Propulator:
         UsageError
             After :meth:`finish`, or on a multi-rank worker (which evaluates in :meth:`propulate`).
         """
+        self._backends.connect()  # the worker group is known once connected
         group = self._backends.worker_group
         if group is not None and group.size > 1:
             raise UsageError("ask(): ask and tell run one rank per worker; a multi-rank worker "
