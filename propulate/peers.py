@@ -25,6 +25,8 @@ IDLE_SLEEP_MIN = 0.0002
 IDLE_SLEEP_MAX = 0.01
 
 _BREEDING, _FINISHING, _CLOSING, _CLOSED = range(4)
+# Plain ints for the per-message checks: looking up an enum member costs several times more.
+_FINISHED, _DONE = int(Kind.FINISHED), int(Kind.DONE)
 
 
 class Peers:
@@ -85,9 +87,9 @@ class Peers:
         kept = []
         for message in messages:
             kind = message.data[0]
-            if kind == Kind.FINISHED:
+            if kind == _FINISHED:
                 self._finished.add(message.source)
-            elif kind == Kind.DONE:
+            elif kind == _DONE:
                 self._done.add(message.source)
             else:
                 kept.append(message)

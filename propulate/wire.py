@@ -43,6 +43,7 @@ class Kind(IntEnum):
 # rank, generation (the key), migration_steps, active, current
 _LOCATION = struct.Struct("<iiHBi")
 _SIGNALS = {kind: bytes((kind,)) for kind in (Kind.FINISHED, Kind.DONE, Kind.STOP)}
+_RESULT_PREFIX = bytes((Kind.RESULT,))  # built once: results are the most frequent message
 
 
 def kind_of(data: bytes) -> int:
@@ -68,7 +69,7 @@ def encode_result(ind: Individual) -> bytes:
     bytes
         The message; ``body_of(message)`` is the record.
     """
-    return bytes((Kind.RESULT,)) + encode_individual(ind)
+    return _RESULT_PREFIX + encode_individual(ind)
 
 
 def encode_migrant(kind: Kind, ind: Individual, owner: int, migration_steps: int) -> bytes:
