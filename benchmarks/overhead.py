@@ -90,13 +90,20 @@ def worker(generations: int, checkpoint: str) -> None:
         )
 
 
-def run(python: str, mpirun: str, ranks: int, generations: int, timeout: float) -> dict | None:
-    """Launch one configuration and parse its result line."""
+def run(
+    python: str, mpirun: str, ranks: int, generations: int, timeout: float, reference: bool = False
+) -> dict | None:
+    """Launch one configuration and parse its result line.
+
+    The reference runs without ``PYTHONPATH``: set to a source tree for our run, it would make
+    the reference interpreter import that tree instead of its own Propulate 1.2.2.
+    """
     checkpoint = tempfile.mkdtemp(prefix="propulate-bench-")
     command = [mpirun, "-n", str(ranks), python, os.path.abspath(__file__), "--worker"]
     command += ["--generations", str(generations), "--checkpoint", checkpoint]
+    env = {k: v for k, v in os.environ.items() if not (reference and k == "PYTHONPATH")}
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"timeout": timeout}
     finally:
@@ -135,7 +142,8 @@ def main() -> None:
     for ranks in args.ranks:
         for generations in args.generations:
             for name, python in implementations:
-                result = run(python, args.mpirun, ranks, generations, args.timeout)
+                reference = name == "1.2.2"
+                result = run(python, args.mpirun, ranks, generations, args.timeout, reference)
                 table[(name, ranks, generations)] = result
                 if not result or "timeout" in result:
                     print(f"{name:>6} {ranks:>5} {generations:>5}  failed or timed out: {result}")

@@ -13,6 +13,7 @@ __all__ = [
     "ConfigurationError",
     "CheckpointError",
     "LossFunctionError",
+    "UsageError",
 ]
 
 
@@ -34,3 +35,7 @@ class CheckpointError(PropulateError, RuntimeError):
 
 class LossFunctionError(PropulateError, RuntimeError):
     """The loss function failed and the run was configured to re-raise after a clean shutdown."""
+
+
+class UsageError(PropulateError, RuntimeError):
+    """Ask and tell used out of order (telling what was not asked, asking after finish, ...)."""

@@ -28,13 +28,13 @@ import math
 import numbers
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .population import Status
 
-__all__ = ["Evaluation", "evaluate", "report_intermediate"]
+__all__ = ["Evaluation", "evaluate", "outcome_of", "report_intermediate"]
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,62 @@ def evaluate(
         error=error,
         curve=run.curve,
     )
+
+
+def outcome_of(
+    params: Mapping[str, Any],
+    loss: Any,
+    status: str | None = None,
+    curve: Sequence[Any] | None = None,
+    duration: float = 0.0,
+    error: str | None = None,
+) -> Evaluation:
+    """The outcome of an evaluation made outside the loop (ask and tell), judged as by evaluate.
+
+    Parameters
+    ----------
+    params : Mapping
+        The hyperparameters (for the warning a failure logs).
+    loss : float
+        The loss; anything but a finite real number marks the evaluation failed, with loss
+        ``inf``.
+    status : str, optional
+        ``"ok"`` (default), ``"failed"`` (the evaluation broke; ``loss`` is ignored) or
+        ``"pruned"`` (stopped early; ``loss`` is the value at which it stopped).
+    curve : sequence of float, optional
+        The intermediate losses, if any.
+    duration : float
+        Seconds the evaluation took.
+    error : str, optional
+        What went wrong, for a failed evaluation.
+
+    Returns
+    -------
+    Evaluation
+        The outcome, as the loop records it.
+    """
+    from .validation import check_choice  # deferred: validation is not needed on the hot path
+
+    status = check_choice("tell", "status", Status.OK if status is None else status, _TOLD)
+    value = _as_float(loss)
+    if status == Status.FAILED or not math.isfinite(value):
+        if status != Status.FAILED:
+            error = error or f"the loss told was {loss!r}"
+            log.warning("%s for %s: not a finite number; recorded as failed.", error, dict(params))
+        elif error is None:
+            error = "told as failed"
+        status, value = Status.FAILED, math.inf
+    return Evaluation(
+        loss=value,
+        status=status,
+        duration=duration,
+        finished_at=time.time(),
+        error=error,
+        curve=[_as_float(point) for point in curve or ()],
+    )
+
+
+_TOLD = (Status.OK, Status.FAILED, Status.PRUNED)
 
 
 def _as_float(value: Any) -> float:

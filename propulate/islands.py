@@ -20,6 +20,7 @@ from .migrator import Migrator, Pollinator
 from .population import Individual
 from .propagators.base import Propagator, SelectMax, SelectMin
 from .propulator import Propulator
+from .validation import check_int, check_matrix, check_probability, fail
 
 __all__ = ["Islands", "IslandPlan", "plan_islands"]
 
@@ -93,8 +94,9 @@ def plan_islands(
     ConfigurationError
         If any of the above is inconsistent; the message says how to fix it.
     """
-    if not isinstance(ranks_per_worker, int) or ranks_per_worker < 1:
-        raise ConfigurationError(f"ranks_per_worker={ranks_per_worker!r}; use an int >= 1.")
+    owner = "Islands"
+    world_size = check_int(owner, "world_size", world_size, 1, example=4)
+    ranks_per_worker = check_int(owner, "ranks_per_worker", ranks_per_worker, 1, example=1)
     if world_size % ranks_per_worker:
         raise ConfigurationError(
             f"{world_size} ranks cannot form workers of ranks_per_worker={ranks_per_worker}; "
@@ -102,16 +104,18 @@ def plan_islands(
             f"{ranks_per_worker * max(1, world_size // ranks_per_worker)})."
         )
     workers = world_size // ranks_per_worker
-    if not 0.0 <= migration_probability <= 1.0:
-        raise ConfigurationError(
-            f"migration_probability={migration_probability!r} is outside [0, 1]."
-        )
+    check_probability(owner, "migration_probability", migration_probability)
     if island_sizes is not None:
-        sizes = tuple(int(size) for size in island_sizes)
-        if not sizes or any(size < 1 for size in sizes):
-            raise ConfigurationError(
-                f"island_sizes={list(sizes)}; give at least one island, each with >= 1 worker."
-            )
+        try:
+            given = list(island_sizes)
+        except TypeError:
+            given = []
+        if not given:
+            fail(owner, "island_sizes", island_sizes, "a list of workers per island", [workers])
+        sizes = tuple(
+            check_int(owner, f"island_sizes[{i}]", size, 1, example=1)
+            for i, size in enumerate(given)
+        )
         if sum(sizes) != workers:
             raise ConfigurationError(
                 f"island_sizes={list(sizes)} add up to {sum(sizes)} workers, but the run has "
@@ -119,8 +123,7 @@ def plan_islands(
                 f"add up to {workers}."
             )
     else:
-        if not isinstance(num_islands, int) or num_islands < 1:
-            raise ConfigurationError(f"num_islands={num_islands!r}; use an int >= 1.")
+        num_islands = check_int(owner, "num_islands", num_islands, 1, example=2)
         if num_islands > workers:
             raise ConfigurationError(
                 f"num_islands={num_islands} is more than the {workers} worker(s) of this run; "
@@ -132,38 +135,9 @@ def plan_islands(
     if migration_topology is None:
         topology = tuple(tuple(0 if i == j else 1 for j in range(count)) for i in range(count))
     else:
-        topology = _check_topology(migration_topology, count)
+        topology = check_matrix(owner, "migration_topology", migration_topology, count)
     displs = tuple(sum(sizes[:island]) for island in range(count))
     return IslandPlan(ranks_per_worker, sizes, displs, topology)
-
-
-def _check_topology(matrix: Any, count: int) -> tuple[tuple[int, ...], ...]:
-    try:
-        rows = [list(row) for row in matrix]
-    except TypeError:
-        rows = []
-    if len(rows) != count or any(len(row) != count for row in rows):
-        raise ConfigurationError(
-            f"migration_topology must be a {count} x {count} matrix (one row and column per "
-            f"island); got {matrix!r}."
-        )
-    checked = []
-    for i, row in enumerate(rows):
-        values = []
-        for j, value in enumerate(row):
-            if int(value) != value or value < 0:
-                raise ConfigurationError(
-                    f"migration_topology[{i}][{j}] = {value!r}; use non-negative whole numbers "
-                    "(how many individuals island i sends to island j)."
-                )
-            if i == j and value:
-                raise ConfigurationError(
-                    f"migration_topology[{i}][{i}] = {value!r}; an island cannot migrate to "
-                    "itself: set the diagonal to 0."
-                )
-            values.append(int(value))
-        checked.append(tuple(values))
-    return tuple(checked)
 
 
 class Islands:

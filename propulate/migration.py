@@ -1,9 +1,16 @@
-"""Migration policies: who leaves an island, who is replaced, and how everybody learns it.
+"""Migration policies: who leaves an island, who is replaced, as decisions the loop carries out.
 
-A policy is a strategy the optimization loop calls after each of its generations
-(:meth:`MigrationPolicy.after_generation`) and for every migration message
-(:meth:`MigrationPolicy.on_message`). It decides; the loop sends, through the narrow
-:class:`MigrationContext`. No policy talks MPI.
+A policy is pure: after each of the worker's generations (:meth:`MigrationPolicy.after_generation`)
+and for every migrant or copy that arrives (:meth:`MigrationPolicy.on_arrival`) it looks at the
+worker's :class:`Place`, its population and the arrival, and returns a list of decisions:
+
+* :class:`Relocate`: set the migration state of a known individual (e.g. deactivate an emigrant
+  or a replaced one), record it in the checkpoint log and announce it to the island;
+* :class:`Emigrate`: send a copy of an individual to every worker of another island, arriving
+  active with one of them responsible for it;
+* :class:`Adopt`: take in an arrival (and record it if this worker is responsible for it).
+
+The loop applies them in order; no policy sends, writes or changes the population itself.
 
 Consistency under asynchrony rests on two rules:
 
@@ -19,78 +26,80 @@ Consistency under asynchrony rests on two rules:
 from __future__ import annotations
 
 import random
-import struct
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .population import Individual, Population
+from .population import Individual, Key, Population
 from .propagators.base import Propagator, as_list
-from .records import decode_individual, encode_individual
-from .search_space import SearchSpace
+from .validation import check_callable, check_matrix, check_probability
+from .wire import Kind
 
 __all__ = [
-    "MigrationContext",
+    "Place",
+    "Relocate",
+    "Emigrate",
+    "Adopt",
+    "Decision",
     "MigrationPolicy",
     "NoMigration",
     "RealMigration",
     "Pollination",
-    "KIND_MIGRANT",
-    "KIND_POLLEN",
-    "KIND_LOCATION",
-    "pack_location",
-    "unpack_location",
 ]
 
-KIND_MIGRANT = 5
-KIND_POLLEN = 6
-KIND_LOCATION = 7
-_LOCATION = struct.Struct("<iiHBi")
 
+@dataclass(frozen=True)
+class Place:
+    """Where a worker is: what a policy needs besides the population.
 
-def pack_location(ind: Individual) -> bytes:
-    """Encode an individual's key and migration state for a notice."""
-    return _LOCATION.pack(ind.rank, ind.generation, ind.migration_steps, ind.active, ind.current)
+    Attributes
+    ----------
+    rank : int
+        The worker's rank in the messaging group.
+    island : int
+        Its island.
+    islands : sequence of sequence of int
+        The messaging ranks of the workers of each island.
+    rng : random.Random
+        The worker's random number generator (for the migration dice and the new owners).
+    """
 
-
-def unpack_location(data: bytes) -> tuple[tuple[int, int], int, bool, int]:
-    """Decode a notice: ``(key, migration_steps, active, current)``."""
-    rank, generation, steps, active, current = _LOCATION.unpack(data)
-    return (rank, generation), steps, bool(active), current
-
-
-class MigrationContext(Protocol):
-    """What a policy may see and do (implemented by the Propulator)."""
-
+    rank: int
+    island: int
+    islands: Sequence[Sequence[int]]
     rng: random.Random
-    island_idx: int
 
-    @property
-    def rank(self) -> int:
-        """This worker's rank in the messaging group."""
 
-    @property
-    def search_space(self) -> SearchSpace:
-        """The search space."""
+@dataclass(frozen=True)
+class Relocate:
+    """Set a known individual's migration state, record it, and announce it to the island."""
 
-    @property
-    def num_islands(self) -> int:
-        """The number of islands."""
+    key: Key
+    active: bool
+    current: int
+    migration_steps: int
 
-    @property
-    def known(self) -> Population:
-        """The individuals this worker knows."""
 
-    def island_members(self, island: int) -> Sequence[int]:
-        """The ranks of the workers of ``island``."""
+@dataclass(frozen=True)
+class Emigrate:
+    """Send ``ind`` to every worker of ``island``, active there, ``owner`` responsible for it."""
 
-    def send(self, dest: int, kind: int, data: bytes) -> None:
-        """Post a message to ``dest``."""
+    ind: Individual
+    island: int
+    owner: int
+    migration_steps: int
+    kind: Kind
 
-    def remember(self, ind: Individual) -> None:
-        """Append the individual's current state to the checkpoint log."""
 
-    def merge(self, ind: Individual) -> tuple[Individual, bool]:
-        """Merge an arriving individual; return it as stored and whether it was new."""
+@dataclass(frozen=True)
+class Adopt:
+    """Merge an arrival into the population; ``record``: also append it to this worker's log."""
+
+    ind: Individual
+    record: bool
+
+
+Decision = Relocate | Emigrate | Adopt
 
 
 class MigrationPolicy(Protocol):
@@ -99,29 +108,37 @@ class MigrationPolicy(Protocol):
     sent: int
     received: int
     replaced: int
+    #: The message kinds the policy takes (:meth:`on_arrival` gets only these).
+    kinds: Collection[int]
 
-    def after_generation(self, ctx: MigrationContext) -> None:
-        """Called after each of this worker's evaluations."""
+    def after_generation(self, place: Place, known: Population) -> list[Decision]:
+        """The decisions after one of this worker's evaluations."""
 
-    def on_message(self, ctx: MigrationContext, kind: int, data: bytes) -> bool:
-        """Handle a migration message; return whether the kind was one of the policy's."""
+    def on_arrival(
+        self, place: Place, known: Population, kind: int, arrival: Individual
+    ) -> list[Decision]:
+        """The decisions for an individual that arrived in a message of one of :attr:`kinds`."""
 
 
 class NoMigration:
     """Islands stay apart (also the policy of a single population)."""
 
     sent = received = replaced = 0
+    kinds: Collection[int] = ()
 
-    def after_generation(self, ctx: MigrationContext) -> None:
-        """Do nothing."""
+    def after_generation(self, place: Place, known: Population) -> list[Decision]:
+        """Nothing."""
+        return []
 
-    def on_message(self, ctx: MigrationContext, kind: int, data: bytes) -> bool:
-        """Handle nothing."""
-        return False
+    def on_arrival(
+        self, place: Place, known: Population, kind: int, arrival: Individual
+    ) -> list[Decision]:
+        """Nothing (never called: the policy takes no kind of message)."""
+        return []
 
 
 class _Policy:
-    """What both real migration and pollination need: the topology, and applying notices."""
+    """What both real migration and pollination need: the topology and the dice."""
 
     def __init__(
         self,
@@ -129,40 +146,41 @@ class _Policy:
         probability: float,
         emigration_propagator: type[Propagator],
     ) -> None:
-        self.topology = [[int(count) for count in row] for row in topology]
-        self.probability = probability
-        self.emigration_propagator = emigration_propagator
+        owner = type(self).__name__
+        self.topology = check_matrix(owner, "topology", topology)
+        self.probability = check_probability(owner, "probability", probability)
+        self.emigration_propagator = check_callable(
+            owner, "emigration_propagator", emigration_propagator, "propulate.propagators.SelectMin"
+        )
         self.sent = self.received = self.replaced = 0
 
-    def _targets(self, ctx: MigrationContext) -> list[tuple[int, int]]:
+    def _targets(self, place: Place) -> list[tuple[int, int]]:
         """``(island, count)`` pairs to send to this time (empty unless the dice say so)."""
-        if self.probability <= 0 or ctx.rng.random() >= self.probability:
+        if self.probability <= 0 or place.rng.random() >= self.probability:
             return []
-        row = self.topology[ctx.island_idx]
-        return [(j, n) for j, n in enumerate(row) if j != ctx.island_idx and n > 0]
+        row = self.topology[place.island]
+        return [(j, n) for j, n in enumerate(row) if j != place.island and n > 0]
 
-    def _choose(self, count: int, candidates: Sequence[Individual]) -> list[Individual]:
-        if len(candidates) < count:
+    def _choose(
+        self,
+        count: int,
+        candidates: Sequence[Individual],
+        excluded: Collection[Key] = (),
+    ) -> list[Individual]:
+        """``count`` emigrants among ``candidates`` less ``excluded`` (all of them candidates).
+
+        The emigration propagator chooses ``count + len(excluded)`` and the excluded ones are
+        dropped, so a deterministic selection (the best, the worst) gives exactly what it would
+        choose among the candidates that remain, without copying them.
+        """
+        if count <= 0 or len(candidates) - len(excluded) < count:
             return []
-        return as_list(self.emigration_propagator(count)(candidates))[:count]  # type: ignore[call-arg]
+        chosen = as_list(self.emigration_propagator(count + len(excluded))(candidates))  # type: ignore[call-arg]  # selections take the count
+        return [ind for ind in chosen if ind.key not in excluded][:count]
 
     @staticmethod
-    def _announce(ctx: MigrationContext, ind: Individual) -> None:
-        """Tell the other workers of this island the individual's new state, and log it."""
-        ctx.remember(ind)
-        notice = pack_location(ind)
-        for peer in ctx.island_members(ctx.island_idx):
-            if peer != ctx.rank:
-                ctx.send(peer, KIND_LOCATION, notice)
-
-    def _send_to_island(
-        self, ctx: MigrationContext, island: int, kind: int, ind: Individual, owner: int
-    ) -> None:
-        data = encode_individual(
-            ind, active=True, current=owner, migration_steps=ind.migration_steps
-        )
-        for member in ctx.island_members(island):
-            ctx.send(member, kind, data)
+    def _owner(place: Place, island: int) -> int:
+        return place.rng.choice(list(place.islands[island]))
 
 
 class RealMigration(_Policy):
@@ -179,27 +197,34 @@ class RealMigration(_Policy):
         (e.g. ``SelectMin``: the best); called as ``emigration_propagator(count)(candidates)``.
     """
 
-    def after_generation(self, ctx: MigrationContext) -> None:
-        """Send emigrants to each target island, with the configured probability."""
-        for island, count in self._targets(ctx):
-            for ind in self._choose(count, ctx.known.owned):
-                owner = ctx.rng.choice(list(ctx.island_members(island)))
-                steps = ind.migration_steps + 1
-                ctx.known.move(ind.key, False, owner, steps)
-                self._announce(ctx, ind)
-                self._send_to_island(ctx, island, KIND_MIGRANT, ind, owner)
-                self.sent += 1
+    kinds: Collection[int] = (Kind.MIGRANT,)
 
-    def on_message(self, ctx: MigrationContext, kind: int, data: bytes) -> bool:
-        """Take in an immigrant (every worker of the island gets it; its owner logs it)."""
-        if kind != KIND_MIGRANT:
-            return False
-        arrival = decode_individual(data, ctx.search_space)
-        stored, _ = ctx.merge(arrival)
-        if arrival.current == ctx.rank:
+    def after_generation(self, place: Place, known: Population) -> list[Decision]:
+        """Emigrants for each target island, with the configured probability.
+
+        An island's emigrants are chosen among those the worker is still responsible for once
+        the previous islands' emigrants left.
+        """
+        decisions: list[Decision] = []
+        leaving: list[Key] = []
+        for island, count in self._targets(place):
+            for ind in self._choose(count, known.owned, leaving):
+                owner = self._owner(place, island)
+                steps = ind.migration_steps + 1
+                leaving.append(ind.key)
+                decisions.append(Relocate(ind.key, False, owner, steps))
+                decisions.append(Emigrate(ind, island, owner, steps, Kind.MIGRANT))
+                self.sent += 1
+        return decisions
+
+    def on_arrival(
+        self, place: Place, known: Population, kind: int, arrival: Individual
+    ) -> list[Decision]:
+        """Take in an immigrant (every worker of the island gets it; its owner records it)."""
+        mine = arrival.current == place.rank
+        if mine:
             self.received += 1
-            ctx.remember(stored)
-        return True
+        return [Adopt(arrival, record=mine)]
 
 
 class Pollination(_Policy):
@@ -215,6 +240,8 @@ class Pollination(_Policy):
         (e.g. ``SelectMax``: the worst), among those the receiving worker is responsible for.
     """
 
+    kinds: Collection[int] = (Kind.POLLEN,)
+
     def __init__(
         self,
         topology: Any,
@@ -223,46 +250,50 @@ class Pollination(_Policy):
         immigration_propagator: type[Propagator],
     ) -> None:
         super().__init__(topology, probability, emigration_propagator)
-        self.immigration_propagator = immigration_propagator
+        self.immigration_propagator = check_callable(
+            type(self).__name__,
+            "immigration_propagator",
+            immigration_propagator,
+            "propulate.propagators.SelectMax",
+        )
         # Copies taken in while this worker was responsible for no other individual: each is
         # paid for, by deactivating one, as soon as the worker has one (after its next
         # evaluation), so every arrival replaces exactly one individual.
         self.debt = 0
 
-    def after_generation(self, ctx: MigrationContext) -> None:
-        """Send copies to each target island, with the configured probability."""
-        self._pay_debt(ctx)
-        for island, count in self._targets(ctx):
-            for ind in self._choose(count, ctx.known.active):
-                owner = ctx.rng.choice(list(ctx.island_members(island)))
-                self._send_to_island(ctx, island, KIND_POLLEN, ind, owner)
+    def after_generation(self, place: Place, known: Population) -> list[Decision]:
+        """Pay what is owed, then copies for each target island, with the configured probability."""
+        decisions = self._pay_debt(known)
+        gone = {decision.key for decision in decisions if isinstance(decision, Relocate)}
+        for island, count in self._targets(place):
+            for ind in self._choose(count, known.active, gone):
+                owner = self._owner(place, island)
+                decisions.append(Emigrate(ind, island, owner, ind.migration_steps, Kind.POLLEN))
                 self.sent += 1
+        return decisions
 
-    def on_message(self, ctx: MigrationContext, kind: int, data: bytes) -> bool:
+    def on_arrival(
+        self, place: Place, known: Population, kind: int, arrival: Individual
+    ) -> list[Decision]:
         """Take in a copy; its owner on this island deactivates one individual in exchange."""
-        if kind != KIND_POLLEN:
-            return False
-        arrival = decode_individual(data, ctx.search_space)
-        if ctx.known.get(arrival.key) is not None:
-            return True  # a copy of one we already hold: nothing arrives, nothing is replaced
-        owner = arrival.current
-        arrival.current = -1  # not a candidate victim of its own arrival
-        stored, _ = ctx.merge(arrival)
-        if owner != ctx.rank:
-            ctx.known.move(stored.key, True, owner, stored.migration_steps)
-            return True
+        if known.get(arrival.key) is not None:
+            return []  # a copy of one we already hold: nothing arrives, nothing is replaced
+        if arrival.current != place.rank:
+            return [Adopt(arrival, record=False)]
         self.received += 1
         self.debt += 1
-        self._pay_debt(ctx)  # before the arrival joins what this worker is responsible for
-        ctx.known.move(stored.key, True, owner, stored.migration_steps)
-        ctx.remember(stored)
-        return True
+        # The victim is chosen before the arrival joins what this worker is responsible for.
+        return [*self._pay_debt(known), Adopt(arrival, record=True)]
 
-    def _pay_debt(self, ctx: MigrationContext) -> None:
-        while self.debt and len(ctx.known.owned):
-            victims = as_list(self.immigration_propagator(1)(ctx.known.owned))  # type: ignore[call-arg]
-            victim = victims[0]
-            ctx.known.move(victim.key, False, victim.current, victim.migration_steps + 1)
-            self._announce(ctx, victim)
-            self.replaced += 1
-            self.debt -= 1
+    def _pay_debt(self, known: Population) -> list[Decision]:
+        owned = known.owned
+        count = min(self.debt, len(owned))
+        if not count:
+            return []
+        victims = as_list(self.immigration_propagator(count)(owned))[:count]  # type: ignore[call-arg]  # selections take the count
+        self.replaced += len(victims)
+        self.debt -= len(victims)
+        return [
+            Relocate(victim.key, False, victim.current, victim.migration_steps + 1)
+            for victim in victims
+        ]

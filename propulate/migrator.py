@@ -10,6 +10,7 @@ from typing import Any
 from .migration import Pollination, RealMigration
 from .propagators.base import Propagator, SelectMax, SelectMin
 from .propulator import Propulator
+from .validation import check_matrix, check_probability
 
 __all__ = ["Migrator", "Pollinator"]
 
@@ -20,6 +21,12 @@ class Migrator(Propulator):
     Parameters are those of :class:`Propulator`; ``migration_topology``, ``migration_prob``,
     ``emigration_propagator``, ``island_displs`` and ``island_counts`` configure the migration.
     Further keyword arguments go to :class:`Propulator`.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``migration_prob`` is no probability, or ``migration_topology`` is not an
+        islands x islands matrix of non-negative ints with a zero diagonal.
     """
 
     def __init__(
@@ -42,7 +49,9 @@ class Migrator(Propulator):
         **kwargs: Any,
     ) -> None:
         policy = RealMigration(
-            _topology(migration_topology, island_counts), migration_prob, emigration_propagator
+            _topology("Migrator", migration_topology, island_counts),
+            check_probability("Migrator", "migration_prob", migration_prob),
+            emigration_propagator,
         )
         super().__init__(
             loss_fn, propagator, rng, island_idx, island_comm, propulate_comm, worker_sub_comm,
@@ -57,6 +66,11 @@ class Pollinator(Propulator):
 
     Parameters are those of :class:`Migrator`, plus ``immigration_propagator``, which chooses the
     individual each arriving copy replaces.
+
+    Raises
+    ------
+    ConfigurationError
+        As :class:`Migrator`.
     """
 
     def __init__(
@@ -80,8 +94,8 @@ class Pollinator(Propulator):
         **kwargs: Any,
     ) -> None:
         policy = Pollination(
-            _topology(migration_topology, island_counts),
-            migration_prob,
+            _topology("Pollinator", migration_topology, island_counts),
+            check_probability("Pollinator", "migration_prob", migration_prob),
             emigration_propagator,
             immigration_propagator,
         )
@@ -94,8 +108,9 @@ class Pollinator(Propulator):
         self.immigration_propagator = immigration_propagator
 
 
-def _topology(topology: Any, island_counts: Any) -> Any:
-    if topology is not None:
-        return topology
+def _topology(owner: str, topology: Any, island_counts: Any) -> tuple[tuple[int, ...], ...]:
+    """The checked topology; by default every island sends one individual to every other."""
     islands = 1 if island_counts is None else len(island_counts)
-    return [[0 if i == j else 1 for j in range(islands)] for i in range(islands)]
+    if topology is None:
+        topology = [[0 if i == j else 1 for j in range(islands)] for i in range(islands)]
+    return check_matrix(owner, "migration_topology", topology, islands)

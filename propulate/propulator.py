@@ -1,65 +1,45 @@
-"""The asynchronous optimization loop.
+"""The asynchronous optimization loop, and ask and tell for evaluations made elsewhere.
 
-Every rank runs the same loop: absorb whatever messages have arrived, breed a child from the
-population it knows, evaluate it, record it in its checkpoint log, post it to every island peer,
-and let the migration policy act. Messages are non-blocking point-to-point; there is no barrier
-or collective inside the loop, so a slow evaluation never stalls another rank.
-
-All messages between two ranks travel on one MPI tag, so they arrive in the order they were sent
-(MPI's non-overtaking rule); the first byte says what a message is. Shutdown uses that order:
-a rank that stops breeding posts FINISHED to every peer and keeps serving messages; once it has
-FINISHED from everybody, no migrant can still be on its way to it, so it posts DONE; once it has
-DONE from everybody, everything anybody sent it has arrived. So at the end every rank of an
-island holds the same population, whatever order ranks finish in.
+Every rank runs the same loop, one :meth:`Propulator.step` after another: :meth:`~Propulator.ask`
+(absorb what arrived, breed a child), evaluate it, :meth:`~Propulator.tell` (log it, post it to
+the island, tell the propagator, let the migration policy decide). There is no barrier or
+collective inside the loop, so a slow evaluation never stalls another rank.
+:meth:`~Propulator.finish` ends a run with the shutdown of :mod:`propulate.peers`, after which
+every rank of an island holds the same population. The parts get what they need as arguments:
+:class:`~propulate.backends.Backends`, :class:`~propulate.knowledge.Knowledge`,
+:class:`~propulate.run.Run` (with :class:`~propulate.peers.Peers`) and
+:class:`~propulate.run_state.RunState`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import CheckpointLog, write_json_atomically
-from .comm import Collectives, Message, Transport, WorkerGroup
-from .comm.local import SingleProcess
-from .errors import ConfigurationError, LossFunctionError
-from .evaluation import Evaluation, evaluate
-from .migration import KIND_LOCATION, MigrationPolicy, NoMigration, unpack_location
-from .population import Individual, Key, Population, Status
-from .propagators.base import (
-    Propagator,
-    SelectMin,
-    as_list,
-    listeners,
-    random_generators,
-    stateful_stages,
-)
-from .records import decode_individual, encode_individual
-from .reporting import format_duration, format_individuals
+from .backends import Backends
+from .checkpoint import CheckpointLog
+from .comm import Collectives, Transport, WorkerGroup
+from .errors import UsageError
+from .evaluation import Evaluation, evaluate, outcome_of
+from .knowledge import Knowledge
+from .migration import MigrationPolicy, NoMigration
+from .population import Individual, Population
+from .propagators.base import Propagator, SelectMin, as_list, listeners
+from .run import Run, RunSettings
+from .run_state import RunState, state_path
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
+from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
+from .validation import check_callable, check_int, check_number, check_probability, fail
 
 __all__ = ["Propulator"]
 
 log = logging.getLogger(__name__)
-
-TAG = 7  # the one tag of every message (see the module docstring)
-KIND_RESULT = 1
-KIND_FINISHED = 2
-KIND_DONE = 3
-KIND_STOP = 4
-# Idle waits at shutdown back off from 0.2 ms to 10 ms: a finished rank must not steal CPU from
-# ranks still evaluating on an oversubscribed node, yet answer quickly while messages flow.
-_IDLE_SLEEP_MIN = 0.0002
-_IDLE_SLEEP_MAX = 0.01
-STATE_INTERVAL = 30.0
-_SIGNALS = ("SIGTERM", "SIGINT")
 
 
 class Propulator:
@@ -70,7 +50,7 @@ class Propulator:
     loss_fn : callable
         ``loss_fn(params) -> float`` (``loss_fn(params, comm)`` for multi-rank workers), or a
         generator function yielding intermediate losses, the last being the loss. ``params`` is an
-        :class:`Individual` (dict-like).
+        :class:`Individual` (dict-like). With :meth:`ask` and :meth:`tell` it is not called.
     propagator : Propagator
         Breeds a child from the population (e.g. ``get_default_propagator(...)``).
     rng : random.Random
@@ -98,8 +78,8 @@ class Propulator:
         Stopped individuals are recorded as ``"pruned"`` with their last value as loss and take
         part in breeding with it.
     time_budget : float, optional
-        Seconds after the start of :meth:`propulate` after which no new evaluation is started, so
-        a job ends cleanly inside its scheduler's time limit.
+        Seconds after the start of a run after which no new evaluation is started, so a job
+        ends cleanly inside its scheduler's time limit.
     raise_on_loss_error : bool
         If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
         :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with
@@ -111,8 +91,11 @@ class Propulator:
 
     Notes
     -----
-    SIGTERM and SIGINT make every rank stop after its current evaluation and shut down cleanly,
-    ready to resume.
+    :meth:`propulate` runs the loop. For evaluations that are no Python call (a simulation
+    started by ``srun``, a job array, a notebook), :meth:`ask` for individuals and :meth:`tell`
+    their losses, several at a time if you like, then :meth:`finish` (or use the Propulator as a
+    context manager); see :ref:`ask-and-tell`. SIGTERM and SIGINT make every rank stop after its
+    current evaluation and shut down cleanly, ready to resume.
     """
 
     def __init__(
@@ -141,30 +124,24 @@ class Propulator:
         rank: int | None = None,
         migration_policy: MigrationPolicy | None = None,
     ) -> None:
-        if not callable(loss_fn):
-            raise ConfigurationError(f"loss_fn must be callable; got {type(loss_fn).__name__}.")
+        owner = type(self).__name__
+        check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
         if not callable(propagator):
-            raise ConfigurationError(
-                f"propagator must be a Propagator; got {type(propagator).__name__}. Use e.g. "
-                "propulate.utils.get_default_propagator(pop_size, limits)."
-            )
-        if not isinstance(generations, int) or generations < -1:
-            raise ConfigurationError(
-                f"generations={generations!r}; use a count of evaluations per rank >= 0, or -1 to "
-                "run until time_budget or a signal stops it."
-            )
+            example = "get_default_propagator(8, limits)"
+            fail(owner, "propagator", propagator, "a Propagator", example)
+        self.generations = check_int(owner, "generations", generations, 0, also=(-1,), example=100)
+        if time_budget is not None:
+            time_budget = check_number(owner, "time_budget", time_budget, 0, low_open=True,
+                                       example=3600)  # fmt: skip
         if generations == -1 and time_budget is None:
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
-        if time_budget is not None and not time_budget > 0:
-            raise ConfigurationError(f"time_budget={time_budget!r}; give seconds > 0 or None.")
         self.loss_fn = loss_fn
         self.propagator = propagator
         self.rng = rng if rng is not None else random.Random()
-        self.island_idx = island_idx
-        self.generations = generations
+        self.island_idx = check_int(owner, "island_idx", island_idx, 0, example=0)
         self.checkpoint_path = Path(checkpoint_path)
         self.migration_topology = migration_topology
-        self.migration_prob = migration_prob
+        self.migration_prob = check_probability(owner, "migration_prob", migration_prob)
         self.emigration_propagator = emigration_propagator
         self.island_displs = island_displs
         self.island_counts = island_counts
@@ -173,168 +150,286 @@ class Propulator:
         self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
         self.raise_on_loss_error = raise_on_loss_error
-        self._comms = (island_comm, propulate_comm, worker_sub_comm)
-        self._transport = transport
-        self._owns_transport = False  # True once we duplicated a communicator for it
-        self._collectives = collectives
-        self._worker_group = worker_group
-        self._rank = rank
+        self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
+        if rank is not None:
+            rank = check_int(owner, "rank", rank, 0, example=0)
+        migrating = not isinstance(self.migration_policy, NoMigration)
+        self._backends = Backends(island_comm, propulate_comm, worker_sub_comm, migrating,
+                                  transport, collectives, worker_group, rank)  # fmt: skip
         self._space: SearchSpace | None = None
         self._store: CheckpointLog | None = None
-        self._population_store: Population | None = None
-        self._listeners: list[Any] | None = None  # the stages that learn from results
-        self.generation = 0
+        self._knowledge_store: Knowledge | None = None
+        self._run: Run | None = None
+        self.generation = 0  # the generation of the next individual this rank breeds
         self.stop = StopRequest()
-        self._first_failure: str | None = None
-        self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
-        self._finished: set[int] = set()
-        self._done: set[int] = set()
-        self._early_notices: dict[Key, tuple[int, bool, int]] = {}
         self.evaluations_this_run = 0
-        # Progress-line state: (start of the run, time, evaluations known) at its first line,
-        # and the best loss seen (the best individual may later leave the island).
-        self._progress_baseline: tuple[float, float, int] | None = None
-        self._best_seen = math.inf
 
     # ----- wiring -------------------------------------------------------------------------------
-    def _connect(self, messaging: bool = True) -> None:
-        """Build the MPI back-ends the caller did not pass (collective on the comms).
-
-        ``messaging=False`` skips the point-to-point transport (summaries need only collectives).
-        """
-        if self._transport is not None and self._worker_group is not None:
-            return
-        from .comm import mpi  # deferred: only needed (and only importing mpi4py) for MPI runs
-
-        island_comm, propulate_comm, worker_comm = self._comms
-        if self._worker_group is None:
-            # As in 1.2, any worker communicator but COMM_SELF is handed to the loss function.
-            self._worker_group = (
-                SingleProcess() if mpi.is_self(worker_comm) else mpi.MPIWorkerGroup(worker_comm)
-            )
-        if self._worker_group.rank != 0:
-            return  # a follower rank of a multi-rank worker: evaluates only
-        if self._transport is None and messaging:
-            # Migrants travel between islands, so a migrating run messages over propulate_comm.
-            migrating = not isinstance(self.migration_policy, NoMigration)
-            group = propulate_comm if migrating else island_comm
-            self._transport = mpi.MPITransport(group or mpi.world())
-            self._owns_transport = True
-        if self._collectives is None:
-            self._collectives = mpi.MPICollectives(propulate_comm or mpi.world())
-
     def _identity(self) -> int:
         """This rank's rank in the whole optimization (used to tag individuals and files)."""
-        if self._rank is None:
-            if self._collectives is not None:
-                self._rank = self._collectives.rank
-            else:
-                from .comm import mpi
-
-                self._rank = (self._comms[1] or mpi.world()).Get_rank()
-        return self._rank
+        return self._backends.identity()
 
     @property
     def search_space(self) -> SearchSpace:
         """The search space, taken from the propagator (or the first child it breeds)."""
         if self._space is None:
-            self._space = _space_of(self.propagator) or self._space_from_child()
+            self._space = _space_of(self.propagator) or as_list(self.propagator([]))[0].search_space
         return self._space
 
-    def _space_from_child(self) -> SearchSpace:
-        child = as_list(self.propagator([]))[0]
-        return child.search_space
-
-    # ----- the population, loaded lazily from the checkpoint -------------------------------------
     @property
-    def _population(self) -> Population:
-        if self._population_store is None:
-            self._population_store = Population(owner=self._identity())
-            self._load_checkpoint()
-        return self._population_store
+    def rank(self) -> int:
+        """This worker's rank in the messaging group."""
+        transport = self._backends.transport
+        return self._identity() if transport is None else transport.rank
+
+    @property
+    def num_islands(self) -> int:
+        """The number of islands."""
+        return 1 if self.island_counts is None else len(self.island_counts)
+
+    def island_members(self, island: int) -> Sequence[int]:
+        """The messaging ranks of the workers of ``island``."""
+        if self.island_counts is None or self.island_displs is None:
+            transport = self._backends.transport
+            return range(transport.size if transport is not None else 1)
+        first = int(self.island_displs[island])
+        return range(first, first + int(self.island_counts[island]))
+
+    @property
+    def _knowledge(self) -> Knowledge:
+        """What this rank knows, read from the checkpoint on first use."""
+        if self._knowledge_store is None:
+            knowledge, self.generation = Knowledge.resume(
+                self._checkpoint(), self._identity(), listeners(self.propagator), self._early
+            )
+            self._knowledge_store = knowledge
+            # The checkpoint was replayed through tell; the saved state overrides what it rebuilt.
+            state = RunState.load(self._state_path(), self.propagator)
+            if state is not None:
+                state.apply(self.propagator, self.rng)
+        return self._knowledge_store
+
+    @property
+    def known(self) -> Population:
+        """The individuals this worker knows (read them; the loop changes them)."""
+        return self._knowledge.population
 
     @property
     def population(self) -> list[Individual]:
         """Every individual this rank knows, in the order it learned of them."""
-        return self._population.to_list()
+        return self._knowledge.population.to_list()
 
     def _checkpoint(self) -> CheckpointLog:
         if self._store is None:
-            self._store = CheckpointLog(
-                self.checkpoint_path, self.search_space, self.island_idx, self._identity()
-            )
+            path, island = self.checkpoint_path, self.island_idx
+            self._store = CheckpointLog(path, self.search_space, island, self._identity())
         return self._store
 
-    def _tell(self, ind: Individual) -> None:
-        """Hand a result the island learned to every stage of the propagator that learns."""
-        if self._listeners is None:
-            self._listeners = listeners(self.propagator)
-        for listener in self._listeners:
-            listener.tell(ind)
-
-    def _load_checkpoint(self) -> None:
-        population = self._population_store
-        assert population is not None  # for mypy: set by the caller
-        own = self._identity()
-        for ind in self._checkpoint().load_island():
-            new = ind.key not in population
-            population.merge(ind)  # later records of an individual carry its migrations
-            if new:
-                self._tell(ind)  # replayed before the saved state is restored (see below)
-            if new and self._early is not None:
-                self._early.on_result(ind)
-            if ind.rank == own:
-                self.generation = max(self.generation, ind.generation + 1)
-        if len(population):
-            log.info(
-                "Resumed %d individuals of island %d from %s; rank %d continues at generation %d.",
-                len(population),
-                self.island_idx,
-                self.checkpoint_path,
-                own,
-                self.generation,
-            )
-        state_file = self._state_path()
-        if state_file.exists():
-            self._restore_state(json.loads(state_file.read_text()))
-
     def _state_path(self) -> Path:
-        return self.checkpoint_path / f"island-{self.island_idx}-rank-{self._identity()}.state.json"
+        return state_path(self.checkpoint_path, self.island_idx, self._identity())
 
     def _save_state(self) -> None:
-        """Save this rank's random generators and its propagators' states (plain JSON).
+        RunState.capture(self.propagator, self.rng).save(self._state_path())
 
-        Without the generators, a resumed rank would draw the same random individuals again.
-        ``stages`` holds the ``get_state()`` of every stage that keeps a state of its own, in
-        the order of :func:`~propulate.propagators.base.stateful_stages`.
+    # ----- a run: start, ask, tell, finish --------------------------------------------------------
+    def start(self, logging_interval: int = 10, debug: int = -1) -> Propulator:
+        """Begin a run on this rank (:meth:`ask` begins one with the defaults if needed).
+
+        Parameters
+        ----------
+        logging_interval, debug : int
+            As for :meth:`propulate`.
+
+        Returns
+        -------
+        Propulator
+            ``self``, so that ``with propulator.start(logging_interval=50):`` reads well.
         """
-        state = {
-            "format_version": 2,
-            "rngs": [_rng_state(rng) for rng in random_generators(self.propagator, self.rng)],
-            "stages": [stage.get_state() for stage in stateful_stages(self.propagator)],
-        }
-        write_json_atomically(self._state_path(), state)
+        self._backends.connect()
+        transport = self._backends.transport
+        if (self._run is not None and not self._run.closed) or transport is None:
+            raise UsageError("start(): a run is open (finish() it first), or this is a multi-rank "
+                             "worker's other rank (it propulate()s).")  # fmt: skip
+        knowledge = self._knowledge
+        knowledge.listeners = listeners(self.propagator)  # the propagator may have been replaced
+        self.stop = StopRequest()
+        islands = [self.island_members(i) for i in range(self.num_islands)]
+        settings = RunSettings(self._identity(), self.island_idx, self.generations,
+                               self.time_budget, self.raise_on_loss_error, logging_interval,
+                               debug)  # fmt: skip
+        self._run = Run.open(knowledge, transport, islands, self._checkpoint(), self.rng,
+                             self.migration_policy, self.search_space, self.stop, settings,
+                             self._save_state)  # fmt: skip
+        if debug >= 1:
+            log.info("Rank %d (island %d) starts at generation %d of %s.", self._identity(),
+                     self.island_idx, self.generation,
+                     self.generations if self.generations >= 0 else "unlimited")  # fmt: skip
+        return self
 
-    def _restore_state(self, state: dict[str, Any]) -> None:
-        rngs = random_generators(self.propagator, self.rng)
-        saved = state.get("rngs", [])
-        if len(saved) == len(rngs):  # the same set-up as the saved run
-            for rng, rng_state in zip(rngs, saved, strict=True):
-                rng.setstate((rng_state[0], tuple(rng_state[1]), rng_state[2]))
-        stages = stateful_stages(self.propagator)
-        if state.get("format_version", 1) == 1:
-            # Version 1 kept the top-level propagator's state apart from the nested ones.
-            top = state.get("propagator")
-            if stages and stages[0] is self.propagator:
-                if top is not None:
-                    self.propagator.set_state(top)
-                stages = stages[1:]
-            saved_stages = state.get("nested", [])
+    def ask(self) -> Individual | None:
+        """Absorb what has arrived and breed the next individual to evaluate.
+
+        Several individuals may be asked for before their results are told.
+
+        Returns
+        -------
+        Individual or None
+            The individual; ``None`` once this rank should stop (generations asked for, time
+            budget used up, stop requested): then :meth:`finish`.
+
+        Raises
+        ------
+        UsageError
+            After :meth:`finish`, or on a multi-rank worker (which evaluates in :meth:`propulate`).
+        """
+        self._backends.connect()  # the worker group is known once connected
+        group = self._backends.worker_group
+        if group is not None and group.size > 1:
+            raise UsageError("ask(): ask and tell run one rank per worker; a multi-rank worker "
+                             "(ranks_per_worker > 1) evaluates in propulate().")  # fmt: skip
+        return self._ask()
+
+    def _ask(self) -> Individual | None:
+        run = self._open_run("ask")
+        run.absorb()
+        if run.should_stop(self.generation):
+            return None
+        child = run.breed(self.propagator, self.generation)
+        self.generation += 1
+        return child
+
+    def tell(
+        self,
+        ind: Individual,
+        loss: Any,
+        curve: Sequence[float] | None = None,
+        *,
+        status: str | None = None,
+        duration: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the result of an individual :meth:`ask` returned, exactly as the loop does.
+
+        Parameters
+        ----------
+        ind : Individual
+            The very object :meth:`ask` returned.
+        loss : float
+            The loss; ``nan``, ``inf``, ``None`` or a non-number records a failure (loss ``inf``).
+        curve : sequence of float, optional
+            Intermediate losses (e.g. per epoch), kept as the individual's learning curve.
+        status : str, optional
+            ``"failed"`` for an evaluation that broke (``loss`` is then ignored), ``"pruned"`` for
+            one stopped early (``loss`` is the value at which it stopped); default ``"ok"``.
+        duration : float, optional
+            Seconds the evaluation took; default: the time since it was asked for.
+        error : str, optional
+            What went wrong, kept with a failed individual.
+
+        Raises
+        ------
+        UsageError
+            If ``ind`` was not asked for in this run, or was told already.
+        """
+        run = self._open_run("tell")
+        elapsed = time.monotonic() - run.asked_at(ind) if duration is None else duration
+        outcome = outcome_of(ind, loss, status, curve, elapsed, error)
+        if self._early is not None:
+            self._early.replay(ind, outcome)  # as if it had followed the evaluation
+        self._settle(run, ind, outcome)
+
+    def absorb(self) -> None:
+        """Take in every message that has arrived (:meth:`ask` does it too).
+
+        Call it now and then while waiting long for results to :meth:`tell`, so that the
+        population stays current and peers' sends complete.
+        """
+        self._open_run("absorb").absorb()
+
+    def step(self) -> Individual | None:
+        """One generation of the loop: :meth:`ask`, evaluate with ``loss_fn``, :meth:`tell`.
+
+        Returns
+        -------
+        Individual or None
+            The evaluated individual, or ``None`` once this rank should stop.
+        """
+        child = self._ask()
+        if child is None:
+            return None
+        assert self._run is not None and self._backends.worker_group is not None  # for mypy
+        self._backends.worker_group.share(child.values_dict())
+        outcome = self._evaluate(child)
+        assert outcome is not None  # for mypy: only a follower rank gets None
+        self._settle(self._run, child, outcome)
+        return child
+
+    def _settle(self, run: Run, child: Individual, outcome: Evaluation) -> None:
+        run.settle(child, outcome, self.generation)
+        self.evaluations_this_run += 1
+
+    def finish(self, wait: bool = True) -> bool:
+        """End the run: the shutdown after which every rank of the island has the same population.
+
+        Individuals asked for and never told are dropped (with a warning); the run's state is
+        saved for a resume. Calling it again does nothing.
+
+        Parameters
+        ----------
+        wait : bool
+            Block until the shutdown is complete (default); with ``False``, do what arrived
+            messages allow and return whether it is complete (call again until it is).
+
+        Returns
+        -------
+        bool
+            Whether the run is finished.
+
+        Raises
+        ------
+        LossFunctionError
+            If ``raise_on_loss_error`` is set and an evaluation failed (after the shutdown).
+        """
+        run = self._run
+        if run is None or run.closed:
+            return True
+        group = self._backends.worker_group
+        if not run.finishing and group is not None:
+            group.share(None)  # releases the worker's other ranks
+        if not run.finish(wait):
+            return False
+        self._save_state()
+        self._backends.release()
+        run.raise_if_failed()
+        return True
+
+    def __enter__(self) -> Propulator:
+        if self._run is None or self._run.closed:
+            self.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.finish()
         else:
-            saved_stages = state.get("stages", [])
-        if len(saved_stages) == len(stages):  # the same set-up as the saved run
-            for stage, stage_state in zip(stages, saved_stages, strict=True):
-                stage.set_state(stage_state)
+            self._abort()
+
+    def _open_run(self, caller: str) -> Run:
+        if self._run is None:
+            self.start()
+        run = self._run
+        assert run is not None  # for mypy: set by start()
+        if run.finishing or run.closed:
+            raise UsageError(f"{caller}(): this run was finished; start() a new one (it resumes "
+                             "from the checkpoint).")  # fmt: skip
+        return run
+
+    def _abort(self) -> None:
+        """A bug or an interrupt: tell the peers (so none waits for us), keep what is on disk."""
+        if self._backends.worker_group is not None:
+            self._backends.worker_group.share(None)  # releases the worker's other ranks
+        if self._run is not None:
+            self._run.abort()
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
@@ -353,355 +448,36 @@ class Propulator:
         LossFunctionError
             If ``raise_on_loss_error`` is set and an evaluation failed (after a clean shutdown).
         """
-        self._connect()
-        assert self._worker_group is not None  # for mypy: set by _connect
-        if self._worker_group.rank != 0:
-            self._follow()
+        self._backends.connect()
+        group = self._backends.worker_group
+        assert group is not None  # for mypy: set by connect
+        if group.rank != 0:
+            self._follow(group)
             return
-        transport = self._transport
-        assert transport is not None  # for mypy: set by _connect
-        population = self._population
-        store = self._checkpoint()
-        store.open()
-        self._finished, self._done = set(), set()
-        self.stop = StopRequest()
-        started = time.monotonic()
-        last_state_save = started
-        if debug >= 1:
-            log.info(
-                "Rank %d (island %d) starts at generation %d of %s.",
-                self._identity(),
-                self.island_idx,
-                self.generation,
-                self.generations if self.generations >= 0 else "unlimited",
-            )
+        self.start(logging_interval, debug)
         with stop_on_signals(self.stop):
             try:
-                while True:
-                    self._absorb(transport.poll())
-                    if self._should_stop(started):
-                        break
-                    child = self._breed(population)
-                    self._worker_group.share(child.values_dict())
-                    outcome = self._evaluate(child)
-                    assert outcome is not None  # for mypy: only a follower rank gets None
-                    self._record(child, outcome, store)
-                    self.migration_policy.after_generation(self)
-                    transport.pending_sends()
-                    if debug >= 2:
-                        log.info(
-                            "Rank %d evaluated %r in %.3g s.",
-                            self._identity(),
-                            child,
-                            outcome.duration,
-                        )
-                    if logging_interval > 0 and self.generation % logging_interval == 0:
-                        self._log_progress(started)
-                    if time.monotonic() - last_state_save > STATE_INTERVAL:
-                        self._save_state()
-                        last_state_save = time.monotonic()
+                while self.step() is not None:
+                    pass
             except BaseException:
-                # A bug or an interrupt: tell the peers (so none waits for us), keep what is on
-                # disk, and let the exception through without waiting for anybody.
-                self._worker_group.share(None)
-                self._broadcast(KIND_STOP)
-                self._broadcast(KIND_FINISHED)
-                self._broadcast(KIND_DONE)
-                store.close()
+                self._abort()  # without waiting for anybody
                 raise
-            self._worker_group.share(None)
-            if self.stop.reason in _SIGNALS:
-                self._broadcast(KIND_STOP)
-            self._shut_down(transport)
-            self._save_state()
-            store.close()
-        if debug >= 1:
-            log.info(
-                "Rank %d finished after %d evaluations this run (%.1f s); it knows %d individuals.",
-                self._identity(),
-                self.evaluations_this_run,
-                time.monotonic() - started,
-                len(population),
-            )
-        self._log_island_statistics()
-        self._release_transport()
-        if self._first_failure is not None and self.raise_on_loss_error:
-            raise LossFunctionError(
-                f"loss_fn failed ({self._first_failure}); the run was stopped cleanly and every "
-                f"result recorded in {self.checkpoint_path}. Fix the loss function and rerun "
-                "to resume."
-            )
+            self.finish()
 
     def _evaluate(self, params: Individual) -> Evaluation | None:
         """Evaluate with early stopping if there is a surrogate (``None``: the leader stopped)."""
-        comm = self._loss_comm()
+        group = self._backends.worker_group
+        comm = None if group is None else group.comm
         if self._early is None:
             return evaluate(self.loss_fn, params, comm)
-        return self._early.evaluate(self.loss_fn, params, comm, self._worker_group)
+        return self._early.evaluate(self.loss_fn, params, comm, group)
 
-    def _release_transport(self) -> None:
-        """Free the communicator duplicated for this run (a later run duplicates a new one)."""
-        free = getattr(self._transport, "free", None)
-        if self._owns_transport and callable(free):
-            free()
-            self._transport = None
-            self._owns_transport = False
-
-    def _loss_comm(self) -> Any:
-        group = self._worker_group
-        return None if group is None else group.comm
-
-    def _follow(self) -> None:
+    def _follow(self, group: WorkerGroup) -> None:
         """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
-        assert self._worker_group is not None  # for mypy: set by _connect
-        while True:
-            values = self._worker_group.share(None)
-            if values is None:
-                return
+        while (values := group.share(None)) is not None:
             params = Individual._from_trusted(values, self.search_space)
             if self._evaluate(params) is None:
                 return
-
-    def _should_stop(self, started: float) -> bool:
-        if self.stop:
-            return True
-        if 0 <= self.generations <= self.generation:
-            return True
-        if self.time_budget is not None and time.monotonic() - started >= self.time_budget:
-            self.stop.set("time budget")
-            log.info("Rank %d: time budget of %g s used up.", self._identity(), self.time_budget)
-            return True
-        return self.raise_on_loss_error and self._first_failure is not None
-
-    def _breed(self, population: Population) -> Individual:
-        children = as_list(self.propagator(population.active))
-        if not children:
-            raise ConfigurationError(f"{type(self.propagator).__name__} returned no offspring.")
-        template = children[0]
-        if template.status == Status.PENDING and template.key not in population:
-            # A new individual: evaluate that very object, so that the propagator recognizes
-            # its own proposal when it is told the result.
-            child = template
-        else:
-            # A parent passed through unchanged (or an object already used): a fresh copy.
-            child = Individual._from_trusted(template.values_dict(), template.search_space)
-            if template._position is not None:
-                child.position = template._position
-            if template.velocity is not None:
-                child.velocity = template.velocity.copy()
-        child.rank = self._identity()
-        child.generation = self.generation
-        child.island = self.island_idx
-        child.current = self._identity()
-        return child
-
-    def _record(self, child: Individual, outcome: Evaluation, store: CheckpointLog) -> None:
-        child.loss = outcome.loss
-        child.status = outcome.status
-        child.evalperiod = outcome.duration
-        child.evaltime = outcome.finished_at
-        if outcome.error is not None:
-            child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata
-            if self._first_failure is None:
-                self._first_failure = outcome.error
-        if outcome.curve:  # its length is the step a pruned individual reached
-            child.curve = outcome.curve  # type: ignore[attr-defined]  # optional metadata
-        if self._early is not None:
-            self._early.annotate(child)
-        self._population.add(child)
-        self._tell(child)
-        data = encode_individual(child)
-        store.append_record(data)
-        for peer in self.island_members(self.island_idx):
-            if peer != self.rank:
-                self.send(peer, KIND_RESULT, data)
-        self.generation += 1
-        self.evaluations_this_run += 1
-
-    def _absorb(self, messages: list[Message]) -> None:
-        for message in messages:
-            kind, body = message.data[0], message.data[1:]
-            if kind == KIND_RESULT:
-                self.merge(decode_individual(body, self.search_space))
-            elif kind == KIND_LOCATION:
-                self._apply_notice(*unpack_location(body))
-            elif kind == KIND_FINISHED:
-                self._finished.add(message.source)
-            elif kind == KIND_DONE:
-                self._done.add(message.source)
-            elif kind == KIND_STOP:
-                self.stop.set(f"stop requested by rank {message.source}")
-            elif not self.migration_policy.on_message(self, kind, body):
-                log.warning("Ignoring a message of unknown kind %d from %d.", kind, message.source)
-
-    def _apply_notice(self, key: Key, steps: int, active: bool, current: int) -> None:
-        known = self._population.get(key)
-        if known is None:
-            # The notice overtook the individual itself (they come from different ranks).
-            early = self._early_notices.get(key)
-            if early is None or steps > early[0]:
-                self._early_notices[key] = (steps, active, current)
-        elif steps > known.migration_steps:
-            self._population.move(key, active, current, steps)
-
-    def _peers(self) -> list[int]:
-        transport = self._transport
-        assert transport is not None  # for mypy: connected before the loop
-        return [r for r in range(transport.size) if r != transport.rank]
-
-    def _broadcast(self, kind: int) -> None:
-        for peer in self._peers():
-            self.send(peer, kind, b"")
-
-    def _shut_down(self, transport: Transport) -> None:
-        """The two-phase exchange described in the module docstring."""
-        peers = set(self._peers())
-        self._broadcast(KIND_FINISHED)
-        self._serve_until(transport, lambda: self._finished >= peers)
-        self._broadcast(KIND_DONE)
-        self._serve_until(transport, lambda: self._done >= peers)
-        transport.wait_sends()
-
-    def _serve_until(self, transport: Transport, condition: Callable[[], bool]) -> None:
-        pause = _IDLE_SLEEP_MIN
-        while not condition():
-            messages = transport.poll()
-            if messages:
-                self._absorb(messages)
-                pause = _IDLE_SLEEP_MIN
-            else:
-                transport.pending_sends()
-                time.sleep(pause)
-                pause = min(2 * pause, _IDLE_SLEEP_MAX)
-
-    # ----- the context migration policies work through ------------------------------------------
-    @property
-    def rank(self) -> int:
-        """This worker's rank in the messaging group."""
-        transport = self._transport
-        return self._identity() if transport is None else transport.rank
-
-    @property
-    def num_islands(self) -> int:
-        """The number of islands."""
-        return 1 if self.island_counts is None else len(self.island_counts)
-
-    @property
-    def known(self) -> Population:
-        """The individuals this worker knows."""
-        return self._population
-
-    def island_members(self, island: int) -> Sequence[int]:
-        """The messaging ranks of the workers of ``island``."""
-        if self.island_counts is None or self.island_displs is None:
-            transport = self._transport
-            return range(transport.size if transport is not None else 1)
-        first = int(self.island_displs[island])
-        return range(first, first + int(self.island_counts[island]))
-
-    def send(self, dest: int, kind: int, data: bytes) -> None:
-        """Post a message of ``kind`` to ``dest`` (non-blocking)."""
-        transport = self._transport
-        assert transport is not None  # for mypy: connected before the loop
-        transport.post(dest, TAG, bytes((kind,)) + data)
-
-    def remember(self, ind: Individual) -> None:
-        """Append the individual's current state to this rank's checkpoint log."""
-        self._checkpoint().append(ind)
-
-    def merge(self, ind: Individual) -> tuple[Individual, bool]:
-        """Merge an arriving individual (applying any notice that overtook it)."""
-        new = ind.key not in self._population
-        stored = self._population.merge(ind)
-        if new:
-            self._tell(stored)
-        if new and self._early is not None:
-            self._early.on_result(stored)
-        if new and self._early_notices:
-            early = self._early_notices.pop(ind.key, None)
-            if early is not None and early[0] > stored.migration_steps:
-                self._population.move(ind.key, early[1], early[2], early[0])
-        return stored, new
-
-    def _log_island_statistics(self) -> None:
-        policy = self.migration_policy
-        if isinstance(policy, NoMigration):
-            return
-        log.info(
-            "Rank %d (island %d): %d evaluations this run, %d individuals known (%d active); "
-            "migrants sent %d, received %d, replaced %d.",
-            self._identity(),
-            self.island_idx,
-            self.evaluations_this_run,
-            len(self._population),
-            len(self._population.active),
-            policy.sent,
-            policy.received,
-            policy.replaced,
-        )
-
-    def _log_progress(self, started: float) -> None:
-        """Log a progress line on the island's first worker; other workers log theirs at DEBUG.
-
-        The line shows the evaluations of this island this worker knows (resumed ones included;
-        immigrants, bred elsewhere, do not count) against the expected total, ``generations`` times
-        the island's workers, when the run is bounded; the best loss seen so far; the
-        evaluations per second, measured from the growth of the known evaluations since the
-        previous line (before that, estimated from this worker's own pace); and an ETA from this
-        worker's pace and remaining generations, or the time budget, whichever ends first.
-        """
-        if self._transport is None:
-            return
-        now = time.monotonic()
-        elapsed = max(now - started, 1e-9)
-        own = self.evaluations_this_run
-        pace = elapsed / own if own else math.nan  # seconds per evaluation on this worker
-        etas = []
-        if self.generations >= 0 and own:
-            etas.append(max(self.generations - self.generation, 0) * pace)
-        if self.time_budget is not None:
-            etas.append(max(self.time_budget - elapsed, 0.0))
-        eta = f", ETA {format_duration(min(etas))}" if etas else ""
-        members = self.island_members(self.island_idx)
-        if self.rank != members[0]:
-            log.debug(
-                "Rank %d (island %d): generation %d%s, %s per evaluation%s",
-                self._identity(),
-                self.island_idx,
-                self.generation,
-                f"/{self.generations}" if self.generations >= 0 else "",
-                format_duration(pace),
-                eta,
-            )
-            return
-        population = self._population
-        known = population.bred_on.get(self.island_idx, 0)  # immigrants are not evaluations here
-        # (start of this run, time, evaluations known) at the first line of this run.
-        baseline = self._progress_baseline
-        if baseline is None or baseline[0] != started:
-            self._progress_baseline = baseline = (started, now, known)
-            rate = len(members) / pace if own else 0.0
-        else:
-            rate = (known - baseline[2]) / max(now - baseline[1], 1e-9)
-        best = population.active.best(1)
-        newest_best = float(best[0].loss) if best and best[0].loss is not None else math.inf
-        # Remember the best seen: the best individual may later leave the island (migration).
-        best_seen = self._best_seen if baseline[1] != now else math.inf
-        best_loss = min(best_seen, newest_best)
-        self._best_seen = best_loss
-        if self.generations >= 0:
-            expected = self.generations * len(members)
-            done = f"{known}/{expected} evaluations ({100 * known / max(expected, 1):.0f}%)"
-        else:
-            done = f"{known} evaluations"
-        log.info(
-            "Island %d: %s, best loss %s, %.3g evaluations/s%s",
-            self.island_idx,
-            done,
-            f"{best_loss:.6g}" if math.isfinite(best_loss) else "n/a",
-            rate,
-            eta,
-        )
 
     # ----- results ------------------------------------------------------------------------------
     def best(self, top_n: int = 1) -> list[Individual]:
@@ -710,20 +486,7 @@ class Propulator:
         Only successfully evaluated individuals that are active here count (an emigrant counts
         on the island it moved to).
         """
-        ranked = sorted(
-            (ind for ind in self._population.active if ind.status == Status.OK),
-            key=lambda ind: (ind.loss, ind.rank, ind.generation),
-        )
-        chosen: list[Individual] = []
-        seen: set[tuple[Any, ...]] = set()
-        for ind in ranked:
-            values = tuple(ind.values_dict().items())
-            if values not in seen:
-                seen.add(values)
-                chosen.append(ind)
-            if len(chosen) == top_n:
-                break
-        return chosen
+        return best_distinct(self._knowledge.population.active, top_n)
 
     def summarize(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
         """Log and return the best ``top_n`` distinct individuals of every island.
@@ -742,41 +505,17 @@ class Propulator:
         list of list of Individual
             One list per island, best first.
         """
-        if top_n < 1:
-            raise ConfigurationError(f"summarize: top_n={top_n}; ask for at least 1.")
-        self._connect(messaging=False)
-        group = self._worker_group
-        if self._collectives is None:  # another rank of a multi-rank worker: its first rank tells
+        top_n = check_int("summarize", "top_n", top_n, 1, example=3)
+        self._backends.connect(messaging=False)
+        group, collectives = self._backends.worker_group, self._backends.collectives
+        if collectives is None:  # another rank of a multi-rank worker: its first rank tells
             return group.share(None) if group is not None else []  # type: ignore[no-any-return]
-        mine = (self.island_idx, self.best(top_n), len(self._population))
-        gathered = self._collectives.allgather(mine)
-        islands: dict[int, tuple[list[Individual], int]] = {}
-        for island, best, known in gathered:
-            if island not in islands or known > islands[island][1]:
-                islands[island] = (best, known)
-        result = [islands[i][0] for i in sorted(islands)]
-        if debug > 0 and self._collectives.rank == 0:
-            for island in sorted(islands):
-                best, known = islands[island]
-                log.info(
-                    format_individuals(
-                        f"Top {top_n} of island {island} ({known} individuals known):", best
-                    )
-                )
-            if len(islands) > 1:
-                overall = sorted(
-                    (ind for best, _ in islands.values() for ind in best),
-                    key=lambda ind: (ind.loss, ind.rank, ind.generation),
-                )[:top_n]
-                log.info(format_individuals(f"Top {top_n} overall:", overall))
+        known = len(self._knowledge.population)
+        result = summarize_islands(collectives, self.island_idx, self.best(top_n), known, top_n,
+                                   debug)  # fmt: skip
         if group is not None and group.size > 1:
             group.share(result)
         return result
-
-
-def _rng_state(rng: random.Random) -> list[Any]:
-    version, internal, gauss_next = rng.getstate()
-    return [version, list(internal), gauss_next]
 
 
 def _space_of(propagator: Any) -> SearchSpace | None:

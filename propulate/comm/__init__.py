@@ -1,7 +1,9 @@
 """Communication: the only part of Propulate that talks MPI.
 
 The optimization loop sees a :class:`Transport`: non-blocking ``post`` of bytes to a peer and a
-non-blocking ``poll`` for arrivals. :mod:`propulate.comm.mpi` implements it over an MPI
+non-blocking ``poll`` for arrivals. A transport carries bytes only; what they mean is
+:mod:`propulate.wire`'s business. Messages from one sender arrive in the order they were posted
+(the loop's shutdown relies on it). :mod:`propulate.comm.mpi` implements it over an MPI
 communicator, :mod:`propulate.comm.local` in memory for tests. :class:`WorkerGroup` shares one
 evaluation among the ranks of a multi-rank worker.
 """
@@ -14,10 +16,9 @@ __all__ = ["Message", "Transport", "WorkerGroup", "Collectives"]
 
 
 class Message(NamedTuple):
-    """One arrival: who sent it, its tag, and its bytes."""
+    """One arrival: who sent it, and its bytes."""
 
     source: int
-    tag: int
     data: bytes
 
 
@@ -27,8 +28,8 @@ class Transport(Protocol):
     rank: int
     size: int
 
-    def post(self, dest: int, tag: int, data: bytes) -> None:
-        """Send ``data`` to ``dest`` without waiting for it to arrive."""
+    def post(self, dest: int, data: bytes) -> None:
+        """Send ``data`` to ``dest`` without waiting for it to arrive (per-sender FIFO)."""
 
     def poll(self) -> list[Message]:
         """Return every message that has arrived, without waiting."""

@@ -27,6 +27,19 @@ class LocalNetwork:
         self._gathered: list[Any] = [None] * size
         self.messages_sent = 0
 
+    def send(self, source: int, dest: int, data: bytes) -> None:
+        """Deliver a message to ``dest``'s mailbox at once.
+
+        :mod:`propulate.testing.local` overrides this to hold messages back and deliver them
+        later (in bursts, or after random delays).
+        """
+        self.messages_sent += 1
+        self.deliver(Message(source, data), dest)
+
+    def deliver(self, message: Message, dest: int) -> None:
+        """Put ``message`` into ``dest``'s mailbox."""
+        self.mailboxes[dest].append(message)
+
     def transport(self, rank: int) -> LocalTransport:
         """The transport of ``rank``."""
         return LocalTransport(self, rank)
@@ -40,10 +53,9 @@ class LocalTransport:
         self.rank = rank
         self.size = network.size
 
-    def post(self, dest: int, tag: int, data: bytes) -> None:
-        """Deliver ``data`` to ``dest``'s mailbox."""
-        self.network.messages_sent += 1
-        self.network.mailboxes[dest].append(Message(self.rank, tag, bytes(data)))
+    def post(self, dest: int, data: bytes) -> None:
+        """Hand ``data`` to the network for ``dest`` (delivered at once unless it holds them)."""
+        self.network.send(self.rank, dest, bytes(data))
 
     def poll(self) -> list[Message]:
         """Take every message in this rank's mailbox."""

@@ -20,6 +20,11 @@ __all__ = [
 ]
 
 
+# The one tag of every message: MPI keeps messages of one sender, tag and communicator in order
+# (its non-overtaking rule), which gives the per-sender FIFO the Transport promises.
+TAG = 7
+
+
 def world() -> MPI.Comm:
     """``MPI.COMM_WORLD``."""
     return MPI.COMM_WORLD
@@ -57,9 +62,9 @@ class MPITransport:
         self._in_flight: deque[tuple[MPI.Request, bytes]] = deque()
         self._status = MPI.Status()
 
-    def post(self, dest: int, tag: int, data: bytes) -> None:
+    def post(self, dest: int, data: bytes) -> None:
         """Start sending ``data``; the buffer is kept alive until the send completes."""
-        self._in_flight.append((self.comm.Isend([data, MPI.BYTE], dest=dest, tag=tag), data))
+        self._in_flight.append((self.comm.Isend([data, MPI.BYTE], dest=dest, tag=TAG), data))
 
     def poll(self) -> list[Message]:
         """Receive every message that has arrived.
@@ -76,12 +81,12 @@ class MPITransport:
         # a second miss in a row, which finds everything that had arrived
         # (tests/mpi/test_transport_mpi.py).
         while misses < 2:
-            if self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=status):
+            if self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=TAG, status=status):
                 misses = 0
-                source, tag = status.Get_source(), status.Get_tag()
+                source = status.Get_source()
                 buffer = bytearray(status.Get_count(MPI.BYTE))
-                self.comm.Recv([buffer, MPI.BYTE], source=source, tag=tag)
-                messages.append(Message(source, tag, bytes(buffer)))
+                self.comm.Recv([buffer, MPI.BYTE], source=source, tag=TAG)
+                messages.append(Message(source, bytes(buffer)))
             else:
                 misses += 1
         return messages

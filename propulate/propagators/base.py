@@ -32,6 +32,7 @@ from typing import Any
 from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int, check_probability
 
 __all__ = [
     "Propagator",
@@ -79,17 +80,14 @@ class Propagator:
     """
 
     def __init__(self, parents: int = 0, offspring: int = 0, rng: random.Random | None = None):
-        if offspring == 0:
-            raise ConfigurationError(
-                f"{type(self).__name__}: offspring=0; a propagator must produce at least one "
-                "individual (offspring >= 1, or -1 for 'as many as its stages give')."
-            )
-        if parents < -1:
-            raise ConfigurationError(
-                f"{type(self).__name__}: parents={parents}; use a count >= 0 or -1 for 'any'."
-            )
-        self.parents = parents
-        self.offspring = offspring
+        owner = type(self).__name__
+        self.parents = check_int(
+            owner, "parents", parents, 0, also=(-1,), example=2, note="-1: any number"
+        )
+        note = "a propagator produces at least one individual; -1: as many as its stages give"
+        self.offspring = check_int(
+            owner, "offspring", offspring, 1, also=(-1,), example=1, note=note
+        )
         self.rng = rng if rng is not None else random.Random()
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
@@ -252,11 +250,7 @@ class Stochastic(Propagator):
         rng: random.Random | None = None,
     ):
         super().__init__(parents, offspring, rng)
-        if not 0.0 <= probability <= 1.0:
-            raise ConfigurationError(
-                f"{type(self).__name__}: probability={probability} is outside [0, 1]."
-            )
-        self.probability = probability
+        self.probability = check_probability(type(self).__name__, "probability", probability)
 
     def applies(self) -> bool:
         """Draw whether the operator is applied this time."""
@@ -285,9 +279,7 @@ class Conditional(Propagator):
         offspring: int = -1,
     ):
         super().__init__(parents, offspring)
-        if pop_size < 1:
-            raise ConfigurationError(f"Conditional: pop_size={pop_size} must be at least 1.")
-        self.pop_size = pop_size
+        self.pop_size = check_int("Conditional", "pop_size", pop_size, 1, example=8)
         self.true_prop = true_prop
         self.false_prop = false_prop
 
@@ -346,6 +338,7 @@ def _compatible(offspring: int, parents: int) -> bool:
 
 class _Select(Propagator):
     def __init__(self, offspring: int, rng: random.Random | None = None):
+        offspring = check_int(type(self).__name__, "offspring", offspring, 1, example=2)
         super().__init__(parents=-1, offspring=offspring, rng=rng)
 
     def _check_enough(self, inds: Sequence[Individual]) -> None:
@@ -434,6 +427,7 @@ class InitUniform(Stochastic):
         probability: float = 1.0,
         rng: random.Random | None = None,
     ):
+        parents = check_int("InitUniform", "parents", parents, 0, 1, example=0)
         super().__init__(parents, 1, probability, rng)
         self.space = SearchSpace.of(limits)
 
@@ -469,10 +463,8 @@ class AvoidDuplicates(Propagator):
 
     def __init__(self, propagator: Propagator, tries: int = 10) -> None:
         super().__init__(propagator.parents, propagator.offspring, propagator.rng)
-        if isinstance(tries, bool) or not isinstance(tries, int) or tries < 1:
-            raise ConfigurationError(f"AvoidDuplicates: tries={tries!r}; give an integer >= 1.")
         self.propagator = propagator
-        self.tries = tries
+        self.tries = check_int("AvoidDuplicates", "tries", tries, 1, example=10)
         self._learns: bool | None = None  # whether the wrapped propagator learns from tell
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:

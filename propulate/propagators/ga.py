@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ..errors import ConfigurationError
 from ..population import Individual
 from ..search_space import Dimension, Limits, SearchSpace, Value
+from ..validation import check_int, check_number, check_probability
 from .base import Stochastic
 
 __all__ = [
@@ -76,12 +77,11 @@ class PointMutation(Stochastic):
     ):
         super().__init__(1, 1, probability, rng)
         self.space = SearchSpace.of(limits)
-        if not 1 <= points <= len(self.space):
-            raise ConfigurationError(
-                f"{type(self).__name__}: points={points}; choose between 1 and the number of "
-                f"hyperparameters ({len(self.space)})."
-            )
-        self.points = points
+        count = len(self.space)
+        note = f"the search space has {count} hyperparameter(s)"
+        self.points = check_int(
+            type(self).__name__, "points", points, 1, count, example=1, note=note
+        )
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature takes one individual
         """Return a mutated copy of the parent (or the parent, when not applied)."""
@@ -120,14 +120,16 @@ class RandomPointMutation(PointMutation):
         probability: float = 1.0,
         rng: random.Random | None = None,
     ):
-        super().__init__(limits, max(min_points, 1), probability, rng)
-        if not 1 <= min_points <= max_points <= len(self.space):
-            raise ConfigurationError(
-                f"RandomPointMutation: need 1 <= min_points ({min_points}) <= max_points "
-                f"({max_points}) <= number of hyperparameters ({len(self.space)})."
-            )
+        count = len(SearchSpace.of(limits))
+        note = f"the search space has {count} hyperparameter(s)"
+        owner = "RandomPointMutation"
+        min_points = check_int(owner, "min_points", min_points, 1, count, example=1, note=note)
+        super().__init__(limits, min_points, probability, rng)
         self.min_points = min_points
-        self.max_points = max_points
+        self.max_points = check_int(
+            owner, "max_points", max_points, min_points, count, example=count,
+            note=f"{note}; at least min_points={min_points}",
+        )  # fmt: skip
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with a random number of hyperparameters resampled."""
@@ -168,15 +170,12 @@ class IntervalMutationNormal(Stochastic):
         super().__init__(1, 1, probability, rng)
         self.space = SearchSpace.of(limits)
         self.numeric = [d for d in self.space if d.is_numeric]
-        if not 1 <= points <= len(self.numeric):
-            raise ConfigurationError(
-                f"IntervalMutationNormal: points={points}; the search space has "
-                f"{len(self.numeric)} numeric hyperparameter(s)."
-            )
-        if not sigma_factor > 0:
-            raise ConfigurationError(f"IntervalMutationNormal: sigma_factor={sigma_factor} <= 0.")
-        self.sigma_factor = sigma_factor
-        self.points = points
+        owner, count = "IntervalMutationNormal", len(self.numeric)
+        note = f"the search space has {count} numeric hyperparameter(s)"
+        self.points = check_int(owner, "points", points, 1, count, example=1, note=note)
+        self.sigma_factor = check_number(
+            owner, "sigma_factor", sigma_factor, 0, low_open=True, example=0.1
+        )
 
     def __call__(self, ind: Sequence[Individual] | Individual) -> Individual:  # type: ignore[override]  # 1.2 signature
         """Return a copy with ``points`` numeric values moved by Gaussian noise."""
@@ -212,12 +211,9 @@ class CrossoverUniform(Stochastic):
         rng: random.Random | None = None,
     ):
         super().__init__(2, 1, probability, rng)
-        if not 0.0 <= relative_parent_contribution <= 1.0:
-            raise ConfigurationError(
-                f"CrossoverUniform: relative_parent_contribution={relative_parent_contribution} "
-                "is outside [0, 1]."
-            )
-        self.relative_parent_contribution = relative_parent_contribution
+        self.relative_parent_contribution = check_probability(
+            "CrossoverUniform", "relative_parent_contribution", relative_parent_contribution, 0.5
+        )
 
     def __call__(self, inds: Sequence[Individual]) -> Individual:  # type: ignore[override]  # one child
         """Return the child."""
@@ -283,9 +279,9 @@ class CrossoverSigmoid(Stochastic):
         self, temperature: float = 1.0, probability: float = 1.0, rng: random.Random | None = None
     ):
         super().__init__(2, 1, probability, rng)
-        if not temperature > 0:
-            raise ConfigurationError(f"CrossoverSigmoid: temperature={temperature} must be > 0.")
-        self.temperature = temperature
+        self.temperature = check_number(
+            "CrossoverSigmoid", "temperature", temperature, 0, low_open=True, example=1.0
+        )
 
     def __call__(self, inds: Sequence[Individual]) -> Individual:  # type: ignore[override]  # one child
         """Return the child."""

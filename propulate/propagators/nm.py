@@ -45,6 +45,7 @@ import numpy as np
 from ..errors import ConfigurationError
 from ..population import Individual, select_best
 from ..search_space import Limits, SearchSpace
+from ..validation import check_number
 from ._continuous import UnitBox, loss_of
 from .base import Propagator
 
@@ -115,18 +116,15 @@ class ParallelNelderMead(Propagator):
         self.space = self.box.space
         self.limits = self.space.limits
         n = self.box.dim
-        for name, value, ok, rule in (
-            ("alpha", alpha, alpha > 0, "> 0"),
-            ("gamma", gamma, gamma > 1 and gamma > alpha, "> 1 and > alpha"),
-            ("rho", rho, 0 < rho < 1, "in (0, 1)"),
-            ("sigma", sigma, 0 < sigma < 1, "in (0, 1)"),
-            ("scale", scale, scale > 0, "> 0"),
-        ):
-            if not (math.isfinite(value) and ok):
-                raise ConfigurationError(
-                    f"ParallelNelderMead: {name}={value!r} must be {rule} (defaults: alpha=1, "
-                    "gamma=2, rho=0.5, sigma=0.5, scale=1)."
-                )
+        owner = "ParallelNelderMead"
+        alpha = check_number(owner, "alpha", alpha, 0, low_open=True, example=1)
+        low = max(1.0, alpha)  # an expansion goes further than the reflection
+        gamma = check_number(owner, "gamma", gamma, low, low_open=True, example=max(2, 2 * alpha),
+                             note="gamma > 1 and gamma > alpha")  # fmt: skip
+        rho = check_number(owner, "rho", rho, 0, 1, low_open=True, high_open=True, example=0.5)
+        sigma = check_number(owner, "sigma", sigma, 0, 1, low_open=True, high_open=True,
+                             example=0.5)  # fmt: skip
+        scale = check_number(owner, "scale", scale, 0, low_open=True, example=1)
         start_values = np.asarray(start, dtype=float).reshape(-1)
         if start_values.shape != (n,):
             raise ConfigurationError(

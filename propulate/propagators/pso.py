@@ -45,9 +45,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError
 from ..population import ActiveView, Individual
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int, check_number, fail
 from ._continuous import UnitBox, as_items, loss_of
 from .base import Propagator, Stochastic
 
@@ -65,33 +65,21 @@ DEFAULT_V_INIT = 0.1
 
 
 def _check_rank(owner: str, rank: Any) -> int:
-    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 0:
-        raise ConfigurationError(
-            f"{owner}: rank={rank!r}; give the worker's rank in the whole job, an int >= 0 "
-            "(e.g. MPI.COMM_WORLD.rank)."
-        )
-    return int(rank)
-
-
-def _check_coefficient(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ConfigurationError(f"{owner}: {name}={value!r} must be a number.")
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ConfigurationError(f"{owner}: {name}={value!r} must be finite and >= 0.")
-    return value
+    note = "the worker's rank in the whole job"
+    return check_int(owner, "rank", rank, 0, example="MPI.COMM_WORLD.rank", note=note)
 
 
 def _velocity_bound(owner: str, name: str, value: Any, dim: int) -> np.ndarray:
     """A per-dimension positive bound from a scalar or an array of length ``dim``."""
-    bound = np.asarray(value, dtype=float)
+    try:
+        bound = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        bound = np.full(dim, math.nan)
     if bound.ndim == 0:
         bound = np.full(dim, float(bound))
     if bound.shape != (dim,) or not np.all(np.isfinite(bound)) or np.any(bound <= 0):
-        raise ConfigurationError(
-            f"{owner}: {name}={value!r}; give one positive number or an array of {dim} positive "
-            "numbers (fractions of each parameter's range, e.g. 0.1)."
-        )
+        requirement = f"a number > 0 or {dim} of them (fractions of each parameter's range)"
+        fail(owner, name, value, requirement, 0.1)
     return bound
 
 
@@ -144,9 +132,9 @@ class _ParticleSwarm(Propagator):
         self.space = self.box.space
         self.limits = self.space.limits
         self.rank = _check_rank(owner, rank)
-        self.inertia = _check_coefficient(owner, "inertia", inertia)
-        self.c_cognitive = _check_coefficient(owner, "c_cognitive", c_cognitive)
-        self.c_social = _check_coefficient(owner, "c_social", c_social)
+        self.inertia = check_number(owner, "inertia", inertia, 0, example=0.729)
+        self.c_cognitive = check_number(owner, "c_cognitive", c_cognitive, 0, example=1.49445)
+        self.c_social = check_number(owner, "c_social", c_social, 0, example=1.49445)
         self.constriction = constriction
         self.v_cap = (
             None if v_cap is None else _velocity_bound(owner, "v_limits", v_cap, self.box.dim)
@@ -330,12 +318,10 @@ def constriction_factor(c_cognitive: float, c_social: float) -> float:
 
     ``chi = 2 / (phi - 2 + sqrt(phi^2 - 4 phi))``; ``phi = 4.1`` gives ``chi = 0.7298``.
     """
-    phi = c_cognitive + c_social
-    if not phi > 4.0:
-        raise ConfigurationError(
-            f"constriction PSO needs c_cognitive + c_social > 4; got {c_cognitive} + {c_social} "
-            f"= {phi}. Clerc and Kennedy's choice is c_cognitive = c_social = 2.05."
-        )
+    phi = check_number(
+        "ConstrictionPSO", "c_cognitive + c_social", c_cognitive + c_social, 4, low_open=True,
+        example="2.05 + 2.05", note="Clerc and Kennedy's constriction",
+    )  # fmt: skip
     return 2.0 / (phi - 2.0 + math.sqrt(phi * phi - 4.0 * phi))
 
 
@@ -374,9 +360,10 @@ class ConstrictionPSO(BasicPSO):
         limits: Limits | SearchSpace,
         rng: random.Random,
     ) -> None:
+        owner = type(self).__name__
         chi = constriction_factor(
-            _check_coefficient(type(self).__name__, "c_cognitive", c_cognitive),
-            _check_coefficient(type(self).__name__, "c_social", c_social),
+            check_number(owner, "c_cognitive", c_cognitive, 0, example=2.05),
+            check_number(owner, "c_social", c_social, 0, example=2.05),
         )
         _ParticleSwarm.__init__(
             self, 1.0, c_cognitive, c_social, rank, limits, rng, constriction=chi, v_cap=self._v_cap
@@ -464,10 +451,8 @@ class InitUniformPSO(Stochastic):
         rng: random.Random | None = None,
         v_init_limit: float | np.ndarray = DEFAULT_V_INIT,
     ) -> None:
-        super().__init__(parents, 1, probability, rng)
         owner = type(self).__name__
-        if parents not in (0, 1):
-            raise ConfigurationError(f"{owner}: parents={parents}; use 0 or 1.")
+        super().__init__(check_int(owner, "parents", parents, 0, 1, example=0), 1, probability, rng)
         self.box = UnitBox(limits, owner)
         self.space = self.box.space
         self.limits = self.space.limits

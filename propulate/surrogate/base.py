@@ -6,10 +6,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from ..errors import ConfigurationError
 from ..population import Individual, Status
+from ..validation import check_number
 
 
 class Surrogate:
@@ -216,18 +215,7 @@ def loosened(reference: float, margin: float) -> float:
     return reference + abs(reference) * (1.0 / margin - 1.0)
 
 
-def check_margin(margin: float) -> float:
+def check_margin(owner: str, margin: Any) -> float:
     """``margin`` as a float; a :class:`ConfigurationError` unless it lies in (0, 1]."""
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 < margin <= 1:
-        raise ConfigurationError(
-            f"margin={margin!r}; give a number in (0, 1]: a run is stopped when its value is "
-            "worse than the reference by more than the factor 1/margin (0.8 allows 25 %)."
-        )
-    return float(margin)
-
-
-def check_count(name: str, value: int, minimum: int) -> int:
-    """``value`` as an int; a :class:`ConfigurationError` naming ``name`` unless >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigurationError(f"{name}={value!r}; give an integer >= {minimum}.")
-    return int(value)
+    note = "a run stops once it is worse than the reference by the factor 1/margin; 0.8: 25 %"
+    return check_number(owner, "margin", margin, 0, 1, low_open=True, example=0.8, note=note)

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigurationError
 from ..population import Individual
 from ..search_space import Limits, SearchSpace
-from .base import CurveRule, check_count, check_margin, loosened
+from ..validation import check_int, check_number
+from .base import CurveRule, check_margin, loosened
 from .gaussian_process import GaussianProcess
 
 
@@ -67,12 +67,11 @@ class DynamicSurrogate(CurveRule):
     ) -> None:
         super().__init__()
         self.space = SearchSpace.of(limits)
-        self.margin = check_margin(margin)
-        if not isinstance(confidence, (int, float)) or not confidence >= 0:
-            raise ConfigurationError(f"confidence={confidence!r}; give a number >= 0.")
-        self.confidence = float(confidence)
-        self.window = check_count("window", window, 3)
-        self.min_runs = check_count("min_runs", min_runs, 1)
+        owner = "DynamicSurrogate"
+        self.margin = check_margin(owner, margin)
+        self.confidence = check_number(owner, "confidence", confidence, 0, example=2.0)
+        self.window = check_int(owner, "window", window, 3, example=64)
+        self.min_runs = check_int(owner, "min_runs", min_runs, 1, example=5)
         self.best_loss = math.inf
         self._runs: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=self.window)
         self._gp: GaussianProcess | None = None

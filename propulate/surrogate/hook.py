@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ConfigurationError
 from ..evaluation import Evaluation, evaluate
 from ..population import Individual, Status
+from ..validation import check_callable
 from .base import Surrogate
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,8 @@ class EarlyStopping:
         """The hook for ``factory()``'s surrogate, or ``None`` without a factory."""
         if factory is None:
             return None
-        if not callable(factory):
-            raise ConfigurationError(
-                f"surrogate_factory must be callable (it makes one surrogate per rank); got "
-                f"{type(factory).__name__}. Pass e.g. lambda: propulate.MedianStoppingRule()."
-            )
-        return cls(factory())
+        example = "lambda: propulate.MedianStoppingRule()"
+        return cls(check_callable("Propulator", "surrogate_factory", factory, example)())
 
     def evaluate(
         self, loss_fn: Callable[..., Any], params: Individual, comm: Any, group: Any
@@ -97,6 +94,18 @@ class EarlyStopping:
         if outcome.status == Status.PRUNED:
             log.debug("Stopped %r at step %d (%.6g).", params, len(outcome.curve), outcome.loss)
         return outcome
+
+    def replay(self, params: Individual, outcome: Evaluation) -> None:
+        """Show the surrogate an evaluation made elsewhere (ask and tell), value by value.
+
+        The surrogate learns as if it had followed the evaluation; its decisions come too late
+        to stop anything and are ignored.
+        """
+        surrogate = self.surrogate
+        surrogate.start_run(params)
+        for value in outcome.curve:
+            surrogate.cancel(value)
+        surrogate.update(outcome.loss)
 
     def annotate(self, ind: Individual) -> None:
         """Attach the surrogate's data to this rank's result if peers cannot learn from it alone."""

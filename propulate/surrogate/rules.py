@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 from sortedcontainers import SortedList
 
-from .base import CurveRule, check_count, check_margin, loosened
+from ..validation import check_int
+from .base import CurveRule, check_margin, loosened
 
 
 class StaticSurrogate(CurveRule):
@@ -28,7 +29,7 @@ class StaticSurrogate(CurveRule):
 
     def __init__(self, margin: float = 0.8) -> None:
         super().__init__()
-        self.margin = check_margin(margin)
+        self.margin = check_margin("StaticSurrogate", margin)
         self.baseline: np.ndarray = np.zeros(0)
         self.baseline_loss = math.inf
 
@@ -68,8 +69,10 @@ class MedianStoppingRule(CurveRule):
 
     def __init__(self, warmup_steps: int = 0, min_runs: int = 5) -> None:
         super().__init__()
-        self.warmup_steps = check_count("warmup_steps", warmup_steps, 0)
-        self.min_runs = check_count("min_runs", min_runs, 1)
+        self.warmup_steps = check_int(
+            "MedianStoppingRule", "warmup_steps", warmup_steps, 0, example=1
+        )
+        self.min_runs = check_int("MedianStoppingRule", "min_runs", min_runs, 1, example=5)
         self._by_step: list[SortedList] = []
 
     def median(self, step: int) -> float:
@@ -129,10 +132,12 @@ class ASHA(CurveRule):
         self, min_resource: int = 1, reduction_factor: int = 3, max_resource: int | None = None
     ) -> None:
         super().__init__()
-        self.min_resource = check_count("min_resource", min_resource, 1)
-        self.reduction_factor = check_count("reduction_factor", reduction_factor, 2)
+        self.min_resource = check_int("ASHA", "min_resource", min_resource, 1, example=1)
+        self.reduction_factor = check_int(
+            "ASHA", "reduction_factor", reduction_factor, 2, example=3
+        )
         if max_resource is not None:
-            max_resource = check_count("max_resource", max_resource, 1)
+            max_resource = check_int("ASHA", "max_resource", max_resource, 1, example=100)
         self.max_resource = max_resource
         self._rungs: dict[int, SortedList] = {}
 

@@ -1,9 +1,12 @@
-"""What a user needs to test a propagator of their own: the contract battery.
+"""What a user needs to test a propagator of their own: the contract battery and the real loop.
 
 ``run_battery(factory, limits)`` runs every check of :mod:`propulate.testing.battery` on the
 propagators ``factory(limits, rng)`` builds: children inside the limits with the right types,
 declared arity, reproducibility for a seed, extreme losses, parents left unchanged, every kind
 of result taken through ``tell``, and a state that survives a JSON round trip and a resume.
+
+:class:`LocalIsland` (:mod:`propulate.testing.local`) runs the real Propulators of an island in
+memory, in threads or stepped deterministically with controlled message delivery.
 """
 
 from .battery import (
@@ -25,9 +28,16 @@ from .battery import (
     make_population,
     run_battery,
 )
+from .local import ControlledNetwork, Delivery, Immediately, InBursts, InRounds, LocalIsland
 
 __all__ = [
     "ALL_CHECKS",
+    "ControlledNetwork",
+    "Delivery",
+    "Immediately",
+    "InBursts",
+    "InRounds",
+    "LocalIsland",
     "FLOAT_LIMITS",
     "MIXED_LIMITS",
     "PopulationFactory",

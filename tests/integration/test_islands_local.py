@@ -140,12 +140,65 @@ def test_island_resume_keeps_migration_state(tmp_path):
         ({"world_size": 4, "island_sizes": [2, 1]}, "add up to 3"),
         ({"world_size": 4, "num_islands": 2, "migration_topology": [[0, 1]]}, "2 x 2"),
         ({"world_size": 4, "num_islands": 2, "migration_topology": [[1, 1], [1, 0]]}, "itself"),
-        ({"world_size": 4, "num_islands": 2, "migration_probability": 1.5}, "outside"),
+        ({"world_size": 4, "num_islands": 2, "migration_probability": 1.5}, "a probability in"),
+        ({"world_size": 4, "num_islands": 2, "migration_topology": [[0, -1], [1, 0]]}, ">= 0"),
+        ({"world_size": 4, "num_islands": True}, "num_islands=True must be an int >= 1"),
+        ({"world_size": 4, "island_sizes": [2, 0]}, r"island_sizes\[1\]=0"),
     ],
 )
 def test_bad_island_configurations_are_clear_errors(kwargs, message):
     with pytest.raises(ConfigurationError, match=message):
         plan_islands(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [Migrator, Pollinator])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"migration_prob": 1.5}, "{cls}: migration_prob=1.5 must be a probability in [0, 1]"),
+        ({"migration_prob": -0.1}, "migration_prob=-0.1 must be a probability"),
+        ({"migration_prob": float("nan")}, "migration_prob=nan must be a probability"),
+        ({"migration_topology": [[5]]}, "migration_topology[0][0]=5 must be 0"),
+        ({"migration_topology": [[0, 1], [1, 0]]}, "must be a 1 x 1 matrix"),
+        (
+            {"migration_topology": [[0, 1], [-1, 0]], "island_counts": [1, 1],
+             "island_displs": [0, 1]},
+            "migration_topology[1][0]=-1 must be a whole number >= 0",
+        ),
+        (
+            {"migration_topology": [[0, 0.5], [1, 0]], "island_counts": [1, 1],
+             "island_displs": [0, 1]},
+            "migration_topology[0][1]=0.5 must be a whole number",
+        ),
+        ({"migration_topology": 3}, "migration_topology=3 must be a 1 x 1 matrix"),
+    ],
+)  # fmt: skip
+def test_migrator_and_pollinator_validate_their_own_arguments(tmp_path, cls, kwargs, message):
+    rng = random.Random(0)
+    message = message.format(cls=cls.__name__)
+    with pytest.raises(ConfigurationError) as error:
+        cls(sphere, get_default_propagator(4, LIMITS_3D, rng=rng), rng, checkpoint_path=tmp_path,
+            **kwargs)  # fmt: skip
+    assert message in str(error.value)
+    assert str(error.value).endswith(".") and "e.g." in str(error.value)
+
+
+def test_numpy_numbers_are_accepted_and_bools_refused(tmp_path):
+    import numpy as np
+
+    from propulate import Propulator
+
+    rng = random.Random(0)
+    propagator = get_default_propagator(4, LIMITS_3D, rng=rng)
+    p = Propulator(sphere, propagator, rng, generations=np.int64(3), checkpoint_path=tmp_path,
+                   migration_prob=np.float32(0.5))  # fmt: skip
+    assert p.generations == 3 and type(p.generations) is int
+    m = Migrator(sphere, propagator, rng, checkpoint_path=tmp_path, migration_prob=np.float64(1.0),
+                 migration_topology=np.zeros((1, 1), dtype=np.int64))  # fmt: skip
+    assert m.migration_policy.probability == 1.0
+    with pytest.raises(ConfigurationError, match="generations=True must be an int >= 0 or -1"):
+        Propulator(sphere, propagator, rng, generations=True, checkpoint_path=tmp_path)
+    assert plan_islands(np.int64(4), num_islands=np.int32(2)).sizes == (2, 2)
 
 
 def test_equal_sizes_differ_by_at_most_one():

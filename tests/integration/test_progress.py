@@ -12,7 +12,7 @@ from propulate import Propulator
 from propulate.comm.local import LocalNetwork
 from propulate.utils import get_default_propagator
 
-from .local_run import LIMITS_3D, sphere
+from .local_run import LIMITS_3D, one_propulator, sphere
 
 
 class Lines(logging.Handler):
@@ -37,19 +37,7 @@ def progress():
 
 
 def single_rank(tmp_path, generations, **kwargs):
-    transport = LocalNetwork(1).transport(0)
-    rng = random.Random(0)
-    return Propulator(
-        sphere,
-        get_default_propagator(4, LIMITS_3D, rng=rng),
-        rng,
-        generations=generations,
-        checkpoint_path=tmp_path,
-        transport=transport,
-        collectives=transport,
-        rank=0,
-        **kwargs,
-    )
+    return one_propulator(tmp_path, generations=generations, seed=0, **kwargs)
 
 
 PATTERN = re.compile(

@@ -101,7 +101,7 @@ def test_pruned_individuals_are_recorded_shared_and_breed(tmp_path):
         assert len(surrogate._by_step[0]) == len(population)
     assert all(not hasattr(ind, "surrogate") for ind in population)
     # The breeding rule: pruned individuals compete with their last value; summaries skip them.
-    active = propulators[0]._population.active
+    active = propulators[0].known.active
     assert sum(ind.status == Status.PRUNED for ind in active) == len(pruned)
     assert all(ind.status == Status.OK for ind in propulators[0].best(5))
     # Parameters are untouched by the surrogate's bookkeeping.
@@ -158,7 +158,7 @@ def test_a_custom_surrogate_shares_its_data_with_the_results(tmp_path):
     propulators, surrogates = pruning_run(tmp_path, generations=5, factory=LegacySurrogate)
     for p, surrogate in zip(propulators, surrogates, strict=True):
         assert isinstance(surrogate, LegacySurrogate)
-        peers = [ind for ind in p.population if ind.rank != p._rank]
+        peers = [ind for ind in p.population if ind.rank != p._identity()]
         assert len(surrogate.merged) == len(peers) == 10
         for data in surrogate.merged:
             assert isinstance(data["curve"], list) and len(data["curve"]) == STEPS

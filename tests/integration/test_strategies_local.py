@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from propulate import Propulator
 from propulate.checkpoint import log_files, read_log
-from propulate.comm.local import LocalNetwork
 from propulate.propagators import (
     ActiveCMA,
     BasicCMA,
@@ -28,6 +25,9 @@ from propulate.propagators import (
     ParallelNelderMead,
     Propagator,
 )
+from propulate.testing import LocalIsland
+
+from .local_run import local_island
 
 LIMITS = {"a": (-5.12, 5.12), "b": (-5.12, 5.12)}
 START = np.array([3.0, -2.0])
@@ -50,45 +50,8 @@ STRATEGIES: dict[str, Factory] = {
 
 def make_propulators(
     size: int, checkpoint: Path, factory: Factory, generations: int, seed: int = 0
-) -> list[Propulator]:
-    network = LocalNetwork(size)
-    propulators = []
-    for rank in range(size):
-        rng = random.Random(1000 * seed + rank)
-        transport = network.transport(rank)
-        propulators.append(
-            Propulator(
-                sphere,
-                factory(rank, rng),
-                rng,
-                generations=generations,
-                checkpoint_path=checkpoint,
-                transport=transport,
-                collectives=transport,
-                rank=rank,
-            )
-        )
-    return propulators
-
-
-def run(propulators: list[Propulator], timeout: float = 60.0) -> list[Propulator]:
-    errors: list[BaseException] = []
-
-    def work(p: Propulator) -> None:
-        try:
-            p.propulate(logging_interval=0)
-        except BaseException as error:  # noqa: BLE001  # handed to the test thread
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(p,), daemon=True) for p in propulators]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-        assert not t.is_alive(), "a rank did not finish: the loop hangs"
-    if errors:
-        raise errors[0]
-    return propulators
+) -> LocalIsland:
+    return local_island(size, checkpoint, factory, generations, seed, sphere)
 
 
 # Budget: 300 evaluations in all; random search reaches a median of about 8e-2 with as many. PSO
@@ -120,8 +83,7 @@ def test_strategy_minimizes_the_sphere_in_the_real_loop(
     for seed in range(3):
         propulators = make_propulators(
             size, tmp_path / str(seed), STRATEGIES[name], 300 // size, seed
-        )
-        run(propulators)
+        ).run_threads()
         results.append(propulators[0].best(1)[0].loss)
         assert len(propulators[0].population) == 300
     assert float(np.median(results)) < median_bound, results
@@ -130,28 +92,30 @@ def test_strategy_minimizes_the_sphere_in_the_real_loop(
 
 
 def test_particles_keep_their_velocity_through_checkpoint_and_resume(tmp_path):
-    run(make_propulators(2, tmp_path, STRATEGIES["BasicPSO"], 20))
+    make_propulators(2, tmp_path, STRATEGIES["BasicPSO"], 20).run_threads()
     stored = [ind for path in log_files(tmp_path) for ind in read_log(path)[1]]
     assert len(stored) == 40 and all(ind.velocity is not None for ind in stored)
-    resumed = make_propulators(2, tmp_path, STRATEGIES["BasicPSO"], 30)
+    island = make_propulators(2, tmp_path, STRATEGIES["BasicPSO"], 30)
+    resumed = island.propulators
     population = resumed[0].population
     assert len(population) == 40 and all(ind.velocity is not None for ind in population)
     latest = max((ind for ind in population if ind.rank == 0), key=lambda ind: ind.generation)
     child = resumed[0].propagator(population)
     # The first move after the resume continues rank 0's particle: inertia carries its velocity.
     assert not np.allclose(child.velocity, 0.0) and latest.velocity is not None
-    run(resumed)
+    island.run_threads()
     assert len(resumed[0].population) == 60
 
 
 @pytest.mark.parametrize("name", ["ActiveCMA", "ParallelNelderMead"])
 def test_a_resumed_run_restores_the_strategy_state(name, tmp_path):
-    first = run(make_propulators(2, tmp_path, STRATEGIES[name], 40))
+    first = make_propulators(2, tmp_path, STRATEGIES[name], 40).run_threads()
     saved = [json.loads(json.dumps(p.propagator.get_state())) for p in first]
-    resumed = make_propulators(2, tmp_path, STRATEGIES[name], 80)
+    island = make_propulators(2, tmp_path, STRATEGIES[name], 80)
+    resumed = island.propulators
     for p, state in zip(resumed, saved, strict=True):
         assert p.propagator.get_state() != state  # a fresh propagator
         assert len(p.population) == 80  # loading the checkpoint also restores the state
         assert json.loads(json.dumps(p.propagator.get_state())) == state
-    run(resumed)
+    island.run_threads()
     assert min(ind.loss for ind in resumed[0].population) < 1e-3

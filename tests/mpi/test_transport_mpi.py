@@ -20,7 +20,7 @@ def test_one_poll_after_a_long_busy_spell_receives_every_waiting_message(shared_
     world.Barrier()  # everybody starts together
     if transport.rank != 0:
         for i in range(SENT_PER_PEER):
-            transport.post(0, 11, bytes([transport.rank, i]) * 100)
+            transport.post(0, bytes([transport.rank, i]) * 100)
         transport.wait_sends()  # small (eager) messages: complete once they are on their way
         (shared_tmp_path / f"sent-{transport.rank}").touch()
         time.sleep(1.0)  # busy in a long evaluation: no MPI calls, so no progress from this side

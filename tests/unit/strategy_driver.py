@@ -1,21 +1,20 @@
-"""An in-process stand-in for the Propulator loop, to test search strategies without MPI.
+"""Drive search strategies through the real Propulator loop, stepped in memory.
 
-``drive`` simulates ``workers`` ranks that breed in rounds: in each round every worker breeds one
-child from the population as it stood at the start of the round (as parallel workers would, not
-yet knowing each other's results), then all children are evaluated and added. Children are copied,
-given rank/generation/loss/status like the real loop does, and every result is told to every
-propagator that knows of it (the loop's ``tell``), the own child as the very object bred.
+Each driver runs one real Propulator per simulated rank over an in-memory network
+(:class:`propulate.testing.local.LocalIsland`), with the message delivery the driver is named
+for. Every result is told to the propagators as the loop tells it: a rank's own child (the very
+object it bred) when it is recorded, the others' results when their messages are absorbed, in
+the order they arrive.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import random
 from collections.abc import Callable, Mapping
 
-from propulate.population import Individual, Population, Status
+from propulate.population import Individual, Population
 from propulate.propagators.base import Propagator, as_list, listeners
+from propulate.testing.local import InBursts, InRounds, LocalIsland
 
 SPHERE_LIMITS = {"x": (-5.12, 5.12), "y": (-5.12, 5.12)}
 
@@ -23,7 +22,7 @@ SPHERE_LIMITS = {"x": (-5.12, 5.12), "y": (-5.12, 5.12)}
 def take(propagator: Propagator, pop: Population) -> Individual:
     """Breed one child as the loop does: the propagator's new object, or a copy of a parent."""
     template = as_list(propagator(pop.active))[0]
-    if template.status == Status.PENDING and template.key not in pop:
+    if template.status == "pending" and template.key not in pop:
         return template
     return template.copy()
 
@@ -46,43 +45,26 @@ def drive(
     population: Population | None = None,
     propagators: list[Propagator] | None = None,
 ) -> tuple[Population, list[Propagator]]:
-    """Run ``evaluations`` evaluations over ``workers`` simulated ranks.
+    """Run ``evaluations`` evaluations over ``workers`` ranks breeding in synchronous rounds.
 
-    ``make_propagator(rank)`` builds each worker's propagator unless ``propagators`` are given
-    (to continue a run, with its ``population``). Returns the population and the propagators.
+    In each round every rank breeds one child from the population as it stood at the start of
+    the round (as parallel workers would, not yet knowing each other's results), then all
+    results arrive (:class:`~propulate.testing.local.InRounds`). ``make_propagator(rank)``
+    builds each rank's propagator unless ``propagators`` are given (to continue a run, with its
+    ``population``, which the propagators know already). Returns rank 0's population (every
+    rank's is the same after the shutdown) and the propagators.
     """
-    pop = population if population is not None else Population()
     if propagators is None:
         if make_propagator is None:
             raise ValueError("give make_propagator or propagators")
         propagators = [make_propagator(r) for r in range(workers)]
-    props = propagators
-    generation = [0] * len(props)
-    for ind in pop:
-        if 0 <= ind.rank < len(props):
-            generation[ind.rank] = max(generation[ind.rank], ind.generation + 1)
-    done = 0
-    while done < evaluations:
-        batch: list[Individual] = []
-        for rank, propagator in enumerate(props):
-            if done + len(batch) >= evaluations:
-                break
-            child = take(propagator, pop)
-            child.rank = rank
-            child.generation = generation[rank]
-            child.island = 0
-            generation[rank] += 1
-            batch.append(child)
-        for child in batch:
-            value = loss(child)
-            child.loss = value if math.isfinite(value) else math.inf
-            child.status = Status.OK
-            child.evaltime = float(done)
-            pop.add(child)
-            for propagator in props:
-                tell(propagator, child)
-            done += 1
-    return pop, props
+    known = population.to_list() if population is not None else []
+    rounds = math.ceil(evaluations / len(propagators))
+    previous = max((ind.generation + 1 for ind in known if ind.rank >= 0), default=0)
+    with LocalIsland(loss, propagators, generations=previous + rounds) as island:
+        island.preload(known)
+        island.run(InRounds(), evaluations=evaluations)
+        return island.propulators[0].known, propagators
 
 
 def best_loss(pop: Population) -> float:
@@ -96,44 +78,17 @@ def drive_in_bursts(
     evaluations: int = 200,
     every: int = 10,
 ) -> tuple[list[Population], list[Propagator]]:
-    """Like :func:`drive`, but results reach the other workers in bursts.
+    """Like :func:`drive`, but results reach the other ranks in bursts.
 
-    Each worker has its own population: it sees its own results at once and the other workers'
-    only before every ``every``-th of its own evaluations, all that arrived since at once (as on
-    a loaded machine, where a descheduled rank finds a pile of messages). Returns the workers'
-    populations and propagators.
+    Each rank sees its own results at once and the other ranks' only before every ``every``-th
+    of its own evaluations, all that arrived since at once (as on a loaded machine, where a
+    descheduled rank finds a pile of messages; :class:`~propulate.testing.local.InBursts`).
+    Returns the ranks' populations (complete after the shutdown) and propagators.
     """
-    views = [Population() for _ in range(workers)]
-    inboxes: list[list[Individual]] = [[] for _ in range(workers)]
     propagators = [make_propagator(r) for r in range(workers)]
-    generation = [0] * workers
-    done = 0
-    while done < evaluations:
-        for rank, propagator in enumerate(propagators):
-            if done >= evaluations:
-                break
-            if generation[rank] % every == 0:
-                for ind in inboxes[rank]:
-                    views[rank].add(ind)
-                    tell(propagator, ind)
-                inboxes[rank].clear()
-            child = take(propagator, views[rank])
-            child.rank, child.generation, child.island = rank, generation[rank], 0
-            generation[rank] += 1
-            value = loss(child)
-            child.loss = value if math.isfinite(value) else math.inf
-            child.status = Status.OK
-            child.evaltime = float(done)
-            views[rank].add(child)
-            tell(propagator, child)
-            for other in range(workers):
-                if other != rank:
-                    inboxes[other].append(child)
-            done += 1
-    return views, propagators
-
-
-EVALUATED, ARRIVED = 0, 1  # event kinds of drive_with_random_delays, in order of precedence
+    with LocalIsland(loss, propagators, generations=math.ceil(evaluations / workers)) as island:
+        island.run(InBursts(every), evaluations=evaluations)
+        return [p.known for p in island.propulators], propagators
 
 
 def drive_with_random_delays(
@@ -144,49 +99,15 @@ def drive_with_random_delays(
     seed: int,
     mean_delay: float = 1.0,
 ) -> float:
-    """Simulate asynchronous workers with random evaluation times and message delays.
+    """Run asynchronous ranks with random evaluation times and message delays.
 
     Every evaluation takes an exponentially distributed time (mean 1); each result reaches every
-    other worker after its own exponentially distributed delay (mean ``mean_delay``), so workers
-    see results out of order, as on a real machine. Deterministic for a given ``seed``. Returns
-    the best loss found.
+    other rank after its own exponentially distributed delay (mean ``mean_delay``), so ranks
+    see results out of order, as on a real machine
+    (:meth:`~propulate.testing.local.LocalIsland.simulate`). Deterministic for a given ``seed``.
+    Returns the best loss found.
     """
-    clock = random.Random(seed)
-    views = [Population() for _ in range(workers)]
     propagators = [make_propagator(r) for r in range(workers)]
-    generation = [0] * workers
-    events: list[tuple[float, int, int, int, Individual]] = []  # time, kind, worker, order
-    order = 0
-
-    def breed(rank: int, now: float) -> None:
-        nonlocal order
-        child = take(propagators[rank], views[rank])
-        child.rank, child.generation, child.island = rank, generation[rank], 0
-        generation[rank] += 1
-        order += 1
-        heapq.heappush(events, (now + clock.expovariate(1.0), EVALUATED, rank, order, child))
-
-    for rank in range(workers):
-        breed(rank, 0.0)
-    best = math.inf
-    while events:
-        now, kind, rank, _, child = heapq.heappop(events)
-        if kind == ARRIVED:
-            views[rank].add(child)
-            tell(propagators[rank], child)
-            continue
-        value = loss(child)
-        child.loss = value if math.isfinite(value) else math.inf
-        child.status = Status.OK
-        child.evaltime = now
-        best = min(best, child.loss)
-        views[rank].add(child)
-        tell(propagators[rank], child)
-        for other in range(workers):
-            if other != rank:
-                order += 1
-                delay = clock.expovariate(1.0 / mean_delay)
-                heapq.heappush(events, (now + delay, ARRIVED, other, order, child))
-        if generation[rank] < evaluations_per_worker:
-            breed(rank, now)
-    return best
+    with LocalIsland(loss, propagators, generations=evaluations_per_worker) as island:
+        island.simulate(seed, mean_delay=mean_delay)
+        return best_loss(island.propulators[0].known)

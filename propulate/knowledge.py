@@ -1,0 +1,116 @@
+"""What one worker knows: its population, and who learns of every result that joins it.
+
+Every result the worker learns (its own, a peer's, an immigrant, one replayed from the
+checkpoint) joins the population once and is told, once, to the propagator's stages that learn
+(:func:`~propulate.propagators.base.listeners`) and to the early-stopping surrogate. Location
+notices (migration state changes) may overtake the individual they are about, since they come
+from another rank; such a notice is kept until its individual arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .checkpoint import CheckpointLog
+from .population import Individual, Key, Population
+from .surrogate import EarlyStopping
+
+__all__ = ["Knowledge"]
+
+log = logging.getLogger("propulate.propulator")
+
+
+class Knowledge:
+    """A worker's population, with the listeners told of every new result.
+
+    Parameters
+    ----------
+    population : Population
+        The population (empty, or as it stands).
+    listeners : list
+        The stages of the propagator that learn from results (their ``tell`` is called).
+    early : EarlyStopping, optional
+        The early-stopping hook, told of other ranks' results.
+    """
+
+    def __init__(
+        self, population: Population, listeners: list[Any], early: EarlyStopping | None = None
+    ) -> None:
+        self.population = population
+        self.listeners = listeners
+        self.early = early
+        self._early_notices: dict[Key, tuple[int, bool, int]] = {}
+
+    @classmethod
+    def resume(
+        cls,
+        store: CheckpointLog,
+        own_rank: int,
+        listeners: list[Any],
+        early: EarlyStopping | None = None,
+    ) -> tuple[Knowledge, int]:
+        """What a rank knows from its island's checkpoint logs, each record told once.
+
+        Returns
+        -------
+        tuple of Knowledge and int
+            The knowledge, and the next generation of ``own_rank``.
+        """
+        knowledge = cls(Population(owner=own_rank), listeners, early)
+        generation = knowledge.replay(store.load_island(), own_rank)
+        if len(knowledge.population):
+            log.info(
+                "Resumed %d individuals of island %d from %s; rank %d continues at generation %d.",
+                len(knowledge.population), store.island, store.directory, own_rank, generation,
+            )  # fmt: skip
+        return knowledge, generation
+
+    def add_own(self, child: Individual) -> None:
+        """Add this worker's evaluated child and tell the listeners (the surrogate saw it run)."""
+        self.population.add(child)
+        for listener in self.listeners:
+            listener.tell(child)
+
+    def merge(self, ind: Individual) -> tuple[Individual, bool]:
+        """Merge an arriving individual, applying any notice that overtook it.
+
+        Returns
+        -------
+        tuple of Individual and bool
+            The individual as stored, and whether it was new.
+        """
+        population = self.population
+        new = ind.key not in population
+        stored = population.merge(ind)  # later records of an individual carry its migrations
+        if new:
+            for listener in self.listeners:
+                listener.tell(stored)
+            if self.early is not None:
+                self.early.on_result(stored)
+            if self._early_notices:
+                early = self._early_notices.pop(ind.key, None)
+                if early is not None and early[0] > stored.migration_steps:
+                    population.move(ind.key, early[1], early[2], early[0])
+        return stored, new
+
+    def replay(self, records: Iterable[Individual], own_rank: int) -> int:
+        """Merge the records of a checkpoint; return the next generation of ``own_rank``."""
+        generation = 0
+        for ind in records:
+            self.merge(ind)
+            if ind.rank == own_rank:
+                generation = max(generation, ind.generation + 1)
+        return generation
+
+    def apply_notice(self, key: Key, steps: int, active: bool, current: int) -> None:
+        """Apply a location notice if it is newer than what is known (keep it if early)."""
+        known = self.population.get(key)
+        if known is None:
+            # The notice overtook the individual itself (they come from different ranks).
+            early = self._early_notices.get(key)
+            if early is None or steps > early[0]:
+                self._early_notices[key] = (steps, active, current)
+        elif steps > known.migration_steps:
+            self.population.move(key, active, current, steps)

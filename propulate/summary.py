@@ -1,0 +1,91 @@
+"""The best individuals of a population, and of every island of a run (a collective)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from .comm import Collectives
+from .population import Individual, Status
+from .reporting import format_individuals
+
+__all__ = ["best_distinct", "summarize_islands"]
+
+log = logging.getLogger("propulate.propulator")  # where the summary has always been logged
+
+
+def _rank_key(ind: Individual) -> tuple[Any, int, int]:
+    return (ind.loss, ind.rank, ind.generation)
+
+
+def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:
+    """The ``top_n`` best successfully evaluated individuals with distinct hyperparameters.
+
+    Parameters
+    ----------
+    active : iterable of Individual
+        The candidates (an island's active individuals).
+    top_n : int
+        How many to return at most.
+
+    Returns
+    -------
+    list of Individual
+        Best first; ties broken by rank and generation.
+    """
+    ranked = sorted((ind for ind in active if ind.status == Status.OK), key=_rank_key)
+    chosen: list[Individual] = []
+    seen: set[tuple[Any, ...]] = set()
+    for ind in ranked:
+        values = tuple(ind.values_dict().items())
+        if values not in seen:
+            seen.add(values)
+            chosen.append(ind)
+        if len(chosen) == top_n:
+            break
+    return chosen
+
+
+def summarize_islands(
+    collectives: Collectives,
+    island: int,
+    best: list[Individual],
+    known: int,
+    top_n: int,
+    debug: int,
+) -> list[list[Individual]]:
+    """Gather every worker's best on every rank; rank 0 logs them (unless ``debug <= 0``).
+
+    Parameters
+    ----------
+    collectives : Collectives
+        Every worker of the run (a collective call: all of them call it).
+    island : int
+        This worker's island.
+    best : list of Individual
+        This worker's ``top_n`` best (see :func:`best_distinct`).
+    known : int
+        How many individuals this worker knows (the most-informed worker speaks for its island).
+    top_n, debug : int
+        As for :meth:`propulate.Propulator.summarize`.
+
+    Returns
+    -------
+    list of list of Individual
+        One list per island, best first.
+    """
+    islands: dict[int, tuple[list[Individual], int]] = {}
+    for index, their_best, their_known in collectives.allgather((island, best, known)):
+        if index not in islands or their_known > islands[index][1]:
+            islands[index] = (their_best, their_known)
+    if debug > 0 and collectives.rank == 0:
+        for index in sorted(islands):
+            chosen, count = islands[index]
+            title = f"Top {top_n} of island {index} ({count} individuals known):"
+            log.info(format_individuals(title, chosen))
+        if len(islands) > 1:
+            everybody = [ind for chosen, _ in islands.values() for ind in chosen]
+            overall = sorted(everybody, key=_rank_key)[:top_n]
+            log.info(format_individuals(f"Top {top_n} overall:", overall))
+    return [islands[index][0] for index in sorted(islands)]
