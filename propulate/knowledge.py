@@ -2,9 +2,11 @@
 
 Every result the worker learns (its own, a peer's, an immigrant, one replayed from the
 checkpoint) joins the population once and is told, once, to the propagator's stages that learn
-(:func:`~propulate.propagators.base.listeners`) and to the early-stopping surrogate. Location
-notices (migration state changes) may overtake the individual they are about, since they come
-from another rank; such a notice is kept until its individual arrives.
+(:func:`~propulate.propagators.base.listeners`) and to the early-stopping surrogate. Stages that set
+``wants_pending`` are also told of the evaluations the island's other workers have started,
+with status ``"pending"``, before their results arrive. Location notices (migration state
+changes) may overtake the individual they are about, since they come from another rank; such a
+notice is kept until its individual arrives.
 """
 
 from __future__ import annotations
@@ -66,6 +68,22 @@ class Knowledge:
                 len(knowledge.population), store.island, store.directory, own_rank, generation,
             )  # fmt: skip
         return knowledge, generation
+
+    @property
+    def listeners(self) -> list[Any]:
+        """The stages told of every result."""
+        return self._listeners
+
+    @listeners.setter
+    def listeners(self, listeners: list[Any]) -> None:
+        self._listeners = listeners
+        self.pending_listeners = [s for s in listeners if getattr(s, "wants_pending", False)]
+
+    def started(self, ind: Individual) -> None:
+        """Tell the stages that want them of an evaluation a peer has started."""
+        if ind.key not in self.population:
+            for listener in self.pending_listeners:
+                listener.tell(ind)
 
     def add_own(self, child: Individual) -> None:
         """Add this worker's evaluated child and tell the listeners (the surrogate saw it run)."""

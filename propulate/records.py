@@ -122,6 +122,8 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
     ind.active = bool(active)
     ind.current, ind.migration_steps = current, steps
     ind.loss, ind.evaltime, ind.evalperiod = loss, evaltime, evalperiod
+    if ind.status == Status.PENDING:
+        ind.loss = None  # not evaluated yet (an evaluation another worker has started)
     if extra_length:
         extras = json.loads(data[offset : offset + extra_length])
         if "velocity" in extras:

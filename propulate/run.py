@@ -37,6 +37,7 @@ from .wire import (
     encode_location,
     encode_migrant,
     encode_result,
+    encode_started,
 )
 
 __all__ = ["Run", "RunSettings"]
@@ -45,6 +46,7 @@ log = logging.getLogger("propulate.propulator")  # the loop's lines keep the loo
 _SIGNALS = ("SIGTERM", "SIGINT")
 # Plain ints for the per-message dispatch: looking up an enum member costs several times more.
 _RESULT, _LOCATION, _STOP = int(Kind.RESULT), int(Kind.LOCATION), int(Kind.STOP)
+_STARTED = int(Kind.STARTED)
 STATE_INTERVAL = 30.0  # seconds between saves of the run state during a run
 
 
@@ -191,6 +193,10 @@ class Run:
         child.generation = generation
         child.island = self.place.island
         self.pending[child.key] = (child, time.monotonic())
+        if self.knowledge.pending_listeners:
+            # The island's other workers learn what this one evaluates now, so that a model
+            # that wants to know (TPE's constant liars) does not propose the same point.
+            self.peers.post_to_island(encode_started(child))
         return child
 
     def asked_at(self, ind: Individual) -> float:
@@ -257,6 +263,8 @@ class Run:
                 knowledge.merge(decode_individual_message(data, self.space))
             elif kind == _LOCATION:
                 knowledge.apply_notice(*decode_location(data))
+            elif kind == _STARTED:
+                knowledge.started(decode_individual_message(data, self.space))
             elif kind == _STOP:
                 self.stop.set(f"stop requested by rank {message.source}")
             elif kind in policy.kinds:

@@ -2,8 +2,9 @@
 
 A message is bytes: the first byte is its :class:`Kind`, the rest its body. The transport
 carries the bytes and nothing else, so this module is the one place that knows what a message
-means. Results and migrants carry the record of :mod:`propulate.records`; a location notice
-carries an individual's key and migration state; the shutdown messages carry nothing.
+means. Results, migrants and started evaluations carry the record of :mod:`propulate.records`;
+a location notice carries an individual's key and migration state; the shutdown messages carry
+nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "body_of",
     "signal",
     "encode_result",
+    "encode_started",
     "encode_migrant",
     "encode_location",
     "decode_individual_message",
@@ -38,6 +40,7 @@ class Kind(IntEnum):
     MIGRANT = 5  #: an individual moving to the receiver's island
     POLLEN = 6  #: a copy of an individual sent to the receiver's island
     LOCATION = 7  #: a new migration state of an individual the receiver knows (or will)
+    STARTED = 8  #: an evaluation the sender has begun (its result follows as a RESULT)
 
 
 # rank, generation (the key), migration_steps, active, current
@@ -72,6 +75,11 @@ def encode_result(ind: Individual) -> bytes:
     return _RESULT_PREFIX + encode_individual(ind)
 
 
+def encode_started(ind: Individual) -> bytes:
+    """A ``STARTED`` notice: the individual a peer has begun to evaluate (no result yet)."""
+    return bytes((Kind.STARTED,)) + encode_individual(ind)
+
+
 def encode_migrant(kind: Kind, ind: Individual, owner: int, migration_steps: int) -> bytes:
     """A ``MIGRANT`` or ``POLLEN`` message: ``ind`` arriving active, ``owner`` responsible."""
     record = encode_individual(ind, active=True, current=owner, migration_steps=migration_steps)
@@ -85,7 +93,7 @@ def encode_location(ind: Individual) -> bytes:
 
 
 def decode_individual_message(data: bytes, space: SearchSpace) -> Individual:
-    """The individual of a ``RESULT``, ``MIGRANT`` or ``POLLEN`` message."""
+    """The individual of a ``RESULT``, ``MIGRANT``, ``POLLEN`` or ``STARTED`` message."""
     return decode_individual(data[1:], space)
 
 

@@ -21,6 +21,10 @@ only ``__call__`` keeps working):
 * :meth:`Propagator.stages` lists the propagators nested in this one; the default ``tell``
   forwards to them, and the loop finds every stage's state and random generator through them.
 * :attr:`Propagator.search_space` is the search space the propagator breeds in, if it knows it.
+* A stage whose ``wants_pending`` is true is also told of the evaluations the island's other
+  workers have *started*, with status ``"pending"`` and no loss, before their results arrive
+  (the loop then sends a notice to the island's workers whenever it starts an evaluation); the
+  result follows as a tell of an individual with the same ``key``.
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ class Propagator:
     :meth:`set_state`, :meth:`stages`, :attr:`search_space`). A strategy that learns from
     results overrides :meth:`tell`; a container overrides :meth:`stages`.
     """
+
+    #: Whether :meth:`tell` also wants the evaluations other workers have started (status
+    #: ``"pending"``); the loop then announces its own evaluations to its island.
+    wants_pending: bool = False
 
     def __init__(self, parents: int = 0, offspring: int = 0, rng: random.Random | None = None):
         owner = type(self).__name__

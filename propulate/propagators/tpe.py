@@ -27,10 +27,12 @@ It is asynchronous: it learns every result its island knows through :meth:`TPE.t
 other workers', immigrants, a resumed run's), whenever it arrives, and needs no generations.
 Other workers' evaluations in progress are invisible until their results arrive, so workers
 that ask at the same moment see the same history; each draws its own candidates (its own random
-generator) and they spread over the good region rather than all taking one point. Its own
-proposals that have not been told yet (the user-facing ask-and-tell interface lets a worker
-have several in flight) count as bad results (a "constant liar"), so it does not propose the
-same region twice while waiting.
+generator). To keep them apart, TPE asks to be told of the evaluations the island's other
+workers start (``wants_pending``: the loop then announces every evaluation it starts), and
+counts those, and its own proposals that have not been told yet (the ask-and-tell interface lets
+a worker have several in flight), as bad results until their results arrive (a "constant
+liar", with the bad group's narrowest kernels, so they repel proposals from where they are
+rather than from the whole good region).
 
 Cost per call: O(n log n) to rank the ``n`` results known, O(C (n_good + n_bad) d) to score
 ``C`` candidates; beyond ``max_history`` results the bad group is a random subset of that size
@@ -48,7 +50,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ConfigurationError
-from ..population import Individual
+from ..population import Individual, Status
 from ..search_space import Limits, SearchSpace
 from ._coordinates import ModelCoordinates
 from ._parzen import ParzenEstimator
@@ -72,6 +74,8 @@ def _check_int(owner: str, name: str, value: object, low: int) -> int:
 
 class TPE(Propagator):
     """Asynchronous Tree-structured Parzen Estimator (see the module documentation).
+
+    ``wants_pending`` is true: the loop tells it of the evaluations other workers start.
 
     Parameters
     ----------
@@ -133,11 +137,14 @@ class TPE(Propagator):
         self._n = 0
         self._keys: set[tuple[int, int]] = set()
         self._seen: set[bytes] = set()  # the coordinates of every result, to avoid repeats
-        self._pending: list[tuple[Individual, np.ndarray]] = []
+        self._pending: list[tuple[Individual, np.ndarray]] = []  # own proposals not yet told
+        self._started: dict[tuple[int, int], np.ndarray] = {}  # others' evaluations under way
         # An integer's kernel is never narrower than its bin: its neighbours stay reachable.
         self._integer_floor = np.where(self.coordinates.integer, self.coordinates.bin_width, 0.0)
 
     # ----- learning -------------------------------------------------------------------------
+    wants_pending = True
+
     def tell(self, ind: Individual) -> None:
         """Add a result to the history (its own proposal stops being pending).
 
@@ -147,8 +154,15 @@ class TPE(Propagator):
             An evaluated individual of the island. A failed evaluation counts as the worst
             result; a pruned one with its last intermediate loss. A repeat that was not
             evaluated (``rank == -1``, see :class:`~propulate.propagators.AvoidDuplicates`) only
-            stops being pending: its result is known already.
+            stops being pending: its result is known already. An evaluation another worker has
+            started (status ``"pending"``) counts as a bad result until its own result arrives.
         """
+        if ind.status == Status.PENDING:
+            self._started[ind.key] = self.coordinates.snap(self.coordinates.encode(ind))
+            if len(self._started) > MAX_PENDING:
+                del self._started[next(iter(self._started))]  # the oldest: its worker is gone
+            return
+        self._started.pop(ind.key, None)
         for i, (pending, _) in enumerate(self._pending):
             if pending is ind:
                 del self._pending[i]
@@ -204,6 +218,7 @@ class TPE(Propagator):
         candidates = np.where(self.coordinates.numeric, unit, np.floor(unit * choices))
         candidates = self.coordinates.snap(candidates)
         known = [self._x[: self._n]] + [row[None, :] for _, row in self._pending]
+        known += [row[None, :] for row in self._started.values()]
         reference = np.vstack(known)
         if not len(reference):
             return candidates[0]
@@ -238,7 +253,8 @@ class TPE(Propagator):
         # Pending proposals count as bad results ("constant liars"), with the narrowest kernels
         # of the bad group: they repel the next proposals from where they are, not from all of
         # the good region.
-        pending = np.array([row for _, row in self._pending]).reshape(-1, self.coordinates.dim)
+        rows = [row for _, row in self._pending] + list(self._started.values())
+        pending = np.array(rows).reshape(-1, self.coordinates.dim)
         narrow = np.where(numeric, self._min_bandwidth(len(bad_rows) + len(pending)), 1.0)
         liars = (pending, np.broadcast_to(narrow, pending.shape))
         above = ParzenEstimator(

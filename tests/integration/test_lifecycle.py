@@ -151,3 +151,37 @@ def test_results_of_other_islands_are_told_when_they_immigrate(tmp_path):
 
 def test_the_default_propagator_has_no_listeners():
     assert listeners(get_default_propagator(4, LIMITS_3D, rng=random.Random(0))) == []
+
+
+class WantsPending(Recorder):
+    wants_pending = True
+
+
+@pytest.mark.parametrize("wants", [True, False])
+def test_evaluations_started_elsewhere_are_told_before_their_results(tmp_path, wants):
+    from propulate.testing import InRounds, LocalIsland
+
+    cls = WantsPending if wants else Recorder
+    recorders = [cls(random.Random(rank)) for rank in range(3)]
+    with LocalIsland(sphere, recorders, tmp_path, generations=6) as island:
+        island.run(InRounds())
+        sent = island.network.messages_sent
+    for rank, recorder in enumerate(recorders):
+        started = [ind for ind in recorder.told() if ind.status == Status.PENDING]
+        results = [ind for ind in recorder.told() if ind.status != Status.PENDING]
+        assert len(results) == 18
+        if not wants:
+            assert not started
+            continue
+        # Every evaluation of the two other ranks was announced, before its result.
+        assert sorted(ind.key for ind in started) == sorted(
+            ind.key for ind in results if ind.rank != rank
+        )
+        order = [(ind.key, ind.status == Status.PENDING) for ind in recorder.told()]
+        for key, _ in order:
+            if key[0] != rank:
+                assert order.index((key, True)) < order.index((key, False))
+        assert all(ind.loss is None for ind in started)
+    # A result per evaluation and peer, FINISHED and DONE to each peer; a notice per evaluation
+    # and peer only when a stage wants them.
+    assert sent == 18 * 2 + 3 * 2 * 2 + (18 * 2 if wants else 0)

@@ -20,6 +20,9 @@ def test_round_trip_keeps_every_attribute_and_a_long_curve():
     assert back.curve == ind.curve
 
 
-def test_unevaluated_loss_is_stored_as_inf():
-    ind = Individual({"x": 0.5, "n": 1, "act": "relu"}, LIMITS)
+def test_an_unevaluated_individual_comes_back_unevaluated():
+    ind = Individual({"x": 0.5, "n": 1, "act": "relu"}, LIMITS)  # e.g. an evaluation started
+    back = decode_individual(encode_individual(ind), ind.search_space)
+    assert back.status == "pending" and back.loss is None
+    ind.status, ind.loss = "failed", math.inf
     assert math.isinf(decode_individual(encode_individual(ind), ind.search_space).loss)

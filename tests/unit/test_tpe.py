@@ -158,3 +158,26 @@ def test_the_history_is_rebuilt_by_telling_not_saved():
     tpe = TPE(MIXED, rng=random.Random(0))
     assert tpe.get_state() == {}  # nothing beyond what the loop replays on a resume
     assert np.isfinite(tpe([])["x"])
+
+
+def test_evaluations_other_workers_started_count_as_bad_until_their_results_arrive():
+    limits = {"x": (0.0, 1.0)}
+    tpe = TPE(limits, rng=random.Random(0), n_startup=5)
+    assert tpe.wants_pending
+    for generation in range(30):
+        child = Individual({"x": (generation * 0.37) % 1.0}, limits, generation=generation)
+        child.rank, child.loss, child.status = 1, abs(child["x"] - 0.5), Status.OK
+        tpe.tell(child)
+    started = []
+    for worker in (2, 3, 4):  # three other workers start evaluations
+        ind = tpe([])
+        tpe._pending.clear()  # as if another worker had proposed it
+        ind.rank, ind.generation = worker, 0
+        tpe.tell(ind)  # status "pending": a notice, not a result
+        started.append(ind)
+    assert len(tpe._started) == 3 and tpe._n == 30
+    mine = tpe([])
+    assert min(abs(mine["x"] - other["x"]) for other in started) > 0.01
+    started[0].loss, started[0].status = 0.2, Status.OK
+    tpe.tell(started[0])  # its result: no longer a liar, now a result
+    assert len(tpe._started) == 2 and tpe._n == 31
