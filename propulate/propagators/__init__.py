@@ -20,6 +20,7 @@ from .ga import (
     PointMutation,
     RandomPointMutation,
 )
+from .handoff import Handoff, get_hybrid_propagator
 from .nm import ParallelNelderMead
 from .pso import (
     BasicPSO,
@@ -60,4 +61,6 @@ __all__ = [
     "ActiveCMA",
     "ParallelNelderMead",
     "TPE",
+    "Handoff",
+    "get_hybrid_propagator",
 ]

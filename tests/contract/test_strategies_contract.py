@@ -23,6 +23,7 @@ from propulate.propagators import (
     ParallelNelderMead,
     StatelessPSO,
     VelocityClampingPSO,
+    get_hybrid_propagator,
 )
 from propulate.search_space import Limits
 from propulate.testing import (
@@ -97,6 +98,7 @@ MIXED: list[tuple[str, PropagatorFactory]] = [
     ("ActiveCMA", lambda limits, rng: CMAPropagator(ActiveCMA(), limits, rng=rng)),
     ("TPE", lambda limits, rng: TPE(limits, rng=rng)),
     ("TPE-short-start", lambda limits, rng: TPE(limits, rng=rng, n_startup=2, n_candidates=8)),
+    ("hybrid", lambda limits, rng: get_hybrid_propagator(limits, rng=rng, after=15)),
 ]
 CONTINUOUS_ONLY = [(name, f) for name, f in FACTORIES if "CMA" not in name]
 
