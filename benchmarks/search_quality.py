@@ -811,6 +811,11 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="--json files of earlier runs: the runs they hold are not run again",
     )
+    parser.add_argument(
+        "--reuse-only",
+        action="store_true",
+        help="run nothing: tabulate the --reuse runs, leaving the missing ones out",
+    )
     parser.add_argument("--mpirun", default=None, help="default: next to python, else on PATH")
     parser.add_argument(
         "--timeout",
@@ -932,6 +937,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             methods.append(method)
         else:
             print(f"  {LABELS[method]} ({method}): unavailable, skipped: {reason}")
+    if not methods:
+        sys.exit("none of the methods asked for can run here (see above)")
     if any(m in REFERENCES for m in methods):
         try:
             import optuna  # noqa: F401
@@ -960,6 +967,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         missing = [task for task in tasks if task not in kept]
         if not missing:
             print(f"  {LABELS[method]}: {len(tasks)} runs taken from {reused_from}", flush=True)
+            continue
+        if args.reuse_only:
+            print(
+                f"  {LABELS[method]}: {len(tasks) - len(missing)} runs taken from "
+                f"{reused_from or 'nowhere'}, {len(missing)} missing left out (--reuse-only)",
+                flush=True,
+            )
             continue
         if method in OURS:
             results += run_strategy(method, missing, args, mpirun)

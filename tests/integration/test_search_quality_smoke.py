@@ -133,6 +133,27 @@ def test_earlier_results_are_reused(tmp_path, monkeypatch, capsys):
         bench.main([*argv, "--seeds", "3", "--reuse", str(path)])  # seed 2 is missing
 
 
+def test_reuse_only_tabulates_stored_runs_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("optuna")
+    bench = _load_benchmark()
+    earlier = [
+        {"method": m, "problem": "mixed_sphere", "evaluations": 40, "seed": s, "best": b + s}
+        for m, b in (("random", 2.0), ("tpe-optuna", 1.0))
+        for s in range(2)
+    ]
+    path = tmp_path / "earlier.json"
+    path.write_text(json.dumps({"format_version": 2, "runs": earlier}))
+    monkeypatch.setattr(bench, "run_references", lambda *a: pytest.fail("ran a reference"))
+    monkeypatch.setattr(bench, "run_strategy", lambda *a: pytest.fail("ran a strategy"))
+    argv = ["--suite", "mixed", "--quick", "--problems", "mixed_sphere", "synth_svm"]
+    argv += ["--methods", "ga", "tpe-optuna", "random", "--reuse", str(path), "--reuse-only"]
+    bench.main(argv)
+    out = capsys.readouterr().out
+    assert "GA: 0 runs taken from" in out and "4 missing left out" in out
+    assert "| mixed_sphere | 6 | - | 1.5 | 2.5 | Optuna TPE |" in out
+    assert "| synth_svm | 6 | - | - | - | - |" in out
+
+
 def test_budgets_follow_the_dimensions():
     bench = _load_benchmark()
     assert bench.parse_arguments([]).budgets == [400, 1000]
@@ -145,6 +166,17 @@ def test_budgets_follow_the_dimensions():
     assert bench.parse_arguments(["--dimensions", "5"]).budgets == [500]
     with pytest.raises(SystemExit):
         bench.parse_arguments(["--dimensions", "2", "5", "--budgets", "1", "2", "3"])
+    mixed = bench.parse_arguments(["--suite", "mixed"])
+    assert (mixed.budgets, mixed.seeds, mixed.problems) == (
+        [200],
+        5,
+        list(bench.hpo_problems().PROBLEMS),
+    )
+    assert "optuna-gp" in mixed.methods and "optuna-gp" not in bench.parse_arguments([]).methods
+    quick = bench.parse_arguments(["--suite", "mixed", "--quick"])
+    assert (quick.budgets, quick.seeds) == ([40], 2)
+    with pytest.raises(SystemExit):
+        bench.parse_arguments(["--problems", "mixed_sphere"])  # the continuous suite's
 
 
 def _mpirun() -> str | None:
