@@ -778,6 +778,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="runs per method, seeds 0, 1, ... (default 10; mixed suite 5)",
     )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds FIRST, FIRST + 1, ... (default 0)"
+    )
     parser.add_argument("--ranks", type=int, default=4, help="MPI ranks of our strategies")
     parser.add_argument(
         "--methods",
@@ -896,7 +899,8 @@ def _tasks(args: argparse.Namespace) -> tuple[list[Task], dict[int, int]]:
     # Every method gets exactly the evaluations our ranks perform: a multiple of --ranks.
     if args.suite == "mixed":
         evaluations = (args.budgets[0] // args.ranks) * args.ranks
-        tasks = [(p, evaluations, s) for p in args.problems for s in range(args.seeds)]
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        tasks = [(p, evaluations, s) for p in args.problems for s in seeds]
         return tasks, {}
     budgets = {
         d: (b // args.ranks) * args.ranks
@@ -906,7 +910,7 @@ def _tasks(args: argparse.Namespace) -> tuple[list[Task], dict[int, int]]:
         (function, dimensions, budgets[dimensions], seed)
         for function in args.functions
         for dimensions in args.dimensions
-        for seed in range(args.seeds)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     return tasks, budgets
 
