@@ -62,8 +62,8 @@ def test_summary_normalizes_regret_by_random_search_and_counts_wins():
     summary = bench.summarize(losses, ["ga", "tpe-optuna", "random"])
     assert summary.rows == 2
     # sphere: (2 - 0.5) / (4 - 0.5); ackley: every median 3, best 1.5, so (3 - 1.5) / 1.5.
-    ga, count = summary.regret["ga"]
-    assert count == 2 and math.isclose(ga, (1.5 / 3.5 + 1.0) / 2)
+    ga, count, median = summary.regret["ga"]
+    assert count == 2 and math.isclose(ga, (1.5 / 3.5 + 1.0) / 2) and math.isclose(median, ga)
     assert math.isclose(summary.regret["random"][0], 1.0)
     # ackley's medians differ by 1e-12 relative: a tie.
     assert summary.record["ga", "tpe-optuna"] == [0, 1, 1]
