@@ -248,7 +248,7 @@ def test_quick_mixed_run_prints_the_table_and_summary(tmp_path):
         row = next(line for line in lines if line.startswith(f"| {problem} |"))
         medians = [float(cell) for cell in row.strip("|").split("|")[2:4]]
         assert all(math.isfinite(m) for m in medians), row
-    regret = next(line for line in lines if line.strip().startswith("GA ") and "problems)" in line)
+    regret = next(line for line in lines if line.strip().startswith("GA ") and "problems" in line)
     assert math.isfinite(float(regret.split()[1])), regret
     assert any(line.startswith("| GA | ") and line.count("/") == 2 for line in lines), done.stdout
     document = json.loads(out.read_text())
