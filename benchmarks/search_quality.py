@@ -237,6 +237,12 @@ def _tpe(limits: dict, rank: int, size: int, seed: int, rng: Any, args: Any) -> 
     return TPE(limits, rng=rng)
 
 
+def _hybrid(limits: dict, rank: int, size: int, seed: int, rng: Any, args: Any) -> Any:
+    from propulate.propagators import get_hybrid_propagator  # type: ignore[attr-defined]
+
+    return get_hybrid_propagator(limits, rng=rng)
+
+
 def _tpe_sampler(seed: int) -> Any:
     import optuna
 
@@ -269,6 +275,9 @@ OURS: dict[str, Method] = {
     "cmaes": Method("CMA-ES", _cmaes),
     "nm": Method("NM", _nm),
     "tpe": Method("TPE", _tpe, _importable("propulate.propagators", "TPE")),
+    "hybrid": Method(
+        "TPE+CMA-ES", _hybrid, _importable("propulate.propagators", "get_hybrid_propagator")
+    ),
 }
 #: The references: Optuna samplers, single process.
 REFERENCES: dict[str, Method] = {

@@ -80,8 +80,10 @@ class ParzenEstimator:
         n, d = self.mus.shape
         sigma = self._bandwidths(np.asarray(weights, dtype=float))
         sigma = np.maximum(sigma, min_bandwidth)
-        # One bandwidth per observation and column (all observations share them here).
-        self.sigma = np.broadcast_to(np.where(numeric, sigma, 1.0), (n, d)).copy()
+        # One bandwidth per observation and column; the first ``shared`` rows share one row.
+        self.shared = n
+        self.shared_sigma = np.where(numeric, sigma, 1.0)
+        self.sigma = np.broadcast_to(self.shared_sigma, (n, d)).copy()
         if fixed is not None and len(fixed[0]):
             rows = np.asarray(fixed[0], dtype=float).reshape(-1, d)
             self.mus = np.vstack([self.mus, rows])
@@ -93,14 +95,14 @@ class ParzenEstimator:
         self.log_prior_weight = math.log(prior_weight / total) if prior_weight > 0 else -math.inf
         self.prior_weight_share = prior_weight / total
         self.component_share = np.asarray(weights, dtype=float) / total
-        # Truncation to [0, 1]: each kernel's mass inside, per observation and column.
-        if n:
-            upper = normal_cdf((1.0 - self.mus) / self.sigma)
-            lower = normal_cdf(-self.mus / self.sigma)
-            inside = np.maximum(upper - lower, 1e-12)
-            self.log_mass = np.where(numeric, np.log(inside), 0.0)
-        else:
-            self.log_mass = np.zeros((0, d))
+        # Truncation to [0, 1]: each kernel's mass inside, per observation and numeric column.
+        self.log_mass = np.zeros((n, d))
+        if n and numeric.any():
+            mus, sig = self.mus[:, numeric], self.sigma[:, numeric]
+            inside = normal_cdf((1.0 - mus) / sig) - normal_cdf(-mus / sig)
+            self.log_mass[:, numeric] = np.log(np.maximum(inside, 1e-12))
+        self._log_mass_rows = self.log_mass.sum(axis=1)
+        self._onehot_mus: np.ndarray | None = None  # of the shared block, made on first use
         # Categorical kernels: the observed choice keeps 1 - lambda, the others share lambda.
         k = self.choices.astype(float)
         spread = (k - 1.0) / k / (1.0 + math.sqrt(n))
@@ -163,23 +165,67 @@ class ParzenEstimator:
     def log_pdf(self, points: np.ndarray) -> np.ndarray:
         """The log density at each row of ``points`` (a mass per choice for categoricals)."""
         points = np.asarray(points, dtype=float)
-        c, d = points.shape
+        c = len(points)
         prior = float(-np.sum(np.log(np.where(self.numeric, 1.0, self.choices))))
-        n = len(self.mus)
-        if n == 0:
+        if len(self.mus) == 0:
             return np.full(c, prior)
-        total = np.broadcast_to(self.log_weights, (c, n)).copy()
-        for j in range(d):
-            if self.numeric[j]:
-                sig = self.sigma[None, :, j]
-                z = (points[:, j, None] - self.mus[None, :, j]) / sig
-                total += -0.5 * z * z - (_LOG_SQRT_2PI + np.log(sig))
-                total -= self.log_mass[None, :, j]
-            else:
-                same = points[:, j, None] == self.mus[None, :, j]
-                total += np.where(
-                    same, math.log(self.keep[j]), math.log(max(self.other[j], 1e-300))
-                )
+        # Per point and component: the log of the component's weight and kernel at the point.
+        blocks = [self._shared_block(points)]
+        if len(self.mus) > self.shared:
+            blocks.append(self._own_block(points))
+        total = np.hstack(blocks) + self.log_weights
         peak = total.max(axis=1)
         mixture = peak + np.log(np.exp(total - peak[:, None]).sum(axis=1))
         return np.logaddexp(mixture, self.log_prior_weight + prior)
+
+    def _shared_block(self, points: np.ndarray) -> np.ndarray:
+        """The log kernels of the components sharing one bandwidth row, by matrix products.
+
+        With one bandwidth per column, ``sum_j ((x_j - mu_ij) / s_j)^2`` expands into
+        ``|x / s|^2 + |mu_i / s|^2 - 2 (x / s) . (mu_i / s)``, and the categorical kernels into a
+        product of one-hot encodings: no loop over components or columns, which keeps a
+        proposal fast with thousands of results known.
+        """
+        mus = self.mus[: self.shared]
+        numeric = self.numeric
+        sigma = self.shared_sigma[numeric]
+        a = points[:, numeric] / sigma
+        b = mus[:, numeric] / sigma
+        squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+        log_norm = float(np.sum(np.log(sigma))) + _LOG_SQRT_2PI * len(sigma)
+        block = -0.5 * np.maximum(squared, 0.0) - log_norm - self._log_mass_rows[: self.shared]
+        categorical = np.flatnonzero(~numeric)
+        if len(categorical):
+            keep = np.log(self.keep[categorical])
+            other = np.log(np.maximum(self.other[categorical], 1e-300))
+            block += float(other.sum())
+            if self._onehot_mus is None:
+                gain = np.repeat(keep - other, self.choices[categorical])
+                self._onehot_mus = self._onehot(mus[:, categorical], categorical) * gain
+            block += self._onehot(points[:, categorical], categorical) @ self._onehot_mus.T
+        return block
+
+    def _own_block(self, points: np.ndarray) -> np.ndarray:
+        """The log kernels of the components with bandwidths of their own (a few rows)."""
+        mus, sigma = self.mus[self.shared :], self.sigma[self.shared :]
+        log_mass = self.log_mass[self.shared :]
+        block = np.zeros((len(points), len(mus)))
+        for j in range(len(self.numeric)):
+            if self.numeric[j]:
+                z = (points[:, j, None] - mus[None, :, j]) / sigma[None, :, j]
+                block += -0.5 * z * z - (_LOG_SQRT_2PI + np.log(sigma[None, :, j]))
+                block -= log_mass[None, :, j]
+            else:
+                same = points[:, j, None] == mus[None, :, j]
+                keep, other = math.log(self.keep[j]), math.log(max(self.other[j], 1e-300))
+                block += np.where(same, keep, other)
+        return block
+
+    def _onehot(self, indices: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """One-hot rows of categorical indices, the choices of every column side by side."""
+        sizes = self.choices[columns]
+        offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        out = np.zeros((len(indices), int(sizes.sum())))
+        rows = np.arange(len(indices))[:, None]
+        out[rows, (indices.astype(int) + offsets[None, :])] = 1.0
+        return out

@@ -60,6 +60,7 @@ import numpy as np
 from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int
 from ._cma_math import MAX_CONDITION, SIGMA0, ActiveCMA, BasicCMA, CMAAdapter, CMAParameter
 from ._cma_mixed import MixedSpace
 from ._continuous import loss_of
@@ -80,10 +81,6 @@ MAX_RESAMPLING = 10
 #: Updates a burst of new individuals can pay for at most (one per call, ``lambda`` each).
 MAX_CATCH_UP = 10
 _STATE_VERSION = 3
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 class CMAPropagator(Propagator):
@@ -149,18 +146,12 @@ class CMAPropagator(Propagator):
         self.limits = self.space.limits
         self.mixed = MixedSpace(self.space, "CMAPropagator")
         n = self.mixed.dim
-        lambd = 4 + int(math.floor(3.0 * math.log(n))) if pop_size is None else pop_size
-        if not _is_count(lambd) or lambd < 2:
-            raise ConfigurationError(
-                f"CMAPropagator: pop_size={pop_size!r}; give an int >= 2 or None for the default "
-                f"4 + floor(3 ln n) = {4 + int(math.floor(3.0 * math.log(n)))}."
-            )
-        if (
-            isinstance(pool_size, bool)
-            or not isinstance(pool_size, (int, np.integer))
-            or pool_size < 1
-        ):
-            raise ConfigurationError(f"CMAPropagator: pool_size={pool_size!r}; give an int >= 1.")
+        default = 4 + int(math.floor(3.0 * math.log(n)))
+        lambd = default if pop_size is None else check_int(
+            "CMAPropagator", "pop_size", pop_size, 2, example=default,
+            note=f"or None for the default 4 + floor(3 ln n) = {default}",
+        )  # fmt: skip
+        pool_size = check_int("CMAPropagator", "pool_size", pool_size, 1, example=3)
         self.adapter = adapter
         self.lambd = int(lambd)
         self.mu = self.lambd // 2

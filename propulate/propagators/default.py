@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from ..errors import ConfigurationError
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int, check_number, check_probability
 from .base import (
     AvoidDuplicates,
     Compose,
@@ -61,11 +61,17 @@ def get_default_propagator(
     Propagator
         The propagator.
     """
-    if pop_size < 2:
-        raise ConfigurationError(
-            f"get_default_propagator: pop_size={pop_size}; crossover needs two parents, so use "
-            "pop_size >= 2 (e.g. 2 * number of ranks)."
-        )
+    owner = "get_default_propagator"
+    pop_size = check_int(
+        owner, "pop_size", pop_size, 2, example=8, note="crossover needs two parents"
+    )
+    for name, value in (
+        ("crossover_prob", crossover_prob),
+        ("mutation_prob", mutation_prob),
+        ("random_init_prob", random_init_prob),
+    ):
+        check_probability(owner, name, value)
+    check_number(owner, "sigma_factor", sigma_factor, 0.0, low_open=True, example=0.05)
     rng = rng if rng is not None else random.Random()
     space = SearchSpace.of(limits)
     stages: list[Propagator] = [

@@ -15,9 +15,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from ..errors import ConfigurationError
 from ..population import Individual, Status
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int
 from .base import Propagator, listeners
 from .cmaes import BasicCMA, CMAPropagator
 from .tpe import TPE
@@ -45,14 +45,12 @@ class Handoff(Propagator):
 
     def __init__(self, first: Propagator, then: Propagator, after: int) -> None:
         super().__init__(parents=-1, offspring=1, rng=first.rng)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            raise ConfigurationError(
-                f"Handoff: after={after!r} must be an int >= 0 (the number of results known "
-                "before the second strategy takes over), e.g. after=40."
-            )
+        self.after = check_int(
+            "Handoff", "after", after, 0, example=40,
+            note="the number of results known before the second strategy takes over",
+        )  # fmt: skip
         self.first = first
         self.then = then
-        self.after = after
         self.known = 0  # results told so far
         self._listeners = listeners(first) + listeners(then)
         self.wants_pending = any(getattr(s, "wants_pending", False) for s in self._listeners)

@@ -49,9 +49,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..errors import ConfigurationError
 from ..population import Individual, Status
 from ..search_space import Limits, SearchSpace
+from ..validation import check_int, check_number
 from ._coordinates import ModelCoordinates
 from ._parzen import ParzenEstimator
 from .base import Propagator
@@ -64,12 +64,6 @@ STARTUP_CANDIDATES = 64
 REDRAWS = 8
 #: Own proposals kept as pending ("constant liars") at most.
 MAX_PENDING = 256
-
-
-def _check_int(owner: str, name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigurationError(f"{owner}: {name}={value!r}; give an integer >= {low}.")
-    return int(value)
 
 
 class TPE(Propagator):
@@ -120,16 +114,17 @@ class TPE(Propagator):
         owner = "TPE"
         self.space = SearchSpace.of(limits)
         self.limits = self.space.limits
-        self.n_startup = _check_int(owner, "n_startup", n_startup, 1)
-        self.n_candidates = _check_int(owner, "n_candidates", n_candidates, 1)
-        self.max_good = _check_int(owner, "max_good", max_good, 1)
-        self.max_history = _check_int(owner, "max_history", max_history, 1)
-        if not (isinstance(gamma, (int, float)) and 0.0 < gamma < 1.0):
-            raise ConfigurationError(f"{owner}: gamma={gamma!r}; give a share in (0, 1).")
-        if not (isinstance(prior_weight, (int, float)) and prior_weight > 0):
-            raise ConfigurationError(f"{owner}: prior_weight={prior_weight!r}; give a number > 0.")
-        self.gamma = float(gamma)
-        self.prior_weight = float(prior_weight)
+        self.n_startup = check_int(owner, "n_startup", n_startup, 1, example=10)
+        self.n_candidates = check_int(owner, "n_candidates", n_candidates, 1, example=24)
+        self.max_good = check_int(owner, "max_good", max_good, 1, example=25)
+        self.max_history = check_int(owner, "max_history", max_history, 1, example=2000)
+        self.gamma = check_number(
+            owner, "gamma", gamma, 0.0, 1.0, low_open=True, high_open=True, example=0.1,
+            what="a share",
+        )  # fmt: skip
+        self.prior_weight = check_number(
+            owner, "prior_weight", prior_weight, 0.0, low_open=True, example=1.0
+        )
         self.coordinates = ModelCoordinates(self.space)
         d = self.coordinates.dim
         self._x = np.empty((64, d))  # the history's coordinates, grown by doubling

@@ -503,3 +503,19 @@ def test_avoid_duplicates_tells_a_learning_propagator_the_known_result_of_its_re
         (2, 12.0, -1),
     ]
     assert stubborn.told[-1] is not inds[2]  # the proposal itself, not the known individual
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"pop_size": 1}, r"pop_size=1 must be an int >= 2 \(crossover needs two parents\)"),
+        ({"crossover_prob": 1.5}, r"crossover_prob=1.5 must be a probability in \[0, 1\]"),
+        ({"mutation_prob": "0.4"}, r"mutation_prob='0.4' must be a probability"),
+        ({"random_init_prob": -0.1}, r"random_init_prob=-0.1 must be a probability"),
+        ({"sigma_factor": 0.0}, r"sigma_factor=0.0 must be a finite number > 0"),
+    ],
+)
+def test_default_propagator_names_the_bad_argument(kwargs, match):
+    arguments = {"pop_size": 4, "limits": {"x": (0.0, 1.0)}, **kwargs}
+    with pytest.raises(ConfigurationError, match=f"get_default_propagator: {match}"):
+        get_default_propagator(**arguments)
