@@ -28,7 +28,8 @@ from .evaluation import Evaluation, evaluate, outcome_of
 from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population
-from .propagators.base import Propagator, SelectMin, as_list, listeners
+from .propagators.base import Propagator, as_list, listeners
+from .propagators.operators import SelectMin
 from .run import Run, RunSettings
 from .run_state import RunState, state_path
 from .search_space import SearchSpace

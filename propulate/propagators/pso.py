@@ -49,7 +49,8 @@ from ..population import ActiveView, Individual
 from ..search_space import Limits, SearchSpace
 from ..validation import check_int, check_number, fail
 from ._continuous import UnitBox, as_items, loss_of
-from .base import Propagator, Stochastic
+from .base import Propagator
+from .operators import Stochastic
 
 __all__ = [
     "BasicPSO",
