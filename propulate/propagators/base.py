@@ -66,6 +66,7 @@ __all__ = [
     "listeners",
     "stateful_stages",
     "random_generators",
+    "search_space_of",
 ]
 
 Offspring = "list[Individual] | Individual"
@@ -228,6 +229,20 @@ def random_generators(propagator: Any, *more: random.Random) -> list[random.Rand
         if isinstance(candidate, random.Random):
             found.setdefault(id(candidate), candidate)
     return list(found.values())
+
+
+def search_space_of(propagator: Any) -> SearchSpace | None:
+    """The search space ``propagator`` was built with, if it tells (``None`` otherwise).
+
+    A :class:`Propagator` tells its :attr:`~Propagator.search_space` (its own or a stage's); a
+    propagator of another kind, its ``limits`` attribute.
+    """
+    if isinstance(propagator, Propagator):
+        return propagator.search_space
+    limits = getattr(propagator, "limits", None)
+    if isinstance(limits, dict) and limits:
+        return SearchSpace.of(limits)
+    return None
 
 
 def stateful_stages(propagator: Any) -> list[Any]:
