@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["PLOTS", "FORMATS", "make_figures", "save_figure", "plot_all"]
 
 FORMATS = ("png", "svg")
-"""The file formats :func:`plot_all` writes."""
+"""The file formats :func:`~propulate.plots.plot_all` writes."""
 
 _DPI = 120  # of PNG files
 
@@ -28,7 +28,7 @@ PLOTS = {
     "importance": plot_importance,
     "learning_curves": plot_learning_curves,
 }
-"""The plots by name, in the order :func:`plot_all` makes them."""
+"""The plots by name, in the order :func:`~propulate.plots.plot_all` makes them."""
 
 
 def make_figures(
@@ -43,7 +43,7 @@ def make_figures(
     results : str, Path, CheckpointData or sequence of dict
         A checkpoint folder or its records.
     kinds : sequence of str, optional
-        Names from :data:`PLOTS`; all by default.
+        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
 
@@ -109,7 +109,7 @@ def plot_all(
     formats : sequence of str
         Any of ``"png"`` and ``"svg"``.
     kinds : sequence of str, optional
-        Names from :data:`PLOTS`; all by default.
+        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
 
     Returns
     -------

@@ -33,7 +33,7 @@ __all__ = [
 log = logging.getLogger("propulate.results")  # the logger these messages have always used
 
 PARAM_PREFIX = "params_"
-"""Prefix of the hyperparameter columns in :func:`load_dataframe` and CSV exports."""
+"""Prefix of the hyperparameter columns (:func:`~propulate.results.load_dataframe`, CSV)."""
 
 # Columns of a record besides the hyperparameters, in the order exports show them.
 RECORD_FIELDS = (

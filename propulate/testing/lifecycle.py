@@ -1,10 +1,12 @@
 """The lifecycle checks: a propagator told every kind of result, and resumed from its state.
 
 The loop tells a propagator every result its island learns, its own children as the very objects
-it returned (see :mod:`propulate.propagators.base`). :func:`check_tell` plays one worker of an
-island that way; :func:`check_state_round_trip` checks that ``get_state`` is plain JSON and that
-a new propagator, told the same results and given that state, continues exactly where the first
-one was (what a resumed run relies on). Both are part of :func:`~propulate.testing.run_battery`.
+it returned (see :mod:`propulate.propagators.base`).
+:func:`~propulate.testing.battery.check_tell` plays one worker of an island that way;
+:func:`~propulate.testing.battery.check_state_round_trip` checks that ``get_state`` is plain JSON
+and that a new propagator, told the same results and given that state, continues exactly where
+the first one was (what a resumed run relies on). Both are part of
+:func:`~propulate.testing.battery.run_battery`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """What the battery's checks share: search spaces, populations, breeding and valid children.
 
-A check builds evaluated individuals with :func:`make_population` (or a ``make_population`` of
-its own with the same signature), hands them to a propagator as the loop does
-(:func:`as_active_view`), calls it through :func:`breed` and checks each child with
-:func:`assert_valid_child`. Everything here is importable from :mod:`propulate.testing` and
-:mod:`propulate.testing.battery` too.
+A check builds evaluated individuals with :func:`~propulate.testing.battery.make_population`
+(or a ``make_population`` of its own with the same signature), hands them to a propagator as the
+loop does (:func:`~propulate.testing.battery.as_active_view`), calls it through
+:func:`~propulate.testing.battery.breed` and checks each child with
+:func:`~propulate.testing.battery.assert_valid_child`. Everything here is importable from
+:mod:`propulate.testing` and :mod:`propulate.testing.battery` too.
 """
 
 from __future__ import annotations
