@@ -264,27 +264,13 @@ def stateful_stages(propagator: Any) -> list[Any]:
 
 
 # ----- Propulate 1.2's import path of the generic operators --------------------------------------
-_OPERATORS = frozenset(
-    {
-        "Stochastic",
-        "Conditional",
-        "Compose",
-        "AvoidDuplicates",
-        "SelectMin",
-        "SelectMax",
-        "SelectUniform",
-        "InitUniform",
-    }
-)
-
-
 def __getattr__(name: str) -> Any:
-    """The generic operators, from :mod:`propulate.propagators.operators`, on first use.
+    """The generic operators of ``__all__``, from :mod:`propulate.propagators.operators`.
 
-    Imported when asked for, not at the top: ``operators`` builds on this module, so importing
-    it here at load time would make the two modules import each other.
+    Imported when first asked for, not at the top: ``operators`` builds on this module, so
+    importing it here at load time would make the two modules import each other.
     """
-    if name in _OPERATORS:
+    if name in __all__:  # only the operators are missing from this module's namespace
         from . import operators
 
         value = getattr(operators, name)
@@ -294,4 +280,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_OPERATORS})
+    return sorted({*globals(), *__all__})
