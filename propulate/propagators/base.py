@@ -22,10 +22,10 @@ only ``__call__`` keeps working):
   forwards to them, and the loop finds every stage's state and random generator through them.
 * :attr:`Propagator.search_space` is the search space the propagator breeds in, if it knows it.
 
-The generic operators (:class:`~propulate.propagators.operators.Stochastic`, ``Conditional``,
-``Compose``, ``SelectMin``, ``SelectMax``, ``SelectUniform``, ``InitUniform``,
-``AvoidDuplicates``) live in :mod:`propulate.propagators.operators`, which builds on this module;
-they are importable from here too, as in Propulate 1.2.
+The generic operators (:class:`Stochastic`, :class:`Conditional`, :class:`Compose`,
+:class:`SelectMin`, :class:`SelectMax`, :class:`SelectUniform`, :class:`InitUniform`,
+:class:`AvoidDuplicates`) live in :mod:`propulate.propagators.operators`, which builds on this
+module; they are importable from here too, as in Propulate 1.2.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ..population import Individual
 from ..search_space import SearchSpace
 from ..validation import check_int
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # what __getattr__ (at the end) provides, for type checkers
     from .operators import (
         AvoidDuplicates,
         Compose,
