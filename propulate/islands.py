@@ -18,7 +18,8 @@ from typing import Any
 from .errors import ConfigurationError
 from .migrator import Migrator, Pollinator
 from .population import Individual
-from .propagators.base import Propagator, SelectMax, SelectMin
+from .propagators.base import Propagator
+from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
 from .validation import check_int, check_matrix, check_probability, fail
 

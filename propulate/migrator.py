@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from .migration import Pollination, RealMigration
-from .propagators.base import Propagator, SelectMax, SelectMin
+from .propagators.base import Propagator
+from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
 from .validation import check_matrix, check_probability
 

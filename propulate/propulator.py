@@ -6,9 +6,10 @@ the island, tell the propagator, let the migration policy decide). There is no b
 collective inside the loop, so a slow evaluation never stalls another rank.
 :meth:`~Propulator.finish` ends a run with the shutdown of :mod:`propulate.peers`, after which
 every rank of an island holds the same population. The parts get what they need as arguments:
-:class:`~propulate.backends.Backends`, :class:`~propulate.knowledge.Knowledge`,
+:class:`~propulate.backends.Backends`, :class:`~propulate.rank_files.RankFiles` (the checkpoint
+log and the run state, and the resume), :class:`~propulate.knowledge.Knowledge`,
 :class:`~propulate.run.Run` (with :class:`~propulate.peers.Peers`) and
-:class:`~propulate.run_state.RunState`.
+:class:`~propulate.worker.Worker` (the evaluation on one or several ranks).
 """
 
 from __future__ import annotations
@@ -21,21 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from .backends import Backends
-from .checkpoint import CheckpointLog
 from .comm import Collectives, Transport, WorkerGroup
 from .errors import UsageError
-from .evaluation import Evaluation, evaluate, outcome_of
+from .evaluation import Evaluation, outcome_of
 from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population
-from .propagators.base import Propagator, SelectMin, as_list, listeners
+from .propagators.base import Propagator, as_list, listeners, search_space_of
+from .propagators.operators import SelectMin
+from .rank_files import RankFiles
 from .run import Run, RunSettings
-from .run_state import RunState, state_path
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
 from .validation import check_callable, check_int, check_number, check_probability, fail
+from .worker import Worker
 
 __all__ = ["Propulator"]
 
@@ -157,7 +159,7 @@ class Propulator:
         self._backends = Backends(island_comm, propulate_comm, worker_sub_comm, migrating,
                                   transport, collectives, worker_group, rank)  # fmt: skip
         self._space: SearchSpace | None = None
-        self._store: CheckpointLog | None = None
+        self._files: RankFiles | None = None
         self._knowledge_store: Knowledge | None = None
         self._run: Run | None = None
         self.generation = 0  # the generation of the next individual this rank breeds
@@ -173,7 +175,9 @@ class Propulator:
     def search_space(self) -> SearchSpace:
         """The search space, taken from the propagator (or the first child it breeds)."""
         if self._space is None:
-            self._space = _space_of(self.propagator) or as_list(self.propagator([]))[0].search_space
+            # A propagator that does not tell its space: take its first child's.
+            space = search_space_of(self.propagator)
+            self._space = space or as_list(self.propagator([]))[0].search_space
         return self._space
 
     @property
@@ -199,14 +203,8 @@ class Propulator:
     def _knowledge(self) -> Knowledge:
         """What this rank knows, read from the checkpoint on first use."""
         if self._knowledge_store is None:
-            knowledge, self.generation = Knowledge.resume(
-                self._checkpoint(), self._identity(), listeners(self.propagator), self._early
-            )
-            self._knowledge_store = knowledge
-            # The checkpoint was replayed through tell; the saved state overrides what it rebuilt.
-            state = RunState.load(self._state_path(), self.propagator)
-            if state is not None:
-                state.apply(self.propagator, self.rng)
+            resumed = self._rank_files().resume(self.propagator, self.rng, self._early)
+            self._knowledge_store, self.generation = resumed
         return self._knowledge_store
 
     @property
@@ -219,17 +217,17 @@ class Propulator:
         """Every individual this rank knows, in the order it learned of them."""
         return self._knowledge.population.to_list()
 
-    def _checkpoint(self) -> CheckpointLog:
-        if self._store is None:
-            path, island = self.checkpoint_path, self.island_idx
-            self._store = CheckpointLog(path, self.search_space, island, self._identity())
-        return self._store
+    def _rank_files(self) -> RankFiles:
+        if self._files is None:
+            path, island, space = self.checkpoint_path, self.island_idx, self.search_space
+            self._files = RankFiles(path, space, island, self._identity())
+        return self._files
 
     def _state_path(self) -> Path:
-        return state_path(self.checkpoint_path, self.island_idx, self._identity())
+        return self._rank_files().state_path
 
     def _save_state(self) -> None:
-        RunState.capture(self.propagator, self.rng).save(self._state_path())
+        self._rank_files().save_state(self.propagator, self.rng)
 
     # ----- a run: start, ask, tell, finish --------------------------------------------------------
     def start(self, logging_interval: int = 10, debug: int = -1) -> Propulator:
@@ -257,7 +255,7 @@ class Propulator:
         settings = RunSettings(self._identity(), self.island_idx, self.generations,
                                self.time_budget, self.raise_on_loss_error, logging_interval,
                                debug)  # fmt: skip
-        self._run = Run.open(knowledge, transport, islands, self._checkpoint(), self.rng,
+        self._run = Run.open(knowledge, transport, islands, self._rank_files().log, self.rng,
                              self.migration_policy, self.search_space, self.stop, settings,
                              self._save_state)  # fmt: skip
         if debug >= 1:
@@ -357,11 +355,8 @@ class Propulator:
         child = self._ask()
         if child is None:
             return None
-        assert self._run is not None and self._backends.worker_group is not None  # for mypy
-        self._backends.worker_group.share(child.values_dict())
-        outcome = self._evaluate(child)
-        assert outcome is not None  # for mypy: only a follower rank gets None
-        self._settle(self._run, child, outcome)
+        assert self._run is not None  # for mypy: set by _ask
+        self._settle(self._run, child, self._worker().lead(self.loss_fn, child))
         return child
 
     def _settle(self, run: Run, child: Individual, outcome: Evaluation) -> None:
@@ -393,9 +388,8 @@ class Propulator:
         run = self._run
         if run is None or run.closed:
             return True
-        group = self._backends.worker_group
-        if not run.finishing and group is not None:
-            group.share(None)  # releases the worker's other ranks
+        if not run.finishing and self._backends.worker_group is not None:
+            self._worker().release()
         if not run.finish(wait):
             return False
         self._save_state()
@@ -427,7 +421,7 @@ class Propulator:
     def _abort(self) -> None:
         """A bug or an interrupt: tell the peers (so none waits for us), keep what is on disk."""
         if self._backends.worker_group is not None:
-            self._backends.worker_group.share(None)  # releases the worker's other ranks
+            self._worker().release()
         if self._run is not None:
             self._run.abort()
 
@@ -449,10 +443,9 @@ class Propulator:
             If ``raise_on_loss_error`` is set and an evaluation failed (after a clean shutdown).
         """
         self._backends.connect()
-        group = self._backends.worker_group
-        assert group is not None  # for mypy: set by connect
-        if group.rank != 0:
-            self._follow(group)
+        worker = self._worker()
+        if not worker.leads:
+            worker.follow(self.loss_fn, self.search_space)
             return
         self.start(logging_interval, debug)
         with stop_on_signals(self.stop):
@@ -464,20 +457,11 @@ class Propulator:
                 raise
             self.finish()
 
-    def _evaluate(self, params: Individual) -> Evaluation | None:
-        """Evaluate with early stopping if there is a surrogate (``None``: the leader stopped)."""
+    def _worker(self) -> Worker:
+        """This rank's worker (the back-ends are connected)."""
         group = self._backends.worker_group
-        comm = None if group is None else group.comm
-        if self._early is None:
-            return evaluate(self.loss_fn, params, comm)
-        return self._early.evaluate(self.loss_fn, params, comm, group)
-
-    def _follow(self, group: WorkerGroup) -> None:
-        """Loop of a multi-rank worker's other ranks: evaluate whatever the first rank shares."""
-        while (values := group.share(None)) is not None:
-            params = Individual._from_trusted(values, self.search_space)
-            if self._evaluate(params) is None:
-                return
+        assert group is not None  # for mypy: set by connect
+        return Worker(group, self._early)
 
     # ----- results ------------------------------------------------------------------------------
     def best(self, top_n: int = 1) -> list[Individual]:
@@ -516,13 +500,3 @@ class Propulator:
         if group is not None and group.size > 1:
             group.share(result)
         return result
-
-
-def _space_of(propagator: Any) -> SearchSpace | None:
-    """Find the search space a propagator (or one of its stages) was built with."""
-    if isinstance(propagator, Propagator):
-        return propagator.search_space
-    limits = getattr(propagator, "limits", None)  # a propagator of another kind
-    if isinstance(limits, dict) and limits:
-        return SearchSpace.of(limits)
-    return None

@@ -1,16 +1,6 @@
 """Propagators: operators that breed new individuals from a population."""
 
-from .base import (
-    AvoidDuplicates,
-    Compose,
-    Conditional,
-    InitUniform,
-    Propagator,
-    SelectMax,
-    SelectMin,
-    SelectUniform,
-    Stochastic,
-)
+from .base import Propagator
 from .cmaes import ActiveCMA, BasicCMA, CMAAdapter, CMAParameter, CMAPropagator
 from .ga import (
     CrossoverMultiple,
@@ -22,6 +12,16 @@ from .ga import (
 )
 from .handoff import Handoff, get_hybrid_propagator
 from .nm import ParallelNelderMead
+from .operators import (
+    AvoidDuplicates,
+    Compose,
+    Conditional,
+    InitUniform,
+    SelectMax,
+    SelectMin,
+    SelectUniform,
+    Stochastic,
+)
 from .pso import (
     BasicPSO,
     CanonicalPSO,

@@ -1,4 +1,4 @@
-"""The propagator contract, the lifecycle the loop drives, and the generic operators.
+"""The propagator contract and the lifecycle the loop drives.
 
 A propagator turns ``parents`` individuals into ``offspring`` new ones: ``propagator(inds)`` is
 the *ask* (``parents == -1`` means "any number"; selections take the whole population).
@@ -25,18 +25,35 @@ only ``__call__`` keeps working):
   workers have *started*, with status ``"pending"`` and no loss, before their results arrive
   (the loop then sends a notice to the island's workers whenever it starts an evaluation); the
   result follows as a tell of an individual with the same ``key``.
+
+The generic operators (:class:`Stochastic`, :class:`Conditional`, :class:`Compose`,
+:class:`SelectMin`, :class:`SelectMax`, :class:`SelectUniform`, :class:`InitUniform`,
+:class:`AvoidDuplicates`) live in :mod:`propulate.propagators.operators`, which builds on this
+module; they are importable from here too, as in Propulate 1.2.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
-from ..population import Individual, select_best, select_worst
-from ..search_space import Limits, SearchSpace
-from ..validation import check_int, check_probability
+from ..population import Individual
+from ..search_space import SearchSpace
+from ..validation import check_int
+
+if TYPE_CHECKING:  # what __getattr__ (at the end) provides, for type checkers
+    from .operators import (
+        AvoidDuplicates,
+        Compose,
+        Conditional,
+        InitUniform,
+        SelectMax,
+        SelectMin,
+        SelectUniform,
+        Stochastic,
+    )
 
 __all__ = [
     "Propagator",
@@ -53,6 +70,7 @@ __all__ = [
     "listeners",
     "stateful_stages",
     "random_generators",
+    "search_space_of",
 ]
 
 Offspring = "list[Individual] | Individual"
@@ -221,6 +239,20 @@ def random_generators(propagator: Any, *more: random.Random) -> list[random.Rand
     return list(found.values())
 
 
+def search_space_of(propagator: Any) -> SearchSpace | None:
+    """The search space ``propagator`` was built with, if it tells (``None`` otherwise).
+
+    A :class:`Propagator` tells its :attr:`~Propagator.search_space` (its own or a stage's); a
+    propagator of another kind, its ``limits`` attribute.
+    """
+    if isinstance(propagator, Propagator):
+        return propagator.search_space
+    limits = getattr(propagator, "limits", None)
+    if isinstance(limits, dict) and limits:
+        return SearchSpace.of(limits)
+    return None
+
+
 def stateful_stages(propagator: Any) -> list[Any]:
     """The stages (``propagator`` included) that keep a state of their own, depth first.
 
@@ -239,279 +271,21 @@ def stateful_stages(propagator: Any) -> list[Any]:
     return found
 
 
-class Stochastic(Propagator):
-    """A propagator applied with a probability; otherwise its parents pass through unchanged.
+# ----- Propulate 1.2's import path of the generic operators --------------------------------------
+def __getattr__(name: str) -> Any:
+    """The generic operators of ``__all__``, from :mod:`propulate.propagators.operators`.
 
-    Parameters
-    ----------
-    parents, offspring, rng
-        As for :class:`Propagator`.
-    probability : float
-        The probability of applying the operator, in [0, 1].
+    Imported when first asked for, not at the top: ``operators`` builds on this module, so
+    importing it here at load time would make the two modules import each other.
     """
+    if name in __all__:  # only the operators are missing from this module's namespace
+        from . import operators
 
-    def __init__(
-        self,
-        parents: int = 0,
-        offspring: int = 0,
-        probability: float = 1.0,
-        rng: random.Random | None = None,
-    ):
-        super().__init__(parents, offspring, rng)
-        self.probability = check_probability(type(self).__name__, "probability", probability)
-
-    def applies(self) -> bool:
-        """Draw whether the operator is applied this time."""
-        return self.probability >= 1.0 or self.rng.random() < self.probability
+        value = getattr(operators, name)
+        globals()[name] = value  # later look-ups find it directly
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Conditional(Propagator):
-    """Use ``true_prop`` once the population holds ``pop_size`` individuals, else ``false_prop``.
-
-    Parameters
-    ----------
-    pop_size : int
-        The population size from which on ``true_prop`` is used.
-    true_prop, false_prop : Propagator
-        The propagators to choose between.
-    parents, offspring : int
-        As for :class:`Propagator`; -1 by default (decided by the chosen propagator).
-    """
-
-    def __init__(
-        self,
-        pop_size: int,
-        true_prop: Propagator,
-        false_prop: Propagator,
-        parents: int = -1,
-        offspring: int = -1,
-    ):
-        super().__init__(parents, offspring)
-        self.pop_size = check_int("Conditional", "pop_size", pop_size, 1, example=8)
-        self.true_prop = true_prop
-        self.false_prop = false_prop
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Apply ``true_prop`` if ``len(inds) >= pop_size``, else ``false_prop``."""
-        chosen = self.true_prop if len(inds) >= self.pop_size else self.false_prop
-        return chosen(inds)
-
-    def stages(self) -> Sequence[Propagator]:
-        """``true_prop`` and ``false_prop``."""
-        return (self.true_prop, self.false_prop)
-
-
-class Compose(Propagator):
-    """Apply propagators one after the other, each to the offspring of the previous one.
-
-    Parameters
-    ----------
-    propagators : list of Propagator
-        The stages; each stage's offspring count must fit the next stage's parents.
-
-    Raises
-    ------
-    ConfigurationError
-        If a stage produces a number of offspring the next stage cannot take.
-    """
-
-    def __init__(self, propagators: list[Propagator]):
-        if not propagators:
-            raise ConfigurationError("Compose needs at least one propagator.")
-        for first, second in zip(propagators, propagators[1:], strict=False):
-            if not _compatible(first.offspring, second.parents):
-                raise ConfigurationError(
-                    f"Compose: {type(first).__name__} produces {first.offspring} offspring but "
-                    f"{type(second).__name__} takes {second.parents} parent(s); make the counts "
-                    "match (a stage with parents=-1 takes any number)."
-                )
-        super().__init__(propagators[0].parents, propagators[-1].offspring)
-        self.propagators = list(propagators)
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Run every stage in order."""
-        result: Sequence[Individual] = inds
-        for propagator in self.propagators:
-            result = as_list(propagator(result))
-        return list(result)
-
-    def stages(self) -> Sequence[Propagator]:
-        """The stages, in order."""
-        return tuple(self.propagators)
-
-
-def _compatible(offspring: int, parents: int) -> bool:
-    return parents == -1 or offspring == -1 or offspring == parents
-
-
-class _Select(Propagator):
-    def __init__(self, offspring: int, rng: random.Random | None = None):
-        offspring = check_int(type(self).__name__, "offspring", offspring, 1, example=2)
-        super().__init__(parents=-1, offspring=offspring, rng=rng)
-
-    def _check_enough(self, inds: Sequence[Individual]) -> None:
-        if len(inds) < self.offspring:
-            raise ConfigurationError(
-                f"{type(self).__name__}({self.offspring}) got only {len(inds)} individual(s); "
-                f"guard it with Conditional(pop_size>={self.offspring}, ...)."
-            )
-
-
-class SelectMin(_Select):
-    """Select the ``offspring`` individuals with the lowest loss.
-
-    Parameters
-    ----------
-    offspring : int
-        How many to select.
-    """
-
-    def __init__(self, offspring: int):
-        super().__init__(offspring)
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual]:
-        """Return the best ``offspring`` individuals, best first."""
-        self._check_enough(inds)
-        return select_best(inds, self.offspring)
-
-
-class SelectMax(_Select):
-    """Select the ``offspring`` individuals with the highest loss.
-
-    Parameters
-    ----------
-    offspring : int
-        How many to select.
-    """
-
-    def __init__(self, offspring: int):
-        super().__init__(offspring)
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual]:
-        """Return the worst ``offspring`` individuals, worst first."""
-        self._check_enough(inds)
-        return select_worst(inds, self.offspring)
-
-
-class SelectUniform(_Select):
-    """Select ``offspring`` distinct individuals uniformly at random.
-
-    Parameters
-    ----------
-    offspring : int
-        How many to select.
-    rng : random.Random, optional
-        The random number generator.
-    """
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual]:
-        """Return ``offspring`` distinct random individuals."""
-        self._check_enough(inds)
-        return [inds[i] for i in self.rng.sample(range(len(inds)), self.offspring)]
-
-
-class InitUniform(Stochastic):
-    """Draw a new individual uniformly from the search space.
-
-    With ``parents=0`` it always creates a new individual. With ``parents=1`` it replaces its
-    parent by a new random individual with ``probability`` and passes it through otherwise.
-
-    Parameters
-    ----------
-    limits : Mapping[str, tuple] or SearchSpace
-        The search space.
-    parents : int
-        0 or 1.
-    probability : float
-        The probability of replacing the parent (``parents=1``).
-    rng : random.Random, optional
-        The random number generator.
-    """
-
-    def __init__(
-        self,
-        limits: Limits | SearchSpace,
-        parents: int = 0,
-        probability: float = 1.0,
-        rng: random.Random | None = None,
-    ):
-        parents = check_int("InitUniform", "parents", parents, 0, 1, example=0)
-        super().__init__(parents, 1, probability, rng)
-        self.space = SearchSpace.of(limits)
-
-    def __call__(self, inds: Sequence[Individual] = ()) -> Individual:
-        """Return a new random individual, or the parent unchanged."""
-        if self.parents > 0 and len(inds) > 0 and not self.applies():
-            return inds[0]
-        return Individual._from_trusted(self.space.sample(self.rng), self.space)
-
-
-class AvoidDuplicates(Propagator):
-    """Breed again, up to ``tries`` times, while the child repeats known hyperparameters.
-
-    Genetic operators often hand a parent on unchanged (no crossover, no mutation drawn, or two
-    identical parents), and evaluating the same hyperparameters twice is wasted training. This
-    wrapper calls ``propagator`` again while its (first) child equals an individual of the
-    population it was given, and after ``tries`` attempts returns the last child anyway (a
-    small discrete search space may be exhausted).
-
-    A stateful ``propagator`` (one that learns through :meth:`~Propagator.tell`, such as
-    CMA-ES, Nelder-Mead or TPE) is told the known result of every repeat it proposed before it
-    is asked again, exactly as if the repeat had been evaluated: its bookkeeping stays exact
-    and it moves on instead of proposing the same point again. The repeat is told with
-    ``rank == -1`` and the known individual's ``loss`` and ``status``.
-
-    Parameters
-    ----------
-    propagator : Propagator
-        The propagator to call.
-    tries : int
-        The most calls per child.
-    """
-
-    def __init__(self, propagator: Propagator, tries: int = 10) -> None:
-        super().__init__(propagator.parents, propagator.offspring, propagator.rng)
-        self.propagator = propagator
-        self.tries = check_int("AvoidDuplicates", "tries", tries, 1, example=10)
-        self._learns: bool | None = None  # whether the wrapped propagator learns from tell
-
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Call the wrapped propagator until its first child is new to ``inds`` (or give up)."""
-        find = _known_values(inds)
-        if self._learns is None:
-            self._learns = bool(listeners(self.propagator))
-        learns = self._learns
-        for attempt in range(self.tries):
-            offspring = self.propagator(inds)
-            if isinstance(offspring, list) and not offspring:
-                break  # nothing to check; the Propulator reports the empty result
-            first = offspring[0] if isinstance(offspring, list) else offspring
-            known = find(first)
-            if known is None or attempt == self.tries - 1:
-                break
-            if learns and first is not known:
-                self.propagator.tell(_repeat_of(first, known))
-        return offspring
-
-    def stages(self) -> Sequence[Propagator]:
-        """The wrapped propagator."""
-        return (self.propagator,)
-
-
-def _repeat_of(child: Individual, known: Individual) -> Individual:
-    """``child`` given the result of the known individual it repeats (it is not evaluated)."""
-    child.loss = known.loss
-    child.status = known.status
-    child.rank = child.generation = -1
-    return child
-
-
-def _known_values(inds: Sequence[Individual]) -> Callable[[Individual], Individual | None]:
-    """A lookup of an individual with the same hyperparameters among ``inds`` (O(1) per call)."""
-    find = getattr(inds, "find_values", None)
-    if callable(find):
-        return find  # type: ignore[no-any-return]  # the population's own index
-    seen: dict[tuple[Any, ...], Individual] = {}
-    for ind in inds:
-        seen.setdefault(ind.values_key(), ind)
-    return lambda ind: seen.get(ind.values_key())
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

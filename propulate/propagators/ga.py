@@ -15,7 +15,7 @@ from ..errors import ConfigurationError
 from ..population import Individual
 from ..search_space import Dimension, Limits, SearchSpace, Value
 from ..validation import check_int, check_number, check_probability
-from .base import Stochastic
+from .operators import Stochastic
 
 __all__ = [
     "PointMutation",

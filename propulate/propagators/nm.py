@@ -47,15 +47,14 @@ from ..population import Individual, select_best
 from ..search_space import Limits, SearchSpace
 from ..validation import check_number
 from ._continuous import UnitBox, loss_of
+from ._simplex import COLLAPSE_TOLERANCE as COLLAPSE_TOLERANCE
+from ._simplex import FLATNESS_TOLERANCE as FLATNESS_TOLERANCE
+from ._simplex import axis_edges, degenerate_edge, random_edges
 from .base import Propagator
 
 __all__ = ["ParallelNelderMead"]
+# COLLAPSE_TOLERANCE and FLATNESS_TOLERANCE (the geometry's, in ._simplex) stay importable here.
 
-#: A simplex whose vertices all lie this close to the best one (unit coordinates) is rebuilt.
-COLLAPSE_TOLERANCE = 1e-9
-#: A simplex whose edges span less than this share of their largest extent in some direction is
-#: rebuilt (taking in other workers' points can leave all vertices on one line).
-FLATNESS_TOLERANCE = 1e-6
 _STATE_VERSION = 1
 
 Key = tuple[float, ...]
@@ -159,37 +158,17 @@ class ParallelNelderMead(Propagator):
     ) -> None:
         """Start over with a simplex built around ``center``; all but its loss unknown.
 
-        The initial simplex is axis-aligned, each edge pointing towards the farther bound and
-        clipped at it. A restart (``rotate``) orients the edges along a random orthonormal basis
-        and shortens each to stay inside the box: rebuilding the same simplex around the same
-        point would retrace the same steps, and clipping long edges would put vertices on the
-        same corners again and again. Edges are ``edge`` long (default: ``scale``).
+        The initial simplex is axis-aligned (``axis_edges``); a restart (``rotate``) orients its
+        edges at random (``random_edges``), ``edge`` long (default: ``scale``).
         """
-        length = self.scale if edge is None else edge
-        n = self.box.dim
         center = np.clip(center, 0.0, 1.0)
         if not rotate:
-            edges = np.diag(np.where(center <= 0.5, self.scale, -self.scale))
+            edges = axis_edges(center, self.scale)
         else:
-            gaussian = np.array([[self.rng.gauss(0.0, 1.0) for _ in range(n)] for _ in range(n)])
-            directions = np.linalg.qr(gaussian)[0].T
-            edges = np.array([self._inside_edge(center, d, length) for d in directions])
+            edges = random_edges(center, self.scale if edge is None else edge, self.rng)
         self.vertices = np.vstack([center, np.clip(center + edges, 0.0, 1.0)])
-        self.losses: list[float | None] = [center_loss] + [None] * n
+        self.losses: list[float | None] = [center_loss] + [None] * self.box.dim
         self._begin_batch()
-
-    def _inside_edge(self, center: np.ndarray, direction: np.ndarray, length: float) -> np.ndarray:
-        """``t * direction`` or its opposite, as long as possible up to ``length`` in the box."""
-        best = np.zeros_like(direction)
-        for d in (direction, -direction):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                room = np.where(d > 0, (1.0 - center) / d, np.where(d < 0, -center / d, np.inf))
-            t = min(length, float(room.min()))
-            if t * np.abs(d).max() > np.abs(best).max():
-                best = t * d
-        if np.abs(best).max() < 1e-6 * length:  # in a corner: clip a full-length edge
-            best = length * direction
-        return best
 
     def _begin_batch(self) -> None:
         """Evaluate every vertex whose loss is unknown (initial simplex or shrink)."""
@@ -308,7 +287,7 @@ class ParallelNelderMead(Propagator):
     def _start_step(self, inds: Sequence[Individual]) -> np.ndarray | None:
         self._absorb(inds)
         best = self._best_index()
-        edge = self._rebuild_edge(best)
+        edge = degenerate_edge(self.vertices, best, self.scale)
         if edge is not None:
             self._reset(self.vertices[best], self.losses[best], rotate=True, edge=edge)
             return None
@@ -321,21 +300,6 @@ class ParallelNelderMead(Propagator):
         )
         self.phase = "reflect"
         return self.trial.copy()
-
-    def _rebuild_edge(self, best: int) -> float | None:
-        """The edge length to rebuild a degenerate simplex with; None if it is sound.
-
-        Collapsed (every vertex within ``COLLAPSE_TOLERANCE`` of the best): ``scale``, a
-        restart. Flat (the edges' smallest singular value below ``FLATNESS_TOLERANCE`` times
-        the largest): its longest edge from the best vertex (at most ``scale``), keeping its size.
-        """
-        edges = np.delete(self.vertices, best, axis=0) - self.vertices[best]
-        if np.abs(edges).max() < COLLAPSE_TOLERANCE:
-            return self.scale
-        extents = np.linalg.svd(edges, compute_uv=False)
-        if extents[-1] < FLATNESS_TOLERANCE * extents[0]:
-            return min(self.scale, float(np.linalg.norm(edges, axis=1).max()))
-        return None
 
     def _absorb(self, inds: Sequence[Individual]) -> None:
         """Replace the worst vertex by each known individual better than the best vertex.

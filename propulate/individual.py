@@ -1,0 +1,266 @@
+"""One candidate: a dictionary-like view of its hyperparameters plus its evaluation's metadata.
+
+:class:`Individual` keeps the values by name and their encoded position (see
+:class:`~propulate.search_space.SearchSpace`) consistent; :class:`Status` names what became of its
+evaluation. Both are importable from :mod:`propulate.population` too, where they always were.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from .search_space import Limits, SearchSpace, Value
+
+__all__ = ["Individual", "Status", "Key"]
+
+
+class Status:
+    """What became of an individual's evaluation (plain strings, stored in checkpoints)."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+    PRUNED = "pruned"
+
+
+Key = tuple[int, int]
+_METADATA = (
+    "loss",
+    "generation",
+    "rank",
+    "island",
+    "active",
+    "evaltime",
+    "evalperiod",
+    "status",
+    "migration_steps",
+    "current",
+)
+
+
+class Individual(Mapping[str, Value]):
+    """One candidate: its hyperparameter values and the metadata of its evaluation.
+
+    Parameters
+    ----------
+    position : Mapping[str, int | float | str] or numpy.ndarray
+        The values by name, or their encoded position (ints and floats one slot each, a
+        categorical one-hot over its choices, in the order of ``limits``).
+    limits : Mapping[str, tuple] or SearchSpace
+        The search space.
+    velocity : numpy.ndarray, optional
+        A velocity for particle-swarm propagators.
+    generation : int
+        The generation (evaluation count of its worker) it was bred in; -1 if unknown.
+    rank : int
+        The rank of the worker that bred it; -1 if unknown.
+
+    Attributes
+    ----------
+    loss : float or None
+        The loss, ``None`` until evaluated; ``inf`` when the evaluation failed.
+    status : str
+        One of :class:`Status`'s values.
+    island : int
+        The island it was bred on.
+    active : bool
+        Whether it takes part in breeding on its island (``False`` after emigrating or being
+        replaced by a pollinator).
+    current : int
+        The rank currently responsible for it (migration bookkeeping).
+    evaltime : float
+        Unix time at which its evaluation finished (``inf`` until evaluated).
+    evalperiod : float
+        Duration of its evaluation in seconds.
+    migration_steps : int
+        How often it migrated.
+
+    Notes
+    -----
+    ``position`` is read-only: set values by name (``ind["lr"] = 0.01``) or assign a new array
+    to ``ind.position``; both keep values and position consistent.
+    """
+
+    __slots__ = ("_space", "_values", "_position", "velocity", *_METADATA, "__dict__")
+
+    def __init__(
+        self,
+        position: Mapping[str, Value] | np.ndarray,
+        limits: Limits | SearchSpace,
+        velocity: np.ndarray | None = None,
+        generation: int = -1,
+        rank: int = -1,
+    ) -> None:
+        self._space = SearchSpace.of(limits)
+        if isinstance(position, np.ndarray):
+            self.position = position
+        else:
+            self._set_values(position)
+        self.velocity = velocity
+        self.generation = generation
+        self.rank = rank
+        self.loss: float | None = None
+        self.status = Status.PENDING
+        self.island = -1
+        self.active = True
+        self.current = -1
+        self.evaltime = math.inf
+        self.evalperiod = 0.0
+        self.migration_steps = 0
+
+    @classmethod
+    def _from_trusted(cls, values: dict[str, Value], space: SearchSpace) -> Individual:
+        """Build from values known to be valid (no validation; used on the hot path)."""
+        ind = cls.__new__(cls)
+        ind._space = space
+        ind._values = values
+        ind._position = None  # encoded lazily
+        ind.velocity = None
+        ind.generation = ind.rank = ind.island = ind.current = -1
+        ind.loss = None
+        ind.status = Status.PENDING
+        ind.active = True
+        ind.evaltime = math.inf
+        ind.evalperiod = 0.0
+        ind.migration_steps = 0
+        return ind
+
+    def _set_values(self, values: Mapping[str, Value]) -> None:
+        missing = set(self._space.names) - set(values)
+        extra = set(values) - set(self._space.names)
+        if missing or extra:
+            raise KeyError(
+                f"values do not match the search space: missing {sorted(missing)}, "
+                f"unknown {sorted(extra)}."
+            )
+        self._values = {name: self._space.coerce(name, values[name]) for name in self._space.names}
+        self._position: np.ndarray | None = None
+
+    # ----- the encoded position -------------------------------------------------------------
+    @property
+    def position(self) -> np.ndarray:
+        """The encoded position (read-only array)."""
+        position = self._position
+        if position is None:
+            position = self._space.encode(self._values)
+            position.flags.writeable = False
+            self._position = position
+        return position
+
+    @position.setter
+    def position(self, position: np.ndarray) -> None:
+        self._values = self._space.decode(position)
+        # Keep the caller's continuous values (the decode clipped ints); copy so we own it.
+        position = np.array(position, dtype=float)
+        position.flags.writeable = False
+        self._position = position
+
+    @property
+    def limits(self) -> dict[str, tuple[Any, ...]]:
+        """The limits dictionary of the search space."""
+        return self._space.limits
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The search space the individual lives in."""
+        return self._space
+
+    @property
+    def types(self) -> dict[str, type]:
+        """The Python type of each hyperparameter."""
+        kinds = {"int": int, "float": float, "categorical": str}
+        return {d.name: kinds[d.kind] for d in self._space}
+
+    @property
+    def key(self) -> Key:
+        """``(rank, generation)``: unique for every evaluated individual of a run."""
+        return (self.rank, self.generation)
+
+    # ----- mapping interface ----------------------------------------------------------------
+    def __getitem__(self, name: str) -> Value:
+        return self._values[name]
+
+    def __setitem__(self, name: str, value: Value) -> None:
+        value = self._space.coerce(name, value)
+        self._values[name] = value
+        if self._position is not None:
+            position = self._position.copy()
+            self._space.write_slot(position, self._space[name], value)
+            position.flags.writeable = False
+            self._position = position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._values
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Set several values at once, like :meth:`dict.update`."""
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def values_dict(self) -> dict[str, Value]:
+        """A plain dictionary copy of the hyperparameter values."""
+        return dict(self._values)
+
+    def values_key(self) -> tuple[Value, ...]:
+        """The hyperparameter values in search-space order: equal for equal hyperparameters."""
+        return tuple(self._values[name] for name in self._space.names)
+
+    # ----- comparison and display -----------------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Individual):
+            return NotImplemented
+        return (
+            self._values == other._values
+            and self._space == other._space
+            and all(_same(getattr(self, a), getattr(other, a)) for a in _METADATA)
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mapping: not hashable
+
+    def equals(self, other: object) -> bool:
+        """Whether ``other`` has the same hyperparameter values and loss (metadata ignored)."""
+        return (
+            isinstance(other, Individual)
+            and self._values == other._values
+            and _same(self.loss, other.loss)
+        )
+
+    def copy(self) -> Individual:
+        """A copy with the same values and position and fresh metadata (for breeding)."""
+        child = Individual._from_trusted(dict(self._values), self._space)
+        # Share the read-only position: it may be continuous (a particle between grid points)
+        # and re-encoding the values would lose that. Updates replace it, never write into it.
+        child._position = self._position
+        if self.velocity is not None:
+            child.velocity = self.velocity.copy()
+        return child
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={_short(v)}" for k, v in self._values.items())
+        loss = "not evaluated" if self.loss is None else f"loss={self.loss:.6g}"
+        state = "" if self.active else ", inactive"
+        status = "" if self.status in (Status.OK, Status.PENDING) else f", {self.status}"
+        return (
+            f"Individual({values} | {loss}, island={self.island}, rank={self.rank}, "
+            f"generation={self.generation}{status}{state})"
+        )
+
+
+def _short(value: Value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return bool(a == b)

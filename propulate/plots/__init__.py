@@ -1,0 +1,30 @@
+"""Plots of a run's results: history, parallel coordinates, slices, importance, learning curves.
+
+Every function takes the results as a checkpoint folder, a
+:class:`~propulate.results.CheckpointData` or records from
+:func:`~propulate.results.load_results`, and returns a
+:class:`matplotlib.figure.Figure`. The figures are built without :mod:`matplotlib.pyplot` and
+rendered with the Agg backend, so plotting works on a cluster's login node without a display and
+never changes the backend of a notebook that imports Propulate. :func:`plot_all` writes every plot
+as PNG and/or SVG.
+
+Needs matplotlib (``pip install 'propulate[plots]'``).
+"""
+
+from ._common import Results as Results  # the type of every plot's first argument
+from .export import FORMATS, PLOTS, make_figures, plot_all, save_figure
+from .history import plot_history, plot_learning_curves
+from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
+
+__all__ = [
+    "PLOTS",
+    "FORMATS",
+    "plot_history",
+    "plot_parallel_coordinates",
+    "plot_slices",
+    "plot_importance",
+    "plot_learning_curves",
+    "make_figures",
+    "save_figure",
+    "plot_all",
+]

@@ -1,0 +1,129 @@
+"""Every plot at once, and writing figures as PNG or SVG files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..search_space import SearchSpace
+from ._common import Results, _data, _matplotlib, _ok
+from .history import plot_history, plot_learning_curves
+from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PLOTS", "FORMATS", "make_figures", "save_figure", "plot_all"]
+
+FORMATS = ("png", "svg")
+"""The file formats :func:`~propulate.plots.plot_all` writes."""
+
+_DPI = 120  # of PNG files
+
+PLOTS = {
+    "history": plot_history,
+    "parallel_coordinates": plot_parallel_coordinates,
+    "slices": plot_slices,
+    "importance": plot_importance,
+    "learning_curves": plot_learning_curves,
+}
+"""The plots by name, in the order :func:`~propulate.plots.plot_all` makes them."""
+
+
+def make_figures(
+    results: Results,
+    kinds: Sequence[str] | None = None,
+    search_space: SearchSpace | None = None,
+) -> tuple[dict[str, Figure], dict[str, str]]:
+    """Make several plots, skipping those the results cannot support.
+
+    Parameters
+    ----------
+    results : str, Path, CheckpointData or sequence of dict
+        A checkpoint folder or its records.
+    kinds : sequence of str, optional
+        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
+    search_space : SearchSpace, optional
+        The run's search space; by default the checkpoint's (or inferred from the values).
+
+    Returns
+    -------
+    figures : dict of str to Figure
+        The figures made, by name.
+    skipped : dict of str to str
+        Why each other requested plot was not made.
+    """
+    _matplotlib()
+    kinds = list(PLOTS) if kinds is None else list(kinds)
+    unknown = [k for k in kinds if k not in PLOTS]
+    if unknown:
+        raise ValueError(f"unknown plot(s) {unknown}; choose from {list(PLOTS)}.")
+    records, space = _data(results, search_space)
+    figures: dict[str, Figure] = {}
+    skipped: dict[str, str] = {}
+    ok = len(_ok(records))
+    for kind in kinds:
+        if kind == "learning_curves" and not any(r.get("curve") for r in records):
+            skipped[kind] = (
+                "no learning curves (the loss function did not yield intermediate losses)"
+            )
+        elif kind in ("parallel_coordinates", "slices") and ok == 0:
+            skipped[kind] = "no successful evaluation yet"
+        elif kind == "importance" and len(records) < 10:
+            skipped[kind] = f"{len(records)} evaluations; the estimate needs at least 10"
+        else:
+            figures[kind] = PLOTS[kind](records, space)
+    return figures, skipped
+
+
+def save_figure(figure: Figure, path: str | Path, fmt: str | None = None) -> Path:
+    """Save ``figure`` as PNG or SVG (by ``fmt`` or the path's suffix) and return the path."""
+    path = Path(path)
+    fmt = fmt or path.suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not supported; choose from {FORMATS}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from matplotlib import rc_context
+
+    # SVG text as <text>, not glyph outlines: smaller, searchable and editable files.
+    with rc_context({"svg.fonttype": "none"}):
+        figure.savefig(path, format=fmt, dpi=_DPI)
+    return path
+
+
+def plot_all(
+    results: Results,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("png",),
+    kinds: Sequence[str] | None = None,
+) -> tuple[dict[str, list[Path]], dict[str, str]]:
+    """Write every plot the results support into ``out_dir`` as ``<name>.<format>``.
+
+    Parameters
+    ----------
+    results : str, Path, CheckpointData or sequence of dict
+        A checkpoint folder or its records.
+    out_dir : str or Path
+        The folder to write into (created if needed).
+    formats : sequence of str
+        Any of ``"png"`` and ``"svg"``.
+    kinds : sequence of str, optional
+        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
+
+    Returns
+    -------
+    written : dict of str to list of Path
+        The files written per plot.
+    skipped : dict of str to str
+        Why each other plot was not made.
+    """
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(f"formats {list(formats)}: choose one or more of {FORMATS}.")
+    figures, skipped = make_figures(results, kinds)
+    out_dir = Path(out_dir)
+    written: dict[str, list[Path]] = {}
+    for name, figure in figures.items():
+        written[name] = [save_figure(figure, out_dir / f"{name}.{fmt}", fmt) for fmt in formats]
+    return written, skipped

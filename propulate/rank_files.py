@@ -1,0 +1,74 @@
+"""What one rank keeps in the checkpoint folder, and the resume that reads it back.
+
+A rank appends every result it learns to its record log
+(:class:`~propulate.checkpoint.CheckpointLog`) and, at the end of a run, saves its random
+generators and its stages' states beside it (:class:`~propulate.run_state.RunState`). A resume
+replays the island's logs, telling every result to the propagator's stages that learn, and then
+restores the saved state, which overrides what the replay rebuilt.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import CheckpointLog
+from .knowledge import Knowledge
+from .propagators.base import listeners
+from .run_state import RunState, state_path
+from .search_space import SearchSpace
+from .surrogate import EarlyStopping
+
+__all__ = ["RankFiles"]
+
+
+class RankFiles:
+    """One rank's record log and run-state file.
+
+    Parameters
+    ----------
+    directory : Path
+        The checkpoint folder.
+    space : SearchSpace
+        The run's search space.
+    island : int
+        The rank's island.
+    rank : int
+        The rank in the whole optimization.
+    """
+
+    def __init__(self, directory: Path, space: SearchSpace, island: int, rank: int) -> None:
+        self.log = CheckpointLog(directory, space, island, rank)
+        self.state_path = state_path(directory, island, rank)
+
+    def resume(
+        self, propagator: Any, rng: random.Random, early: EarlyStopping | None = None
+    ) -> tuple[Knowledge, int]:
+        """What the rank knows from its island's logs, with its saved state restored.
+
+        Parameters
+        ----------
+        propagator : Propagator
+            Its stages that learn are told every result read back; then the saved state, if
+            any, restores its random generators and stages' states.
+        rng : random.Random
+            The loop's own generator, restored with the others.
+        early : EarlyStopping, optional
+            Told every result read back, too.
+
+        Returns
+        -------
+        tuple of Knowledge and int
+            The knowledge, and the rank's next generation.
+        """
+        log = self.log
+        knowledge, generation = Knowledge.resume(log, log.rank, listeners(propagator), early)
+        state = RunState.load(self.state_path, propagator)
+        if state is not None:
+            state.apply(propagator, rng)
+        return knowledge, generation
+
+    def save_state(self, propagator: Any, rng: random.Random) -> None:
+        """Save the random generators' and the stages' states for a resume."""
+        RunState.capture(propagator, rng).save(self.state_path)

@@ -1,0 +1,260 @@
+"""Reading a checkpoint folder into plain records, one per evaluation, or a DataFrame.
+
+Every log of the folder is read; an individual that migrated appears once. A record that is
+half written (the run is still writing) is skipped without a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..checkpoint import _limits_from_fingerprint, log_files, read_log
+from ..errors import CheckpointError
+from ..population import Status
+from ..search_space import SearchSpace
+
+__all__ = [
+    "CheckpointData",
+    "read_checkpoint",
+    "load_results",
+    "load_dataframe",
+    "flatten_record",
+    "curve_json",
+    "PARAM_PREFIX",
+    "RECORD_FIELDS",
+]
+
+log = logging.getLogger("propulate.results")  # the logger these messages have always used
+
+PARAM_PREFIX = "params_"
+"""Prefix of the hyperparameter columns (:func:`~propulate.results.load_dataframe`, CSV)."""
+
+# Columns of a record besides the hyperparameters, in the order exports show them.
+RECORD_FIELDS = (
+    "island",
+    "rank",
+    "generation",
+    "status",
+    "loss",
+    "start",
+    "end",
+    "duration",
+    "active",
+    "migration_steps",
+    "error",
+    "curve",
+)
+
+
+@dataclass
+class CheckpointData:
+    """Everything read from a checkpoint folder.
+
+    Attributes
+    ----------
+    records : list of dict
+        One record per evaluated individual (see :func:`load_results`), ordered by the time its
+        evaluation ended; an individual that migrated appears once (``active`` if some island
+        still breeds with it, ``migration_steps`` its highest count).
+    search_space : SearchSpace or None
+        The run's search space, from the logs' headers (``None`` if no log has a header yet).
+    files : list of Path
+        The logs that were read.
+    torn : list of Path
+        Logs whose last record was incomplete and skipped (normal while a run is writing).
+    """
+
+    records: list[dict[str, Any]]
+    search_space: SearchSpace | None
+    files: list[Path]
+    torn: list[Path] = field(default_factory=list)
+
+
+def read_checkpoint(path: str | Path) -> CheckpointData:
+    """Read every island's and rank's log in a checkpoint folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint folder (the run's ``checkpoint_path``), or one log file in it.
+
+    Returns
+    -------
+    CheckpointData
+        The records, the search space and the files read.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    CheckpointError
+        If ``path`` holds no checkpoint logs, or a log is not a Propulate log.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint folder at '{path}': check the path.")
+    files = [path] if path.is_file() else log_files(path)
+    if not files:
+        raise CheckpointError(_no_logs_message(path))
+    first: dict[tuple[int, int], dict[str, Any]] = {}
+    # Per individual and per island whose logs mention it: (migration_steps, active) of the
+    # newest record there. Each island's workers log every change of their island's view of an
+    # individual (an emigrant leaving, an immigrant or a copy arriving, a victim replaced), so
+    # the newest record per island is that island's view at the end.
+    views: dict[tuple[int, int], dict[int, tuple[int, bool]]] = {}
+    space: SearchSpace | None = None
+    torn: list[Path] = []
+    for file in files:
+        header, individuals, _, was_torn = read_log(file)
+        if was_torn:
+            # A run that is still writing leaves its last record half written: not an error.
+            log.debug("%s ends with an incomplete record; it was skipped.", file)
+            torn.append(file)
+        if header is None:
+            continue
+        if space is None:
+            space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
+        island = int(header.get("island", -1))
+        for ind in individuals:
+            if ind.status == Status.PENDING:
+                continue
+            key = ind.key
+            if key not in first:
+                first[key] = _record(ind)
+            view = views.setdefault(key, {})
+            if island not in view or ind.migration_steps >= view[island][0]:
+                view[island] = (ind.migration_steps, bool(ind.active))
+    for key, record in first.items():
+        # One row per evaluation: active if some island still breeds with it.
+        record["active"] = any(active for _, active in views[key].values())
+        record["migration_steps"] = max(steps for steps, _ in views[key].values())
+    records = sorted(first.values(), key=lambda r: (r["end"], r["rank"], r["generation"]))
+    return CheckpointData(records, space, files, torn)
+
+
+def _no_logs_message(path: Path) -> str:
+    message = (
+        f"'{path}' holds no Propulate checkpoint logs (files named island-<i>-rank-<r>.ckpt): "
+        "give the folder that was the run's checkpoint_path"
+    )
+    if path.is_dir():
+        nested = sorted({p.parent for p in path.glob("*/island-*-rank-*.ckpt")})
+        if nested:
+            names = ", ".join(f"'{p}'" for p in nested[:5])
+            return f"{message}; these subfolders hold logs: {names}."
+    return message + "."
+
+
+def _record(ind: Any) -> dict[str, Any]:
+    loss = math.inf if ind.loss is None else float(ind.loss)
+    duration = float(ind.evalperiod)
+    end = float(ind.evaltime)
+    curve = getattr(ind, "curve", None)
+    error = getattr(ind, "error", None)
+    return {
+        "island": int(ind.island),
+        "rank": int(ind.rank),
+        "generation": int(ind.generation),
+        "status": str(ind.status),
+        "loss": loss,
+        "start": end - duration,
+        "end": end,
+        "duration": duration,
+        "active": bool(ind.active),
+        "migration_steps": int(ind.migration_steps),
+        "params": ind.values_dict(),
+        "curve": [float(v) for v in curve] if curve is not None else None,
+        "error": str(error) if error is not None else None,
+    }
+
+
+def load_results(path: str | Path) -> list[dict[str, Any]]:
+    """Read every evaluated individual of a checkpoint folder into plain records.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint folder (all islands and ranks are read).
+
+    Returns
+    -------
+    list of dict
+        One dictionary per evaluation (an individual that migrated appears once), ordered by
+        the time the evaluation ended, with keys
+        ``island`` (where it was bred), ``rank``, ``generation`` (the rank's evaluation
+        counter), ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when
+        failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``
+        (whether some island still breeds with it), ``migration_steps`` (how often its
+        migration state changed), ``params`` (a dictionary of the hyperparameters), ``curve`` (the
+        intermediate losses a generator loss function yielded, or ``None``) and ``error`` (why
+        it failed, or ``None``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    CheckpointError
+        If ``path`` holds no checkpoint logs.
+    """
+    return read_checkpoint(path).records
+
+
+def load_dataframe(path: str | Path | Sequence[Mapping[str, Any]]) -> Any:
+    """Read a checkpoint folder (or records) into a :class:`pandas.DataFrame`.
+
+    Parameters
+    ----------
+    path : str, Path or sequence of dict
+        The checkpoint folder, or records from :func:`load_results`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per evaluation; the columns of :func:`load_results` with each hyperparameter in
+        its own column ``params_<name>``, ``start`` and ``end`` as Unix times and ``curve`` as a
+        list (or ``None``).
+
+    Raises
+    ------
+    ImportError
+        If pandas is not installed.
+    """
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise ImportError(
+            "load_dataframe needs pandas: pip install pandas (or pip install 'propulate[plots]'). "
+            "load_results gives the same data as plain dictionaries without it."
+        ) from error
+    records = load_results(path) if isinstance(path, (str, Path)) else list(path)
+    rows = [flatten_record(r) for r in records]
+    names = _param_names(records)
+    columns = [*RECORD_FIELDS[:-2], *(PARAM_PREFIX + n for n in names), *RECORD_FIELDS[-2:]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record with its hyperparameters as ``params_<name>`` entries (for tables and CSV)."""
+    row = {k: v for k, v in record.items() if k != "params"}
+    for name, value in record["params"].items():
+        row[PARAM_PREFIX + name] = value
+    return row
+
+
+def _param_names(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    names: dict[str, None] = {}
+    for record in records:
+        for name in record["params"]:
+            names.setdefault(name)
+    return list(names)
+
+
+def curve_json(curve: Sequence[float] | None) -> str:
+    """A learning curve as JSON text for a CSV cell (empty when there is none)."""
+    return "" if curve is None else json.dumps(list(curve))
