@@ -201,6 +201,15 @@ def _all_of(*checks: Callable[[], str | None]) -> Callable[[], str | None]:
 def _ga(limits: dict, rank: int, size: int, seed: int, rng: Any, args: Any) -> Any:
     from propulate.utils import get_default_propagator
 
+    try:  # Propulate 1.2's genetic algorithm, without CMA-ES children
+        return get_default_propagator(2 * size, limits, rng=rng, cma_share=0.0)
+    except TypeError:  # a version before cma_share: its default is the genetic algorithm
+        return get_default_propagator(2 * size, limits, rng=rng)
+
+
+def _default(limits: dict, rank: int, size: int, seed: int, rng: Any, args: Any) -> Any:
+    from propulate.utils import get_default_propagator
+
     return get_default_propagator(2 * size, limits, rng=rng)
 
 
@@ -271,6 +280,7 @@ def _random_sampler(seed: int) -> Any:
 #: Our strategies, run under mpirun. Add one here (and nowhere else) to compare it.
 OURS: dict[str, Method] = {
     "ga": Method("GA", _ga),
+    "default": Method("default", _default),
     "pso": Method("PSO", _pso),
     "cmaes": Method("CMA-ES", _cmaes),
     "nm": Method("NM", _nm),

@@ -10,7 +10,6 @@ from .ga import (
     PointMutation,
     RandomPointMutation,
 )
-from .handoff import Handoff, get_hybrid_propagator
 from .nm import ParallelNelderMead
 from .operators import (
     AvoidDuplicates,
@@ -22,6 +21,7 @@ from .operators import (
     SelectUniform,
     Stochastic,
 )
+from .portfolio import Handoff, Mixture, get_hybrid_propagator
 from .pso import (
     BasicPSO,
     CanonicalPSO,
@@ -62,5 +62,6 @@ __all__ = [
     "ParallelNelderMead",
     "TPE",
     "Handoff",
+    "Mixture",
     "get_hybrid_propagator",
 ]

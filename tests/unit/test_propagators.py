@@ -179,6 +179,7 @@ def crossover_children(
         mutation_prob=0.0,
         random_init_prob=0.0,
         rng=random.Random(42),
+        cma_share=0.0,  # the genetic algorithm alone
     )
     if operators_only:  # without the AvoidDuplicates wrapper, which re-breeds copies
         propagator = propagator.true_prop.propagator
@@ -259,6 +260,22 @@ def made_by(make):
             return make()
 
     return Made(-1, 1)
+
+
+def test_default_propagator_mixes_the_genetic_algorithm_with_cma_es():
+    from propulate.propagators import CMAPropagator, Compose, Mixture
+    from propulate.propagators.base import listeners
+
+    propagator = get_default_propagator(4, MIXED, rng=random.Random(0))
+    mixture = propagator.true_prop.propagator
+    assert isinstance(mixture, Mixture) and mixture.weights == [0.5, 0.5]
+    ga, cma = mixture.stages()
+    assert isinstance(ga, Compose) and isinstance(cma, CMAPropagator)
+    assert listeners(propagator) == [mixture]  # CMA-ES learns every result through the mixture
+    genetic = get_default_propagator(4, MIXED, rng=random.Random(0), cma_share=0.0)
+    assert isinstance(genetic.true_prop.propagator, Compose) and not listeners(genetic)
+    only_categories = {"a": ("x", "y"), "b": ("u", "v")}  # nothing for CMA-ES to search
+    assert isinstance(get_default_propagator(4, only_categories).true_prop.propagator, Compose)
 
 
 def test_default_propagator_initializes_randomly_until_pop_size():
