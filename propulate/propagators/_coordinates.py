@@ -55,6 +55,10 @@ class ModelCoordinates:
         self.integer = np.array([d.kind == "int" for d in dims], dtype=bool)
         self.log = np.array([d.log for d in dims], dtype=bool)
         self.choices = np.array([len(d.choices) for d in dims], dtype=int)
+        # Which transformations a space needs at all: a model's hot path skips the others.
+        self._any_log = bool(self.log.any())
+        self._any_integer = bool(self.integer.any())
+        self._any_categorical = not bool(self.numeric.all())
         low = np.array([d.low for d in dims], dtype=float)
         high = np.array([d.high for d in dims], dtype=float)
         # Integers own [v - 1/2, v + 1/2]: the model's range is widened by half a step.
@@ -76,27 +80,35 @@ class ModelCoordinates:
             for d in dims
         ]
         self._dims = dims
+        self._kinds = [d.kind for d in dims]
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
+        if not self._any_log:
+            return values
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.log, np.log(np.where(self.log, values, 1.0)), values)
 
     # ----- encoding -------------------------------------------------------------------------
     def encode_values(self, values: Mapping[str, Value]) -> np.ndarray:
         """The model coordinates of one set of values."""
-        row = np.empty(self.dim)
-        for j, d in enumerate(self._dims):
-            value = values[d.name]
-            row[j] = self._categorical_index[j][value] if isinstance(value, str) else value
-        return self._unit(row[None, :])[0]
+        if self._any_categorical:
+            row = np.empty(self.dim)
+            for j, d in enumerate(self._dims):
+                value = values[d.name]
+                row[j] = self._categorical_index[j][value] if isinstance(value, str) else value
+        else:
+            row = np.array([values[name] for name in self.names], dtype=float)
+        return self._unit(row)
 
     def encode(self, ind: Individual) -> np.ndarray:
         """The model coordinates of an individual."""
-        return self.encode_values(ind)
+        if self._any_categorical:
+            return self.encode_values(ind)
+        return self._unit(np.array(ind.values_key(), dtype=float))
 
     def _unit(self, raw: np.ndarray) -> np.ndarray:
         unit = (self._scale(raw) - self._origin) / self._span
-        return np.where(self.numeric, unit, raw)
+        return np.where(self.numeric, unit, raw) if self._any_categorical else unit
 
     # ----- decoding -------------------------------------------------------------------------
     def snap(self, coordinates: np.ndarray) -> np.ndarray:
@@ -111,25 +123,30 @@ class ModelCoordinates:
 
     def _raw_values(self, coordinates: np.ndarray) -> np.ndarray:
         unit = np.clip(coordinates, 0.0, 1.0)
-        scaled = self._origin + unit * self._span
-        numeric = np.where(self.log, np.exp(scaled), scaled)
-        numeric = np.where(self.integer, np.round(numeric), numeric)
+        numeric = self._origin + unit * self._span
+        if self._any_log:
+            numeric = np.where(self.log, np.exp(numeric), numeric)
+        if self._any_integer:
+            numeric = np.where(self.integer, np.round(numeric), numeric)
         numeric = np.clip(numeric, self._value_low, self._value_high)
+        if not self._any_categorical:
+            return numeric
         index = np.clip(np.round(coordinates), 0, np.maximum(self.choices - 1, 0))
         return np.where(self.numeric, numeric, index)
 
     def values(self, coordinates: np.ndarray) -> dict[str, Value]:
         """The values of one row of coordinates, of the right types and inside the limits."""
-        raw = self._raw_values(np.asarray(coordinates, dtype=float)[None, :])[0]
+        raw = self._raw_values(np.asarray(coordinates, dtype=float)).tolist()
+        if not (self._any_integer or self._any_categorical):
+            return dict(zip(self.names, raw, strict=True))
         values: dict[str, Value] = {}
-        for j, d in enumerate(self._dims):
-            x = float(raw[j])
-            if d.kind == "categorical":
-                values[d.name] = d.choices[int(x)]
-            elif d.kind == "int":
-                values[d.name] = int(x)
+        for j, (kind, name) in enumerate(zip(self._kinds, self.names, strict=True)):
+            if kind == "categorical":
+                values[name] = self._dims[j].choices[int(raw[j])]
+            elif kind == "int":
+                values[name] = int(raw[j])
             else:
-                values[d.name] = x
+                values[name] = raw[j]
         return values
 
     def individual(self, coordinates: np.ndarray) -> Individual:

@@ -289,8 +289,11 @@ class CMAPropagator(Propagator):
             An evaluated individual of the island (any worker's), or this propagator's last
             sample with its result.
         """
+        own = ind is self._last_sample
+        if ind.rank < 0 and not own:
+            return  # another strategy's repeat that was not evaluated (AvoidDuplicates)
         self._unused += 1
-        if ind is self._last_sample:
+        if own:
             self._last_sample = None
             self._recent.append((ind.key, self.mixed.of(ind)))
             del self._recent[: -self.lambd]

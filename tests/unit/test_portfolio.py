@@ -1,4 +1,4 @@
-"""Handoff: the first strategy breeds until enough results are known, then the second."""
+"""Combinations: a mixture draws a strategy per child, a hand-off switches after results."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from propulate.propagators import (
     CMAPropagator,
     Handoff,
     InitUniform,
+    Mixture,
     Propagator,
     get_hybrid_propagator,
 )
@@ -73,3 +74,27 @@ def test_the_hybrid_is_tpe_then_cma_es():
 def test_after_must_be_a_count():
     with pytest.raises(ConfigurationError, match="after=-1"):
         Handoff(Learner("a"), Learner("b"), after=-1)
+
+
+def test_a_mixture_draws_each_child_from_a_strategy_by_weight():
+    a, b = Learner("a"), Learner("b", wants=True)
+    mixture = Mixture([a, b], [3, 1], rng=random.Random(0))
+    assert mixture.weights == [0.75, 0.25] and mixture.wants_pending
+    drawn = [mixture([]).bred_by for _ in range(4000)]
+    assert drawn.count("a") / len(drawn) == pytest.approx(0.75, abs=0.03)
+    mixture.tell(result(0))
+    mixture.tell(result(1, Status.PENDING))
+    assert len(a.told) == 1 and len(b.told) == 2  # results to all, pending to who wants them
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ([1.0], "1 weight"),
+        ([1.0, -1.0], r"weights\[1\]=-1.0"),
+        ([0.0, 0.0], "add up to 0"),
+    ],
+)
+def test_mixture_weights_are_checked(weights, match):
+    with pytest.raises(ConfigurationError, match=match):
+        Mixture([Learner("a"), Learner("b")], weights)
