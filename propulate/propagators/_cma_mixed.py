@@ -105,6 +105,8 @@ class MixedSpace:
 
     def individual(self, x: np.ndarray, categories: Sequence[int]) -> Individual:
         """A new individual at continuous coordinates ``x`` (clipped) with these choices."""
+        if not len(self._categorical):
+            return self.coordinates.individual(x)  # its values are clipped into the limits
         row = np.empty(self.coordinates.dim)
         row[self._numeric] = np.clip(x, 0.0, 1.0)
         row[self._categorical] = categories

@@ -270,11 +270,13 @@ class CMAPropagator(Propagator):
         distributions.
         """
         x = par.mean
-        stretch = self.mixed.margin
+        # B D sigma A as one matrix: a sample is then one product (this is the hot path).
+        transform = (self.mixed.margin * par.sigma)[:, None] * par.b_matrix * par.d_matrix
+        gauss = self.rng.gauss
         for _ in range(MAX_RESAMPLING):
-            z = np.array([self.rng.gauss(0.0, 1.0) for _ in range(par.problem_dimension)])
-            x = par.mean + par.sigma * stretch * par.sample_direction(z)
-            if np.all((x >= 0.0) & (x <= 1.0)):
+            z = [gauss(0.0, 1.0) for _ in range(par.problem_dimension)]
+            x = par.mean + transform @ z
+            if x.min() >= 0.0 and x.max() <= 1.0:
                 break
         child = self.mixed.individual(x, self.mixed.sample_categories(self.rng))
         self._last_sample = child

@@ -203,16 +203,19 @@ def test_quick_run_prints_the_table(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    header = "| function | dim | evals | GA | PSO | CMA-ES | NM |"
-    assert any(line.startswith(header) for line in lines), done.stdout
-    header = next(line for line in lines if line.startswith(header))
+    header = next((line for line in lines if line.startswith("| function | dim | evals |")), "")
+    columns = [cell.strip() for cell in header.split("|")]
+    for name in ("GA", "default", "PSO", "CMA-ES", "NM", "Optuna TPE", "random"):
+        assert name in columns, done.stdout
     rows = [line for line in lines if line.startswith("| sphere | 2 | 40 |")]
     assert len(rows) == 1, done.stdout
     assert len(rows[0].split("|")) == len(header.split("|"))
     results = json.loads(out.read_text())["runs"]
-    methods = {"ga", "pso", "cmaes", "nm", "tpe-optuna", "optuna-cmaes", "random"}
+    methods = {"ga", "default", "pso", "cmaes", "nm", "tpe-optuna", "optuna-cmaes", "random"}
     if "TPE (tpe): unavailable" not in done.stdout:
         methods.add("tpe")  # our TPE, where this version of Propulate has it
+    if "(hybrid): unavailable" not in done.stdout:
+        methods.add("hybrid")
     assert {r["method"] for r in results} == methods
     assert len(results) == len(methods) * 2  # two seeds each
     for r in results:
