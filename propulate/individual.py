@@ -85,7 +85,7 @@ class Individual(Mapping[str, Value]):
     to ``ind.position``; both keep values and position consistent.
     """
 
-    __slots__ = ("_space", "_values", "_position", "velocity", *_METADATA, "__dict__")
+    __slots__ = ("_space", "_values", "_position", "_key", "velocity", *_METADATA, "__dict__")
 
     def __init__(
         self,
@@ -119,6 +119,7 @@ class Individual(Mapping[str, Value]):
         ind._space = space
         ind._values = values
         ind._position = None  # encoded lazily
+        ind._key = None  # values_key, made on first use
         ind.velocity = None
         ind.generation = ind.rank = ind.island = ind.current = -1
         ind.loss = None
@@ -139,6 +140,7 @@ class Individual(Mapping[str, Value]):
             )
         self._values = {name: self._space.coerce(name, values[name]) for name in self._space.names}
         self._position: np.ndarray | None = None
+        self._key: tuple[Value, ...] | None = None
 
     # ----- the encoded position -------------------------------------------------------------
     @property
@@ -154,6 +156,7 @@ class Individual(Mapping[str, Value]):
     @position.setter
     def position(self, position: np.ndarray) -> None:
         self._values = self._space.decode(position)
+        self._key = None
         # Keep the caller's continuous values (the decode clipped ints); copy so we own it.
         position = np.array(position, dtype=float)
         position.flags.writeable = False
@@ -187,6 +190,7 @@ class Individual(Mapping[str, Value]):
     def __setitem__(self, name: str, value: Value) -> None:
         value = self._space.coerce(name, value)
         self._values[name] = value
+        self._key = None
         if self._position is not None:
             position = self._position.copy()
             self._space.write_slot(position, self._space[name], value)
@@ -213,7 +217,10 @@ class Individual(Mapping[str, Value]):
 
     def values_key(self) -> tuple[Value, ...]:
         """The hyperparameter values in search-space order: equal for equal hyperparameters."""
-        return tuple(self._values[name] for name in self._space.names)
+        key = self._key
+        if key is None:  # the values change only through the methods that reset it
+            key = self._key = tuple(self._values[name] for name in self._space.names)
+        return key
 
     # ----- comparison and display -----------------------------------------------------------
     def __eq__(self, other: object) -> bool:

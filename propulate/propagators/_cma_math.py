@@ -150,7 +150,8 @@ class CMAParameter:
     def mahalanobis_norm(self, dx: np.ndarray) -> np.ndarray:
         """``||C^(-1/2) dx||`` for a vector, or row-wise for a stack of vectors."""
         dx = np.asarray(dx, dtype=float)
-        return np.linalg.norm(dx @ self.covariance_inv_sqrt.T, axis=-1)
+        scaled = dx @ self.covariance_inv_sqrt.T
+        return np.sqrt((scaled * scaled).sum(axis=-1))
 
     def sample_direction(self, z: np.ndarray) -> np.ndarray:
         """``y = B D z ~ N(0, C)`` for ``z ~ N(0, I)``, eq. (39)."""
@@ -286,7 +287,7 @@ class CMAAdapter:
             par.c_sigma * (2.0 - par.c_sigma) * par.mu_eff
         ) * (par.covariance_inv_sqrt @ step)  # eq. (43)
         par.sigma_old = par.sigma
-        ratio = float(np.linalg.norm(par.p_sigma)) / par.chi_n
+        ratio = math.sqrt(float(par.p_sigma @ par.p_sigma)) / par.chi_n
         par.sigma *= math.exp(min(par.c_sigma / par.d_sigma * (ratio - 1.0), 1.0))  # eq. (44)
         # In unit coordinates a standard deviation beyond the whole range only produces clipping.
         par.sigma = min(par.sigma, 1.0 / float(par.d_matrix.max()))
@@ -307,7 +308,7 @@ class CMAAdapter:
         """
         n = par.problem_dimension
         # h_sigma stalls the rank-one path while p_sigma is long (text below eq. (45)).
-        norm = float(np.linalg.norm(par.p_sigma))
+        norm = math.sqrt(float(par.p_sigma @ par.p_sigma))
         threshold = (1.4 + 2.0 / (n + 1.0)) * par.chi_n
         decay = math.sqrt(1.0 - (1.0 - par.c_sigma) ** (2 * (par.generation + 1)))
         h_sigma = 1.0 if norm / decay < threshold else 0.0
@@ -319,10 +320,13 @@ class CMAAdapter:
         y = (arx - par.mean_old) / par.sigma_old
         # eq. (46): negative weights are rescaled by n / ||C^(-1/2) y||^2 so that far-away bad
         # points cannot shrink C without bound.
-        distance2 = np.maximum(par.mahalanobis_norm(y) ** 2, 1e-20)
-        w_circ = np.where(w >= 0.0, w, w * n / distance2)
+        if w.min() < 0.0:
+            distance2 = np.maximum(par.mahalanobis_norm(y) ** 2, 1e-20)
+            w_circ = np.where(w >= 0.0, w, w * n / distance2)
+        else:
+            w_circ = w  # no negative weights to rescale (BasicCMA)
         delta_h = (1.0 - h_sigma) * par.c_c * (2.0 - par.c_c)
-        rank_one = np.outer(par.p_c, par.p_c)
+        rank_one = par.p_c[:, None] * par.p_c[None, :]
         rank_mu = (y * w_circ[:, None]).T @ y
         c = (
             (1.0 + par.c_1 * delta_h - par.c_1 - par.c_mu * float(w.sum())) * par.co_matrix

@@ -122,13 +122,15 @@ class ModelCoordinates:
         return self._unit(values)
 
     def _raw_values(self, coordinates: np.ndarray) -> np.ndarray:
-        unit = np.clip(coordinates, 0.0, 1.0)
+        # np.minimum(np.maximum(...)) rather than np.clip: the same values, a fraction of the
+        # call overhead on the one-row hot path of a proposal.
+        unit = np.minimum(np.maximum(coordinates, 0.0), 1.0)
         numeric = self._origin + unit * self._span
         if self._any_log:
             numeric = np.where(self.log, np.exp(numeric), numeric)
         if self._any_integer:
             numeric = np.where(self.integer, np.round(numeric), numeric)
-        numeric = np.clip(numeric, self._value_low, self._value_high)
+        numeric = np.minimum(np.maximum(numeric, self._value_low), self._value_high)
         if not self._any_categorical:
             return numeric
         index = np.clip(np.round(coordinates), 0, np.maximum(self.choices - 1, 0))

@@ -41,7 +41,8 @@ Until ``lambda`` individuals with a finite loss are known, new individuals are d
 from the search space. The first update initializes the mean at one of the ``pool_size`` best
 individuals (chosen at random, so that workers starting together spread over several promising
 points), with ``sigma = 0.3`` (the tutorial's advice: 0.3 times the width of the box) and
-``C = I``.
+``C = I``. When the distribution has contracted below :data:`TOL_X` (its samples would round
+to points already known), it restarts the same way around one of the best individuals.
 
 The adaptation state is kept in a :class:`CMAParameter` and exported by
 :meth:`CMAPropagator.get_state` as plain JSON-able data, so a resumed run continues the same
@@ -74,13 +75,19 @@ __all__ = [
     "CMAPropagator",
     "SIGMA0",
     "MAX_CONDITION",
+    "TOL_X",
 ]
 
 #: Draws of a sample before one that leaves the unit box is clipped into it.
 MAX_RESAMPLING = 10
 #: Updates a burst of new individuals can pay for at most (one per call, ``lambda`` each).
 MAX_CATCH_UP = 10
+#: Spread (``sigma`` times the largest axis, unit coordinates) below which the distribution
+#: restarts: its samples would round to the same hyperparameters (0.5 has a float spacing of
+#: 1.1e-16), so it could only repeat known points.
+TOL_X = 1e-12
 _STATE_VERSION = 3
+_ROW_CACHE = 4096  # coordinates kept for ranking before the cache starts over
 
 
 class CMAPropagator(Propagator):
@@ -168,6 +175,8 @@ class CMAPropagator(Propagator):
         # This worker's own samples since the last update, with their results: (key, unit row).
         self._recent: list[tuple[tuple[int, int], np.ndarray]] = []
         self._last_sample: Individual | None = None  # the last individual a call returned
+        # Unit coordinates of the individuals updates ranked, by key: the elite changes slowly.
+        self._rows: dict[tuple[int, int], np.ndarray] = {}
 
     def _new_parameter(self, mean: np.ndarray) -> CMAParameter:
         return CMAParameter(
@@ -201,6 +210,8 @@ class CMAPropagator(Propagator):
         if len(best) < self.lambd or loss_of(best[-1]) == math.inf:
             # Not enough information to rank a generation yet: explore uniformly.
             return self.mixed.random_individual(self.rng)
+        if self.par is not None and self.par.sigma * float(self.par.d_matrix.max()) < TOL_X:
+            self.par = None  # collapsed to float resolution: restart (new sigma and C)
         if self.par is None:
             start = self.rng.choice(best[: self.pool_size])
             self.par = self._new_parameter(np.clip(self.mixed.of(start), 0.0, 1.0))
@@ -220,7 +231,7 @@ class CMAPropagator(Propagator):
         self, par: CMAParameter, inds: Sequence[Individual], best: list[Individual]
     ) -> None:
         chosen = best[: self.mu]
-        ranked = self.mixed.stack(chosen)
+        ranked = self._rows_of(chosen)
         weights = par.weights[: len(ranked)]
         if self.adapter.negative_weights:
             n_bad = self.lambd - self.mu
@@ -262,6 +273,18 @@ class CMAPropagator(Propagator):
             )
             spread = par.sigma * np.sqrt(np.maximum(np.diag(par.co_matrix), 0.0))
             self.mixed.update_margin(par.mean, spread, self.lambd)
+
+    def _rows_of(self, inds: Sequence[Individual]) -> np.ndarray:
+        """The continuous unit coordinates of evaluated individuals, one row each (cached)."""
+        if len(self._rows) > _ROW_CACHE:
+            self._rows.clear()
+        rows = []
+        for ind in inds:
+            row = self._rows.get(ind.key)
+            if row is None:
+                row = self._rows[ind.key] = self.mixed.of(ind)
+            rows.append(row)
+        return np.array(rows, dtype=float).reshape(-1, self.mixed.dim)
 
     def _sample(self, par: CMAParameter) -> Individual:
         """Draw ``x = m + sigma A B D z`` (eqs. (38)-(40)), resampled to stay inside.

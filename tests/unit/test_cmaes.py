@@ -420,3 +420,14 @@ def test_the_integer_margin_keeps_binary_parameters_moving():
         best = population.active.best(1)[0]
         wrong.append(sum(1 - best[f"b{i}"] for i in range(10)))
     assert np.mean(wrong) < 1.75, wrong
+
+
+def test_a_distribution_collapsed_to_float_resolution_restarts_instead_of_repeating_points():
+    # 1500 evaluations of the 2-d sphere take sigma far below TOL_X (the losses reach 1e-30
+    # and below); without the restart the samples round to the same floats and repeat known
+    # hyperparameters over and over (819 of the 1500 evaluations were repeats here).
+    propagator = CMAPropagator(BasicCMA(), SPHERE_LIMITS, rng=random.Random(3))
+    population, _ = drive(lambda r: propagator, workers=1, evaluations=1500)
+    values = [ind.values_key() for ind in population.to_list()]
+    assert len(set(values)) == len(values)
+    assert best_loss(population) < 1e-20
