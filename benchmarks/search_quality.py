@@ -23,18 +23,21 @@ checkpoint folder in a temporary directory. They come from the registry :data:`O
 label and factory ``(limits, rank, size, seed, rng, args) -> Propagator``), so another strategy
 is one entry:
 
-* ``ga`` (GA): ``get_default_propagator(2 * RANKS, limits)``, the library's default (Propulate
-  1.2's benchmark setting of the breeding pool);
+* ``ga`` (GA): ``get_default_propagator(2 * RANKS, limits, cma_share=0)``, the genetic
+  algorithm of Propulate 1.2 (its benchmark setting of the breeding pool);
+* ``default``: ``get_default_propagator(2 * RANKS, limits)``, the library's default (the genetic
+  algorithm and CMA-ES breeding half of the children each);
 * ``pso`` (PSO): :class:`~propulate.propagators.BasicPSO`, inertia 0.729, cognitive and social
   factors 1.49445 (the tutorial's defaults; one particle per rank);
 * ``cmaes`` (CMA-ES): :class:`~propulate.propagators.CMAPropagator` with :class:`BasicCMA` and
-  the default population size ``4 + floor(3 ln n)``;
+  the default population size ``4 + floor(3 ln n)``, on any mixed space;
 * ``nm`` (NM): :class:`~propulate.propagators.ParallelNelderMead` from a random start (the same
   on every rank, drawn from the seed) with initial edges of 0.25 of each range (the tutorial's);
 * ``tpe`` (TPE): ``propulate.propagators.TPE(limits, rng=rng)``, skipped with a message where
-  this version of Propulate has no such class.
+  this version of Propulate has no such class;
+* ``hybrid`` (TPE+CMA-ES): ``propulate.propagators.get_hybrid_propagator(limits, rng=rng)``.
 
-A strategy that rejects a search space (PSO, CMA-ES and NM search float ranges only and raise
+A strategy that rejects a search space (PSO and NM search float ranges only and raise
 :class:`propulate.ConfigurationError` on ints and categoricals) is recorded as not applicable
 for that problem, shown as ``n/a`` and left out of that problem's comparison.
 
