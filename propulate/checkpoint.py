@@ -19,6 +19,7 @@ import logging
 import mmap
 import os
 import re
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,7 @@ def _scan(data: Any, path: Path, space: SearchSpace | None) -> LogContents:
         first, end = item
         try:
             contents.individuals.append(decode_individual(data[first:end], space))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, struct.error) as error:
             # An intact checksum over a record that does not decode: a record of another
             # layout; skip it like a damaged frame.
             contents.gaps.append(Gap(first, end + 4, 1, False))

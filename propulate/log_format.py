@@ -177,7 +177,9 @@ def _frame_at(data: bytes, position: int, version: int) -> int:
         return -1
     (length,) = _U32.unpack_from(data, position)
     end = position + 4 + length + 4
-    if end > size:
+    if end > size or length == 0:
+        # No record is empty, and eight zero bytes (common inside records) would pass the
+        # checksum of an empty one when resynchronizing a format-1 log.
         return -1
     stored = _U32.unpack_from(data, end - 4)[0]
     if version == 2:
