@@ -34,6 +34,7 @@ __all__ = [
     "write_json_atomically",
     "create_exclusively",
     "open_for_append",
+    "refuse_symlink",
 ]
 
 FILE_MODE = 0o600
@@ -132,6 +133,16 @@ def create_exclusively(path: str | Path, data: bytes) -> bool:
             os.unlink(name)
 
 
+def refuse_symlink(path: str | Path) -> None:
+    """Raise :class:`CheckpointError` if ``path`` is a symbolic link (planted or not)."""
+    if Path(path).is_symlink():
+        raise CheckpointError(
+            f"{path} is a symbolic link; Propulate never reads or writes its checkpoint through "
+            "one (it could overwrite another file). Remove the link, or use another "
+            "checkpoint_path."
+        )
+
+
 def open_for_append(path: str | Path) -> BinaryIO:
     """Open the existing file ``path`` for appending only (never truncated, never a symlink).
 
@@ -143,10 +154,7 @@ def open_for_append(path: str | Path) -> BinaryIO:
     try:
         handle = os.open(path, os.O_WRONLY | os.O_APPEND | _NOFOLLOW | _BINARY)
     except OSError as error:
-        if error.errno == errno.ELOOP or Path(path).is_symlink():
-            raise CheckpointError(
-                f"{path} is a symbolic link; Propulate never writes through one (it could "
-                "overwrite another file). Remove the link, or use another checkpoint_path."
-            ) from error
+        if error.errno == errno.ELOOP:
+            refuse_symlink(path)
         raise
     return os.fdopen(handle, "ab")

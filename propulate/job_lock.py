@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CheckpointError
-from .files import FILE_MODE, create_exclusively, make_folder
+from .files import FILE_MODE, create_exclusively, make_folder, refuse_symlink
 
 try:
     import fcntl
@@ -114,7 +114,11 @@ class JobLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`CheckpointError` if another process holds it."""
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, FILE_MODE)
+        try:
+            handle = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, FILE_MODE)
+        except OSError:
+            refuse_symlink(self.path)
+            raise
         if fcntl is not None:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

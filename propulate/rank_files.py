@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointLog
+from .errors import CheckpointError
+from .files import refuse_symlink
 from .job_lock import JobLock, Layout, claim
 from .knowledge import Knowledge
 from .propagators.base import listeners
@@ -55,7 +57,14 @@ class RankFiles:
             If another job uses the folder, or it was written with another layout.
         """
         if self._lock is None or not self._lock.held:
-            self._lock = claim(self.directory, self.log.rank, self.log.island, layout)
+            lock = claim(self.directory, self.log.rank, self.log.island, layout)
+            try:
+                for path in (self.log.path, self.state_path):
+                    refuse_symlink(path)
+            except CheckpointError:
+                lock.release()
+                raise
+            self._lock = lock
             self.log.layout = layout.to_json()
 
     def release(self) -> None:
