@@ -181,18 +181,19 @@ def _check_logs(directory: Path, rank: int, island: int) -> None:
             )
 
 
-def _check_layout(directory: Path, layout: Layout) -> None:
-    path = directory / LAYOUT_FILE
+def _stored_layout(path: Path) -> Layout | None:
     if not path.exists():
-        if create_exclusively(path, json.dumps(layout.to_json()).encode()):
-            return
+        return None
     try:
-        stored = Layout.from_json(json.loads(path.read_bytes()))
+        return Layout.from_json(json.loads(path.read_bytes()))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"{path} does not describe a run's layout ({error}). Restore it from a backup, or "
             "delete it to resume with the layout of this run."
         ) from None
+
+
+def _compare(directory: Path, stored: Layout, layout: Layout) -> None:
     if stored.differs_from(layout):
         raise CheckpointError(
             f"checkpoint_path='{directory}' was written by a run of {stored.describe()}, but "
@@ -201,6 +202,20 @@ def _check_layout(directory: Path, layout: Layout) -> None:
             "another checkpoint_path. Started several processes without mpirun? Each of them "
             "is then a run of one worker: start them together with mpirun -n N or srun."
         )
+
+
+def _check_layout(directory: Path, rank: int, island: int, layout: Layout) -> None:
+    path = directory / LAYOUT_FILE
+    stored = _stored_layout(path)
+    if stored is not None:
+        _compare(directory, stored, layout)
+    _check_logs(directory, rank, island)
+    # The first worker of the first run keeps the layout; a worker that loses the race to
+    # another compares with what it wrote.
+    if stored is None and not create_exclusively(path, json.dumps(layout.to_json()).encode()):
+        stored = _stored_layout(path)
+        if stored is not None:
+            _compare(directory, stored, layout)
 
 
 def claim(directory: str | Path, rank: int, island: int, layout: Layout) -> JobLock:
@@ -231,8 +246,7 @@ def claim(directory: str | Path, rank: int, island: int, layout: Layout) -> JobL
     lock = JobLock(directory, rank)
     lock.acquire()
     try:
-        _check_logs(directory, rank, island)
-        _check_layout(directory, layout)
+        _check_layout(directory, rank, island, layout)
     except BaseException:
         lock.release()
         raise
