@@ -83,6 +83,12 @@ class Layout:
         known = self.island_sizes is not None and other.island_sizes is not None
         return known and self.island_sizes != other.island_sizes
 
+    def island_of_worker(self) -> list[int] | None:
+        """The island of each worker, in rank order, if the island sizes are known."""
+        if self.island_sizes is None:
+            return None
+        return [i for i, size in enumerate(self.island_sizes) for _ in range(size)]
+
     def describe(self) -> str:
         """The layout in words."""
         text = f"{self.workers} worker(s) of {self.ranks_per_worker} rank(s)"
@@ -165,19 +171,29 @@ def _warn_unsupported(path: Path, error: OSError) -> None:
                     "job on this checkpoint folder.", path.parent, error)  # fmt: skip
 
 
-def _check_logs(directory: Path, rank: int, island: int) -> None:
-    """A log of ``rank`` under another island means the islands were laid out differently."""
+def _check_logs(directory: Path, rank: int, island: int, layout: Layout) -> None:
+    """Logs under islands this run would not give their ranks: another layout wrote them.
+
+    Where the island sizes are known every log is checked, so that every rank finds the same
+    mismatch; otherwise only this rank's own.
+    """
     from .checkpoint import log_files  # deferred: the checkpoint module needs nothing from here
 
+    islands = layout.island_of_worker()
     for path in log_files(directory):
         other, owner = (int(part) for part in path.name[:-5].split("-")[1::2])
-        if owner == rank and other != island:
+        if islands is None:
+            expected = island if owner == rank else other
+        else:
+            expected = islands[owner] if owner < len(islands) else -1
+        if other != expected:
+            where = f"island {expected}" if expected >= 0 else "no island (it has fewer workers)"
             raise CheckpointError(
-                f"checkpoint_path='{directory}' holds the records of rank {rank} on island "
-                f"{other} ({path.name}), but this run puts rank {rank} on island {island}: the "
-                "islands are laid out differently. Resume with the layout of the run that wrote "
-                "the checkpoint (the same number of ranks, num_islands and island_sizes), or "
-                "give this run another checkpoint_path."
+                f"checkpoint_path='{directory}' holds the records of rank {owner} on island "
+                f"{other} ({path.name}), but this run puts rank {owner} on {where}: the islands "
+                "are laid out differently. Resume with the layout of the run that wrote the "
+                "checkpoint (the same number of ranks, num_islands and island_sizes), or give "
+                "this run another checkpoint_path."
             )
 
 
@@ -209,7 +225,7 @@ def _check_layout(directory: Path, rank: int, island: int, layout: Layout) -> No
     stored = _stored_layout(path)
     if stored is not None:
         _compare(directory, stored, layout)
-    _check_logs(directory, rank, island)
+    _check_logs(directory, rank, island, layout)
     # The first worker of the first run keeps the layout; a worker that loses the race to
     # another compares with what it wrote.
     if stored is None and not create_exclusively(path, json.dumps(layout.to_json()).encode()):

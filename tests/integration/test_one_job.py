@@ -127,6 +127,10 @@ def test_records_of_a_rank_under_another_island_are_detected_without_a_layout_fi
     with pytest.raises(CheckpointError, match="holds the records of rank 1 on island 0"):
         propulator.start()
     assert _snapshot(tmp_path) == before
+    # With the island sizes known, every rank finds the same mismatch (rank 0 is not moved).
+    with pytest.raises(CheckpointError, match="records of rank 1 on island 0 .* on island 1"):
+        claim(tmp_path, 0, 0, Layout(2, 1, (1, 1)))
+    assert _snapshot(tmp_path) == before
 
 
 _HOLDER = """
