@@ -96,10 +96,9 @@ class Backends:
         transport, collectives = self.transport, self.collectives
         messaging = transport.size if transport is not None else 1
         workers = collectives.size if collectives is not None else messaging
-        ranks = self.worker_group.size if self.worker_group is not None else 1
         if island_sizes is None and island == 0 and messaging == workers:
             island_sizes = (workers,)
-        return Layout(workers, ranks, island_sizes)
+        return Layout(workers, island_sizes)
 
     def release(self) -> None:
         """Free the communicator duplicated for a run (a later run duplicates a new one)."""

@@ -1,8 +1,9 @@
 """One job per checkpoint folder: a lock per worker, and the layout the folder was written with.
 
 Before a worker writes anything it takes an exclusive lock on ``<checkpoint_path>/rank-<r>.lock``
-(``r``: its rank in the whole run) and compares the run's layout (workers, ranks per worker,
-island sizes) with the one kept in ``<checkpoint_path>/propulate-run.json``. A second job on the
+(``r``: its rank in the whole run) and compares the run's layout (the number of workers and the
+island sizes; not the ranks per worker, which may differ between workers and do not change where
+records go) with the one kept in ``<checkpoint_path>/propulate-run.json``. A second job on the
 same folder (another ``mpirun``, or processes started without ``mpirun``, each of which is rank 0
 of a run of one) finds a lock held or another layout and fails at once with
 :class:`~propulate.errors.CheckpointError`, on every rank: each rank decides alone, from the
@@ -52,33 +53,28 @@ class Layout:
     ----------
     workers : int
         Workers in the whole run (the size of the communicator across islands).
-    ranks_per_worker : int
-        Ranks of each worker.
     island_sizes : tuple of int, optional
         Workers per island, where known (``None``: islands set up by the caller's own
         communicators, without migration).
     """
 
     workers: int
-    ranks_per_worker: int = 1
     island_sizes: tuple[int, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The layout as plain JSON."""
         sizes = None if self.island_sizes is None else list(self.island_sizes)
-        return {"workers": self.workers, "ranks_per_worker": self.ranks_per_worker,
-                "island_sizes": sizes}  # fmt: skip
+        return {"workers": self.workers, "island_sizes": sizes}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Layout:
         """Read a layout written by :meth:`to_json`."""
         sizes = data.get("island_sizes")
-        return cls(int(data["workers"]), int(data.get("ranks_per_worker", 1)),
-                   None if sizes is None else tuple(int(s) for s in sizes))  # fmt: skip
+        return cls(int(data["workers"]), None if sizes is None else tuple(int(s) for s in sizes))
 
     def differs_from(self, other: Layout) -> bool:
         """Whether ``other`` is another layout (island sizes compared where both are known)."""
-        if (self.workers, self.ranks_per_worker) != (other.workers, other.ranks_per_worker):
+        if self.workers != other.workers:
             return True
         known = self.island_sizes is not None and other.island_sizes is not None
         return known and self.island_sizes != other.island_sizes
@@ -91,7 +87,7 @@ class Layout:
 
     def describe(self) -> str:
         """The layout in words."""
-        text = f"{self.workers} worker(s) of {self.ranks_per_worker} rank(s)"
+        text = f"{self.workers} worker(s)"
         if self.island_sizes is not None:
             text += f", islands of {list(self.island_sizes)} workers"
         return text

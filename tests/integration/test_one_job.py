@@ -112,11 +112,10 @@ def test_a_resume_with_another_layout_fails_on_every_rank_before_writing(tmp_pat
 
 
 def test_another_island_layout_is_detected(tmp_path):
-    claim(tmp_path, 0, 0, Layout(4, 1, (2, 2))).release()
+    claim(tmp_path, 0, 0, Layout(4, (2, 2))).release()
     with pytest.raises(CheckpointError, match=r"islands of \[2, 2\] workers, but this run has"):
-        claim(tmp_path, 0, 0, Layout(4, 1, (4,)))
-    with pytest.raises(CheckpointError, match="2 rank"):
-        claim(tmp_path, 0, 0, Layout(4, 2, (2, 2)))
+        claim(tmp_path, 0, 0, Layout(4, (4,)))
+    claim(tmp_path, 0, 0, Layout(4, None)).release()  # sizes unknown here: not compared
 
 
 def test_records_of_a_rank_under_another_island_are_detected_without_a_layout_file(tmp_path):
@@ -129,7 +128,7 @@ def test_records_of_a_rank_under_another_island_are_detected_without_a_layout_fi
     assert _snapshot(tmp_path) == before
     # With the island sizes known, every rank finds the same mismatch (rank 0 is not moved).
     with pytest.raises(CheckpointError, match="records of rank 1 on island 0 .* on island 1"):
-        claim(tmp_path, 0, 0, Layout(2, 1, (1, 1)))
+        claim(tmp_path, 0, 0, Layout(2, (1, 1)))
     assert _snapshot(tmp_path) == before
 
 
