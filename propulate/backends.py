@@ -6,6 +6,7 @@ from typing import Any
 
 from .comm import Collectives, Transport, WorkerGroup
 from .comm.local import SingleProcess
+from .job_lock import Layout
 
 __all__ = ["Backends"]
 
@@ -81,6 +82,23 @@ class Backends:
 
                 self.rank = (self.comms[1] or mpi.world()).Get_rank()
         return self.rank
+
+    def layout(self, island: int, island_sizes: tuple[int, ...] | None) -> Layout:
+        """The run's layout as this rank sees it, without communicating (once connected).
+
+        Parameters
+        ----------
+        island : int
+            This rank's island.
+        island_sizes : tuple of int, optional
+            Workers per island, if known; a single island over every worker is recognized.
+        """
+        transport, collectives = self.transport, self.collectives
+        messaging = transport.size if transport is not None else 1
+        workers = collectives.size if collectives is not None else messaging
+        if island_sizes is None and island == 0 and messaging == workers:
+            island_sizes = (workers,)
+        return Layout(workers, island_sizes)
 
     def release(self) -> None:
         """Free the communicator duplicated for a run (a later run duplicates a new one)."""

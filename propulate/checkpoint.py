@@ -3,41 +3,48 @@ r"""Crash-safe checkpoints: one append-only record log per rank.
 Every rank appends the individuals *it* evaluated to its own file,
 ``<checkpoint_path>/island-<i>-rank-<r>.ckpt``, one record per evaluation, written and flushed
 as soon as the evaluation ends (``fsync`` batched every ``fsync_interval`` seconds). Nothing is
-ever rewritten, so the cost per evaluation does not grow with the population. Resuming reads the
-logs of every rank of the island.
+ever rewritten or truncated, so the cost per evaluation does not grow with the population.
+Resuming reads the logs of every rank of the island.
 
-File layout: the magic ``PROPULATE-LOG\\n``, a ``u32`` length and a JSON header
-(``format_version``, the search space's fingerprint, island, rank), then frames of
-``u32 length | record | u32 crc32(record)`` (see :mod:`propulate.records`). A frame torn by a crash
-is detected by its length or checksum: it is skipped with a warning, and the owner truncates it
-before appending again.
+The bytes of a log are :mod:`propulate.log_format`'s business (a header, then self-checking
+frames). A damaged frame is skipped with a warning that names the file, the offset and how many
+records were lost; the records after it are read. A frame torn by a crash is skipped, and the
+owner appends after it. A damaged header raises :class:`~propulate.errors.CheckpointError`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import re
 import struct
 import time
-import zlib
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import CheckpointError
+from .files import create_exclusively, make_folder, open_for_append, write_atomically
+from .files import write_json_atomically as write_json_atomically
+from .log_format import FORMAT_VERSION, Gap, encode_frame, encode_header, parse_header, scan_frames
 from .population import Individual
 from .records import decode_individual, encode_individual
 from .search_space import SearchSpace
 
-__all__ = ["CheckpointLog", "read_log", "log_files", "FORMAT_VERSION", "write_json_atomically"]
+__all__ = [
+    "CheckpointLog",
+    "LogContents",
+    "read_log",
+    "scan_log",
+    "log_files",
+    "FORMAT_VERSION",
+    "write_json_atomically",
+]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-MAGIC = b"PROPULATE-LOG\n"
-_U32 = struct.Struct("<I")
 _FILE_PATTERN = re.compile(r"island-(\d+)-rank-(\d+)\.ckpt$")
 
 
@@ -59,60 +66,56 @@ def log_files(directory: str | Path, island: int | None = None) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
-def _header(space: SearchSpace, island: int, rank: int) -> bytes:
-    header = {
+def _header(space: SearchSpace, island: int, rank: int, layout: dict[str, Any] | None) -> bytes:
+    header: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "search_space": space.fingerprint(),
         "island": island,
         "rank": rank,
         "created": time.time(),
     }
-    text = json.dumps(header).encode()
-    return MAGIC + _U32.pack(len(text)) + text
+    if layout is not None:
+        header["layout"] = layout
+    return encode_header(header)
 
 
-def _read_header(stream: BinaryIO, path: Path) -> dict[str, Any] | None:
-    magic = stream.read(len(MAGIC))
-    if len(magic) < len(MAGIC):
-        return None  # created but not yet written (or torn during creation)
-    if magic != MAGIC:
-        raise CheckpointError(f"{path} is not a Propulate checkpoint log (bad magic bytes).")
-    raw_length = stream.read(_U32.size)
-    if len(raw_length) < _U32.size:
-        return None
-    (length,) = _U32.unpack(raw_length)
-    text = stream.read(length)
-    if len(text) < length:
-        return None
-    header: dict[str, Any] = json.loads(text)
-    if header.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path} was written by a newer Propulate (format {header['format_version']}); "
-            f"this version reads format {FORMAT_VERSION}. Upgrade Propulate to resume it."
-        )
-    return header
+@dataclass
+class LogContents:
+    """What :func:`scan_log` read from one log.
+
+    Attributes
+    ----------
+    header : dict or None
+        The file's header (``None`` if the file has no complete header yet).
+    individuals : list of Individual
+        Every intact record, in the order written.
+    good_end : int
+        The offset just after the last intact frame.
+    gaps : list of Gap
+        The damaged or torn stretches skipped (see :class:`~propulate.log_format.Gap`).
+    size : int
+        The file's size when it was read.
+    """
+
+    header: dict[str, Any] | None
+    individuals: list[Individual] = field(default_factory=list)
+    good_end: int = 0
+    gaps: list[Gap] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def version(self) -> int:
+        """The log's format."""
+        return 0 if self.header is None else int(self.header["format_version"])
+
+    @property
+    def torn(self) -> bool:
+        """Whether bytes after the last intact frame were skipped."""
+        return self.size > self.good_end
 
 
-def _frames(stream: BinaryIO) -> Iterator[tuple[bytes, int]]:
-    """Yield ``(record, end_offset)`` for each intact frame; stop at the first torn one."""
-    while True:
-        raw_length = stream.read(_U32.size)
-        if len(raw_length) < _U32.size:
-            return
-        (length,) = _U32.unpack(raw_length)
-        record = stream.read(length)
-        raw_crc = stream.read(_U32.size)
-        if len(record) < length or len(raw_crc) < _U32.size:
-            return
-        if zlib.crc32(record) != _U32.unpack(raw_crc)[0]:
-            return
-        yield record, stream.tell()
-
-
-def read_log(
-    path: str | Path, space: SearchSpace | None = None
-) -> tuple[dict[str, Any] | None, list[Individual], int, bool]:
-    """Read one record log.
+def scan_log(path: str | Path, space: SearchSpace | None = None) -> LogContents:
+    """Read one record log, skipping damaged frames (each reported by a warning).
 
     Parameters
     ----------
@@ -120,6 +123,77 @@ def read_log(
         The log file.
     space : SearchSpace, optional
         The expected search space; the log's must match. If omitted, the log's own is used.
+
+    Returns
+    -------
+    LogContents
+        The header, the intact records and the stretches skipped.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is not a checkpoint log, its header is damaged, or it was written for
+        another search space.
+    """
+    path = Path(path)
+    with path.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size == 0:
+            return LogContents(None)
+        # A memory map: a resynchronization may need to search far ahead in a long log.
+        with mmap.mmap(stream.fileno(), size, access=mmap.ACCESS_READ) as data:
+            return _scan(data, path, space)
+
+
+def _scan(data: Any, path: Path, space: SearchSpace | None) -> LogContents:
+    parsed = parse_header(data, path)
+    if parsed is None:
+        return LogContents(None, size=len(data))
+    header, start = parsed
+    try:
+        stored_space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
+    except Exception as error:  # noqa: BLE001  # any failure means the same: damaged header
+        raise CheckpointError(
+            f"{path}: the log's header is damaged (its search space does not parse: {error}). "
+            "Restore the file from a backup, or move it out of the checkpoint folder."
+        ) from None
+    if space is None:
+        space = stored_space
+    elif header["search_space"] != space.fingerprint():
+        raise CheckpointError(
+            f"{path} was written for the search space {header['search_space']}, but this run "
+            f"uses {space.fingerprint()}. Resume with the original limits, or use another "
+            "checkpoint_path for the new search space."
+        )
+    contents = LogContents(header, good_end=start, size=len(data))
+    for item in scan_frames(data, start, int(header["format_version"])):
+        if isinstance(item, Gap):
+            contents.gaps.append(item)
+            continue
+        first, end = item
+        try:
+            contents.individuals.append(decode_individual(data[first:end], space))
+        except (ValueError, KeyError, TypeError, struct.error) as error:
+            # An intact checksum over a record that does not decode: a record of another
+            # layout; skip it like a damaged frame.
+            contents.gaps.append(Gap(first, end + 4, 1, False))
+            log.debug("%s: the record at offset %d does not decode: %s", path, first, error)
+            continue
+        contents.good_end = end + 4
+    for gap in contents.gaps:
+        if not gap.at_end:
+            log.warning(
+                "%s: %d damaged byte(s) at offset %d skipped; %d record(s) lost there, the "
+                "records after them were read.",
+                path, gap.end - gap.start, gap.start, gap.records,
+            )  # fmt: skip
+    return contents
+
+
+def read_log(
+    path: str | Path, space: SearchSpace | None = None
+) -> tuple[dict[str, Any] | None, list[Individual], int, bool]:
+    """Read one record log (see :func:`scan_log`, which also tells what was skipped).
 
     Returns
     -------
@@ -131,33 +205,9 @@ def read_log(
         The offset just after the last intact frame.
     torn : bool
         Whether bytes after the last intact frame were skipped.
-
-    Raises
-    ------
-    CheckpointError
-        If the file is not a checkpoint log or was written for another search space.
     """
-    path = Path(path)
-    with path.open("rb") as stream:
-        header = _read_header(stream, path)
-        if header is None:
-            return None, [], 0, path.stat().st_size > 0
-        stored_space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
-        if space is None:
-            space = stored_space
-        elif header["search_space"] != space.fingerprint():
-            raise CheckpointError(
-                f"{path} was written for the search space {header['search_space']}, but this run "
-                f"uses {space.fingerprint()}. Resume with the original limits, or use another "
-                "checkpoint_path for the new search space."
-            )
-        good_end = stream.tell()
-        individuals = []
-        for record, end in _frames(stream):
-            individuals.append(decode_individual(record, space))
-            good_end = end
-        torn = path.stat().st_size > good_end
-    return header, individuals, good_end, torn
+    contents = scan_log(path, space)
+    return contents.header, contents.individuals, contents.good_end, contents.torn
 
 
 def _limits_from_fingerprint(fingerprint: str) -> dict[str, tuple[Any, ...]]:
@@ -180,6 +230,8 @@ class CheckpointLog:
     fsync_interval : float
         Seconds between ``fsync`` calls; records are flushed to the OS on every append regardless,
         so a killed process loses nothing, and only a machine crash can lose the last interval.
+    layout : dict, optional
+        The run's layout, kept in the header of a new log (for the record).
     """
 
     def __init__(
@@ -189,14 +241,17 @@ class CheckpointLog:
         island: int,
         rank: int,
         fsync_interval: float = 2.0,
+        layout: dict[str, Any] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.space = space
         self.island = island
         self.rank = rank
         self.fsync_interval = fsync_interval
+        self.layout = layout
         self.path = log_path(self.directory, island, rank)
         self._stream: BinaryIO | None = None
+        self._version = FORMAT_VERSION
         self._last_sync = 0.0
         self.bytes_written = 0
 
@@ -204,33 +259,41 @@ class CheckpointLog:
         """Read every intact record of this island, from every rank's log."""
         individuals: list[Individual] = []
         for path in log_files(self.directory, self.island):
-            _, records, _, torn = read_log(path, self.space)
-            if torn:
+            contents = scan_log(path, self.space)
+            if contents.torn:
                 # Another rank's log may be mid-write right now; the owner of a log torn by a
-                # crash warns when it reopens (and truncates) it.
-                report = log.warning if path == self.path else log.debug
-                report("%s ends with an incomplete record; it was skipped.", path)
-            individuals.extend(records)
+                # crash warns when it reopens it.
+                log.debug("%s ends with an incomplete record; it was skipped.", path)
+            individuals.extend(contents.individuals)
         return individuals
 
     def open(self) -> None:
-        """Open this rank's log for appending, truncating a torn last frame first."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if self.path.exists() and self.path.stat().st_size > 0:
-            header, _, good_end, torn = read_log(self.path, self.space)
-            stream = self.path.open("r+b")
-            if header is None:
-                stream.truncate(0)
-                stream.write(_header(self.space, self.island, self.rank))
-            elif torn:
-                log.warning("Truncating the incomplete last record of %s.", self.path)
-                stream.truncate(good_end)
-            stream.seek(0, os.SEEK_END)
+        """Open this rank's log for appending (creating it with its header if needed).
+
+        A log is never truncated: records appended after a frame torn by a crash are found
+        again by the reader's resynchronization.
+        """
+        make_folder(self.directory)
+        header = _header(self.space, self.island, self.rank, self.layout)
+        if not os.path.lexists(self.path) and create_exclusively(self.path, header):
+            self._version = FORMAT_VERSION
         else:
-            stream = self.path.open("w+b")
-            stream.write(_header(self.space, self.island, self.rank))
-        stream.flush()
-        self._stream = stream
+            contents = scan_log(self.path, self.space) if self.path.is_file() else None
+            if contents is not None and contents.header is None:
+                # Created, but its header never completely written: nothing to lose.
+                if contents.size:
+                    log.warning("%s has an incomplete header and no records; it is started "
+                                "again.", self.path)  # fmt: skip
+                write_atomically(self.path, header)
+                contents = None
+            elif contents is not None and contents.torn:
+                log.warning(
+                    "%s ends with an incomplete record (%d bytes at offset %d, cut by a crash); "
+                    "it is skipped, and new records are appended after it.",
+                    self.path, contents.size - contents.good_end, contents.good_end,
+                )  # fmt: skip
+            self._version = contents.version if contents is not None else FORMAT_VERSION
+        self._stream = open_for_append(self.path)
         self._last_sync = time.monotonic()
 
     def append(self, ind: Individual) -> None:
@@ -242,7 +305,7 @@ class CheckpointLog:
         if self._stream is None:
             self.open()
         assert self._stream is not None  # for mypy: open() set it
-        frame = _U32.pack(len(record)) + record + _U32.pack(zlib.crc32(record))
+        frame = encode_frame(record, self._version)
         self._stream.write(frame)
         self._stream.flush()
         self.bytes_written += len(frame)
@@ -258,14 +321,3 @@ class CheckpointLog:
             os.fsync(self._stream.fileno())
             self._stream.close()
             self._stream = None
-
-
-def write_json_atomically(path: str | Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w") as stream:
-        json.dump(data, stream)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)

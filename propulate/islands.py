@@ -238,6 +238,7 @@ class Islands:
         self.propulator: Propulator
         if not migrating:
             self.propulator = Propulator(**common)
+            self.propulator.island_sizes = tuple(self.plan.sizes)
         else:
             migration: dict[str, Any] = {
                 "migration_topology": [list(row) for row in self.plan.topology],

@@ -147,6 +147,9 @@ class Propulator:
         self.emigration_propagator = emigration_propagator
         self.island_displs = island_displs
         self.island_counts = island_counts
+        # Workers per island, for the check of a resumed checkpoint's layout (Islands sets it
+        # when the islands do not migrate).
+        self.island_sizes = None if island_counts is None else tuple(int(c) for c in island_counts)
         self.surrogate_factory = surrogate_factory
         self._early = EarlyStopping.from_factory(surrogate_factory)
         self.surrogate = None if self._early is None else self._early.surrogate
@@ -248,16 +251,23 @@ class Propulator:
         if (self._run is not None and not self._run.closed) or transport is None:
             raise UsageError("start(): a run is open (finish() it first), or this is a multi-rank "
                              "worker's other rank (it propulate()s).")  # fmt: skip
-        knowledge = self._knowledge
-        knowledge.listeners = listeners(self.propagator)  # the propagator may have been replaced
-        self.stop = StopRequest()
-        islands = [self.island_members(i) for i in range(self.num_islands)]
-        settings = RunSettings(self._identity(), self.island_idx, self.generations,
-                               self.time_budget, self.raise_on_loss_error, logging_interval,
-                               debug)  # fmt: skip
-        self._run = Run.open(knowledge, transport, islands, self._rank_files().log, self.rng,
-                             self.migration_policy, self.search_space, self.stop, settings,
-                             self._save_state)  # fmt: skip
+        # Lock the folder and check its layout before anything is read or written.
+        files = self._rank_files()
+        files.claim(self._backends.layout(self.island_idx, self.island_sizes))
+        try:
+            knowledge = self._knowledge
+            knowledge.listeners = listeners(self.propagator)  # the propagator may be replaced
+            self.stop = StopRequest()
+            islands = [self.island_members(i) for i in range(self.num_islands)]
+            settings = RunSettings(self._identity(), self.island_idx, self.generations,
+                                   self.time_budget, self.raise_on_loss_error, logging_interval,
+                                   debug)  # fmt: skip
+            self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
+                                 self.migration_policy, self.search_space, self.stop, settings,
+                                 self._save_state)  # fmt: skip
+        except BaseException:
+            files.release()  # a resume that cannot go on must not keep the folder locked
+            raise
         if debug >= 1:
             log.info("Rank %d (island %d) starts at generation %d of %s.", self._identity(),
                      self.island_idx, self.generation,
@@ -393,6 +403,7 @@ class Propulator:
         if not run.finish(wait):
             return False
         self._save_state()
+        self._rank_files().release()
         self._backends.release()
         run.raise_if_failed()
         return True
@@ -424,6 +435,8 @@ class Propulator:
             self._worker().release()
         if self._run is not None:
             self._run.abort()
+        if self._files is not None:
+            self._files.release()
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
@@ -447,7 +460,11 @@ class Propulator:
         if not worker.leads:
             worker.follow(self.loss_fn, self.search_space)
             return
-        self.start(logging_interval, debug)
+        try:
+            self.start(logging_interval, debug)
+        except BaseException:
+            worker.release()  # the followers wait for the leader's next individual
+            raise
         with stop_on_signals(self.stop):
             try:
                 while self.step() is not None:

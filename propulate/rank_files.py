@@ -1,6 +1,7 @@
 """What one rank keeps in the checkpoint folder, and the resume that reads it back.
 
-A rank appends every result it learns to its record log
+A rank first claims the folder (:func:`~propulate.job_lock.claim`: a lock, and the check that
+the folder was written with this run's layout). It appends every result it learns to its record log
 (:class:`~propulate.checkpoint.CheckpointLog`) and, at the end of a run, saves its random
 generators and its stages' states beside it (:class:`~propulate.run_state.RunState`). A resume
 replays the island's logs, telling every result to the propagator's stages that learn, and then
@@ -14,6 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointLog
+from .errors import CheckpointError
+from .files import refuse_symlink
+from .job_lock import JobLock, Layout, claim
 from .knowledge import Knowledge
 from .propagators.base import listeners
 from .run_state import RunState, state_path
@@ -39,8 +43,35 @@ class RankFiles:
     """
 
     def __init__(self, directory: Path, space: SearchSpace, island: int, rank: int) -> None:
+        self.directory = directory
         self.log = CheckpointLog(directory, space, island, rank)
         self.state_path = state_path(directory, island, rank)
+        self._lock: JobLock | None = None
+
+    def claim(self, layout: Layout) -> None:
+        """Lock the folder for this rank and check its layout, before anything is written.
+
+        Raises
+        ------
+        CheckpointError
+            If another job uses the folder, or it was written with another layout.
+        """
+        if self._lock is None or not self._lock.held:
+            lock = claim(self.directory, self.log.rank, self.log.island, layout)
+            try:
+                for path in (self.log.path, self.state_path):
+                    refuse_symlink(path)
+            except CheckpointError:
+                lock.release()
+                raise
+            self._lock = lock
+            self.log.layout = layout.to_json()
+
+    def release(self) -> None:
+        """Let the folder's lock go (at the end of a run)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def resume(
         self, propagator: Any, rng: random.Random, early: EarlyStopping | None = None

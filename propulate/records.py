@@ -8,7 +8,7 @@ it. Layout, little-endian::
     | f64 x dims (one value per hyperparameter; a categorical as its choice index)
     | u32 n | n bytes of JSON extras (velocity, error, learning curve...)
 
-A 10-dimensional individual takes 127 bytes (135 in a checkpoint frame).
+A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format 2).
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ _HEAD = struct.Struct("<BBiihBiHddd")
 _EXTRA_LENGTH = struct.Struct("<I")
 STATUS_CODES = {Status.OK: 0, Status.FAILED: 1, Status.PRUNED: 2, Status.PENDING: 3}
 _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
-# Metadata that only some strategies use travels in the JSON extras, under these names.
+# Metadata that only some strategies use travels in the JSON extras, under these names. A
+# record read back may set these attributes and no others (an allow-list: a crafted record must
+# not set any attribute of the individual it becomes).
 _EXTRA_ATTRIBUTES = ("error", "curve", "surrogate")
+_VECTORS = ("velocity", "position")
 
 
 def encode_individual(
@@ -125,14 +128,34 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
     if ind.status == Status.PENDING:
         ind.loss = None  # not evaluated yet (an evaluation another worker has started)
     if extra_length:
-        extras = json.loads(data[offset : offset + extra_length])
-        if "velocity" in extras:
-            ind.velocity = np.array(extras.pop("velocity"))
-        if "position" in extras:
-            ind.position = np.array(extras.pop("position"))
-        for name, value in extras.items():
-            setattr(ind, name, value)
+        _apply_extras(ind, json.loads(data[offset : offset + extra_length]))
     return ind
+
+
+def _numbers(name: str, value: Any) -> list[float]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        raise ValueError(f"record extra {name!r} is not a list of numbers")
+    return [float(v) for v in value]
+
+
+def _apply_extras(ind: Individual, extras: Any) -> None:
+    """Set the known extras on ``ind``; unknown names (of a later version) are ignored."""
+    if not isinstance(extras, dict):
+        raise ValueError("record extras are not a JSON object")
+    for name in _VECTORS:
+        if name in extras:
+            setattr(ind, name, np.array(_numbers(name, extras[name])))
+    if "curve" in extras:
+        setattr(ind, "curve", _numbers("curve", extras["curve"]))  # noqa: B010  # not a slot
+    error = extras.get("error")
+    if error is not None:
+        if not isinstance(error, str):
+            raise ValueError("record extra 'error' is not a string")
+        setattr(ind, "error", error)  # noqa: B010  # not a slot
+    if "surrogate" in extras:
+        setattr(ind, "surrogate", extras["surrogate"])  # noqa: B010  # not a slot
 
 
 def _has_continuous_ints(ind: Individual) -> bool:

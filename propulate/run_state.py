@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import write_json_atomically
+from .files import write_json_atomically
 from .propagators.base import random_generators, stateful_stages
 
 __all__ = ["RunState", "state_path"]

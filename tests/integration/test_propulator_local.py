@@ -129,7 +129,7 @@ def test_resume_with_another_search_space_is_a_clear_error(tmp_path):
         _ = propulator.population
 
 
-def test_torn_last_record_is_skipped_with_a_warning_and_truncated(tmp_path, caplog):
+def test_torn_last_record_is_skipped_with_a_warning_and_appended_after(tmp_path, caplog):
     run_local(1, tmp_path, generations=5)
     path = tmp_path / "island-0-rank-0.ckpt"
     data = path.read_bytes()
