@@ -151,11 +151,13 @@ class Run:
     ) -> Run:
         """Open ``store`` and begin a run of the worker at ``transport.rank``.
 
-        ``islands`` lists the messaging ranks of every island's workers.
+        ``islands`` lists the messaging ranks of every island's workers; a worker that knows no
+        other island (islands without migration) gets one entry, its own island's.
         """
         store.open()
         place = Place(transport.rank, settings.island, islands, rng)
-        peers = Peers(transport, islands[place.island])
+        own = islands[place.island] if len(islands) > 1 else islands[0]
+        peers = Peers(transport, own)
         return cls(knowledge, peers, store, place, policy, space, stop, settings, save_state)
 
     # ----- asking and telling ---------------------------------------------------------------------

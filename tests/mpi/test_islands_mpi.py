@@ -72,6 +72,22 @@ def test_real_migration_invariants(shared_tmp_path, num_islands):
     assert sent == received > 0
 
 
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.timeout(120)
+def test_islands_without_migration_search_apart(shared_tmp_path):
+    # The default migration_probability is 0: every island is a Propulator of its own that
+    # knows no other island (its ranks on island 1 and above used to fail at start).
+    islands = make_islands(shared_tmp_path, num_islands=2)
+    islands.propulate(logging_interval=0, debug=0)
+    views = gathered_views(islands)
+    sizes = islands.plan.sizes
+    for island, active, known, _ in views:
+        # An island knows its own workers' individuals, all of them, and nothing else.
+        assert len(known) == len(active) == 20 * sizes[island]
+    islands_known = {island: set(map(tuple, known)) for island, _, known, _ in views}
+    assert not islands_known[0] & islands_known[1]
+
+
 @pytest.mark.mpi(min_size=3)
 def test_heterogeneous_sizes_and_custom_topology(shared_tmp_path):
     size = world().size
