@@ -1,9 +1,10 @@
 """The callback contract: hooks told of every result an island learns, on one rank per island.
 
-A :class:`Callback` is handed to :class:`~propulate.Propulator` or :class:`~propulate.Islands`
-as ``callbacks=[...]``. Each run calls :meth:`Callback.on_start` once, :meth:`Callback.on_result`
-with every result that joins the island's population during the run, and :meth:`Callback.on_end`
-once the run has shut down (or was aborted).
+A :class:`Callback` is handed to :class:`~propulate.propulator.Propulator` or
+:class:`~propulate.islands.Islands` as ``callbacks=[...]``. Each run calls
+:meth:`Callback.on_start` once, :meth:`Callback.on_result` with every result that joins the
+island's population during the run, and :meth:`Callback.on_end` once the run has shut down (or
+was aborted).
 
 *Which results.* Every evaluated individual the worker learns of, once: its own evaluations,
 its island's other workers' results (as they arrive, so a few evaluations late), immigrants
