@@ -107,10 +107,11 @@ class MLflowCallback(Tracker):
         loss = final_loss(individual)
         if loss is not None:
             metrics.append(Metric("loss", loss, ended_ms, max(len(curve) - 1, 0)))
-        # MLflow takes at most 1000 metrics per batch; long curves go in several.
-        for first in range(0, max(len(metrics), 1), 1000):
-            client.log_batch(run_id, metrics=metrics[first : first + 1000],
-                             params=params if first == 0 else [])  # fmt: skip
+        # A tracking server takes at most 100 params and 1000 metrics per batch.
+        for first in range(0, max(len(params), 1), 100):
+            client.log_batch(run_id, params=params[first : first + 100])
+        for first in range(0, len(metrics), 1000):
+            client.log_batch(run_id, metrics=metrics[first : first + 1000])
         client.set_terminated(run_id, status=_END_STATUS.get(individual.status, "FAILED"),
                               end_time=ended_ms or int(time.time() * 1000))  # fmt: skip
 

@@ -220,3 +220,37 @@ def test_trackers_skip_immigrants_unless_asked(tmp_path):
             tracker.on_result(ind)
         tracker.on_end()
         assert tracker.names == expected and tracker.logged == len(expected)
+
+
+def test_mlflow_takes_many_parameters_and_long_curves(tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow import MlflowClient
+
+    from propulate.callbacks import MLflowCallback, RunContext
+    from propulate.population import Individual
+    from propulate.search_space import SearchSpace
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    space = SearchSpace({f"x{i:03d}": (0.0, 1.0) for i in range(130)})  # MLflow: 100 per batch
+    ind = Individual({name: 0.5 for name in (d.name for d in space)}, space)
+    ind.island = ind.rank = ind.generation = 0
+    ind.loss, ind.status, ind.evaltime, ind.evalperiod = 1.0, Status.OK, 1.7e9, 10.0
+    ind.curve = [float(i) for i in range(1200)]  # 1000 metrics per batch
+    # The file store takes any batch; a tracking server refuses more than these per batch.
+    log_batch = MlflowClient.log_batch
+
+    def checked_log_batch(self, run_id, metrics=(), params=(), tags=(), **kwargs):
+        assert len(params) <= 100 and len(metrics) <= 1000 and len(tags) <= 100
+        return log_batch(self, run_id, metrics=metrics, params=params, tags=tags, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, "log_batch", checked_log_batch)
+    uri = (tmp_path / "mlruns").as_uri()
+    callback = MLflowCallback("wide", tracking_uri=uri)
+    callback.on_start(RunContext(0, 0, 1, 1, space, tmp_path))
+    callback.on_result(ind)
+    callback.on_end()
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("wide").experiment_id])
+    assert len(run.data.params) == 130
+    history = client.get_metric_history(run.info.run_id, "learning_curve")
+    assert sorted(m.step for m in history) == list(range(1200))
