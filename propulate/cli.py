@@ -4,6 +4,7 @@ Usage::
 
     propulate summary CKPT [--top N]
     propulate export CKPT --csv FILE
+    propulate export CKPT --optuna STORAGE [--study-name NAME]
     propulate plot CKPT --out DIR [--format png svg] [--only history slices ...]
 
 ``python -m propulate`` is the same command. Each works on a run that is still writing.
@@ -64,16 +65,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="write every evaluation to a CSV file",
+        help="write every evaluation to a CSV file or an Optuna study",
         description=(
             "Write one CSV row per evaluation: island, rank, generation, status, loss, start, "
             "end, duration, active, migration_steps, one params_<name> column per "
-            "hyperparameter, error and the learning curve (JSON)."
+            "hyperparameter, error and the learning curve (JSON). Or write every evaluation "
+            "as a trial of an Optuna study (for optuna-dashboard and optuna.visualization); "
+            "exporting again adds only the new evaluations. Needs Optuna: pip install optuna."
         ),
     )
     export.add_argument("checkpoint", metavar="CKPT", help="the checkpoint folder")
     export.add_argument(
-        "--csv", required=True, metavar="FILE", help="the CSV file to write ('-': standard output)"
+        "--csv", metavar="FILE", help="the CSV file to write ('-': standard output)"
+    )
+    export.add_argument(
+        "--optuna",
+        metavar="STORAGE",
+        help="the Optuna storage to write the study into, e.g. sqlite:///study.db",
+    )
+    export.add_argument(
+        "--study-name",
+        metavar="NAME",
+        help="the Optuna study's name (default: the checkpoint folder's name)",
     )
 
     plot = commands.add_parser(
@@ -135,12 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status.
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "export" and args.csv is None and args.optuna is None:
+        parser.error("export: say where to, with --csv FILE and/or --optuna STORAGE")
     try:
         if args.command == "summary":
             return _summary(args.checkpoint, args.top)
         if args.command == "export":
-            return _export(args.checkpoint, args.csv)
+            if args.csv is not None:
+                _export(args.checkpoint, args.csv)
+            if args.optuna is not None:
+                _export_optuna(args.checkpoint, args.optuna, args.study_name)
+            return 0
         return _plot(args.checkpoint, args.out, args.formats, args.only)
     except CommandError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
@@ -184,6 +204,21 @@ def _export(path: str, target: str) -> int:
             raise CommandError(f"cannot write '{target}': {error}") from None
         print(f"Wrote {len(records)} evaluations to {target}", file=sys.stderr)
     return 0
+
+
+def _export_optuna(path: str, storage: str, study_name: str | None) -> None:
+    data = _read(path)
+    name = study_name or Path(path).resolve().name
+    try:
+        from .results import to_optuna
+
+        study = to_optuna(data, storage, name, load_if_exists=True)
+    except ImportError as error:
+        raise CommandError(str(error)) from None
+    except (OSError, ValueError, RuntimeError) as error:  # Optuna's storage errors among them
+        raise CommandError(f"cannot write the study into '{storage}': {error}") from None
+    print(f"Study '{study.study_name}' in {storage} holds {len(study.trials)} trials "
+          f"(optuna-dashboard {storage})", file=sys.stderr)  # fmt: skip
 
 
 def write_csv(records: Sequence[Mapping[str, Any]], stream: TextIO) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .callbacks.base import Callback
 from .errors import ConfigurationError
 from .migrator import Migrator, Pollinator
 from .population import Individual
@@ -182,6 +183,9 @@ class Islands:
         :mod:`propulate.surrogate`).
     world : MPI.Comm, optional
         The communicator to split (default ``MPI.COMM_WORLD``).
+    callbacks : list of Callback, optional
+        Told of every result of an island, on the island's first worker (one tracker run per
+        island); see :mod:`propulate.callbacks`.
     **kwargs
         Further keyword arguments for :class:`Propulator` (e.g. ``time_budget``).
     """
@@ -203,6 +207,7 @@ class Islands:
         ranks_per_worker: int = 1,
         surrogate_factory: Callable[[], Any] | None = None,
         world: Any = None,
+        callbacks: Sequence[Callback] | None = None,
         **kwargs: Any,
     ) -> None:
         from .comm import mpi  # deferred: constructing islands is an MPI operation
@@ -232,6 +237,7 @@ class Islands:
             "generations": generations,
             "checkpoint_path": checkpoint_path,
             "surrogate_factory": surrogate_factory,
+            "callbacks": callbacks,
             **kwargs,
         }
         migrating = len(self.plan.sizes) > 1 and migration_probability > 0

@@ -4,7 +4,9 @@ Every result the worker learns (its own, a peer's, an immigrant, one replayed fr
 checkpoint) joins the population once and is told, once, to the propagator's stages that learn
 (:func:`~propulate.propagators.base.listeners`) and to the early-stopping surrogate. Stages that set
 ``wants_pending`` are also told of the evaluations the island's other workers have started,
-with status ``"pending"``, before their results arrive. Location notices (migration state
+with status ``"pending"``, before their results arrive. The user's callbacks (a
+:class:`~propulate.callbacks.CallbackList`, set for the length of a run) are told of every new
+result too, except those replayed from the checkpoint. Location notices (migration state
 changes) may overtake the individual they are about, since they come from another rank; such a
 notice is kept until its individual arrives.
 """
@@ -15,6 +17,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from .callbacks.base import CallbackList
 from .checkpoint import CheckpointLog
 from .population import Individual, Key, Population
 from .surrogate import EarlyStopping
@@ -44,6 +47,8 @@ class Knowledge:
         self.listeners = listeners
         self.early = early
         self._early_notices: dict[Key, tuple[int, bool, int]] = {}
+        self.callbacks: CallbackList | None = None  # set by a run, so a resume's replay skips it
+        self._replayed: dict[int, int] = {}  # per rank, the last generation it bred, replayed
 
     @classmethod
     def resume(
@@ -90,6 +95,8 @@ class Knowledge:
         self.population.add(child)
         for listener in self.listeners:
             listener.tell(child)
+        if self.callbacks:
+            self.callbacks.result(child)
 
     def merge(self, ind: Individual) -> tuple[Individual, bool]:
         """Merge an arriving individual, applying any notice that overtook it.
@@ -111,13 +118,28 @@ class Knowledge:
                 early = self._early_notices.pop(ind.key, None)
                 if early is not None and early[0] > stored.migration_steps:
                     population.move(ind.key, early[1], early[2], early[0])
+            if self.callbacks:
+                self.callbacks.result(stored)
         return stored, new
+
+    def merge_result(self, ind: Individual) -> None:
+        """Merge a result a peer sent in this run (each is sent once), telling the callbacks.
+
+        A peer may write a result of this run to its log before this worker reads the
+        checkpoint: it was replayed then, unseen by the callbacks, which learn of it now.
+        """
+        stored, new = self.merge(ind)
+        if not new and self.callbacks and ind.generation <= self._replayed.get(ind.rank, -1):
+            self.callbacks.result(stored)
 
     def replay(self, records: Iterable[Individual], own_rank: int) -> int:
         """Merge the records of a checkpoint; return the next generation of ``own_rank``."""
         generation = 0
+        replayed = self._replayed
         for ind in records:
             self.merge(ind)
+            if ind.generation > replayed.get(ind.rank, -1):
+                replayed[ind.rank] = ind.generation
             if ind.rank == own_rank:
                 generation = max(generation, ind.generation + 1)
         return generation

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .backends import Backends
+from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
 from .errors import UsageError
 from .evaluation import Evaluation, outcome_of
@@ -90,6 +91,9 @@ class Propulator:
         Communication back-ends for tests (in-memory); by default built from the communicators.
     migration_policy : MigrationPolicy, optional
         How individuals travel between islands (set by the subclasses); none by default.
+    callbacks : list of Callback, optional
+        Told of every result the island learns during a run, on the island's first worker
+        unless a callback asks for every rank; see :mod:`propulate.callbacks`.
 
     Notes
     -----
@@ -125,6 +129,7 @@ class Propulator:
         worker_group: WorkerGroup | None = None,
         rank: int | None = None,
         migration_policy: MigrationPolicy | None = None,
+        callbacks: Sequence[Callback] | None = None,
     ) -> None:
         owner = type(self).__name__
         check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
@@ -156,6 +161,7 @@ class Propulator:
         self.time_budget = time_budget
         self.raise_on_loss_error = raise_on_loss_error
         self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
+        self.callbacks = check_callbacks(owner, callbacks)
         if rank is not None:
             rank = check_int(owner, "rank", rank, 0, example=0)
         migrating = not isinstance(self.migration_policy, NoMigration)
@@ -268,11 +274,26 @@ class Propulator:
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked
             raise
+        self._start_callbacks(knowledge, self._run.peers.island)
         if debug >= 1:
             log.info("Rank %d (island %d) starts at generation %d of %s.", self._identity(),
                      self.island_idx, self.generation,
                      self.generations if self.generations >= 0 else "unlimited")  # fmt: skip
         return self
+
+    def _start_callbacks(self, knowledge: Knowledge, members: Sequence[int]) -> None:
+        callbacks = CallbackList(self.callbacks, first_of_island=self.rank == members[0])
+        knowledge.callbacks = callbacks if callbacks else None
+        context = RunContext(self.island_idx, self._identity(), self.num_islands, len(members),
+                             self.search_space, self.checkpoint_path,
+                             len(knowledge.population))  # fmt: skip
+        callbacks.start(context)
+
+    def _end_callbacks(self) -> None:
+        knowledge = self._knowledge_store
+        if knowledge is not None and knowledge.callbacks is not None:
+            knowledge.callbacks.end()
+            knowledge.callbacks = None
 
     def ask(self) -> Individual | None:
         """Absorb what has arrived and breed the next individual to evaluate.
@@ -402,6 +423,7 @@ class Propulator:
             self._worker().release()
         if not run.finish(wait):
             return False
+        self._end_callbacks()
         self._save_state()
         self._rank_files().release()
         self._backends.release()
@@ -437,6 +459,7 @@ class Propulator:
             self._run.abort()
         if self._files is not None:
             self._files.release()
+        self._end_callbacks()
 
     # ----- the loop -----------------------------------------------------------------------------
     def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:

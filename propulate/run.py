@@ -262,7 +262,7 @@ class Run:
             data = message.data
             kind = data[0]
             if kind == _RESULT:
-                knowledge.merge(decode_individual_message(data, self.space))
+                knowledge.merge_result(decode_individual_message(data, self.space))
             elif kind == _LOCATION:
                 knowledge.apply_notice(*decode_location(data))
             elif kind == _STARTED:

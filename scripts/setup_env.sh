@@ -15,7 +15,7 @@ STAMP="$VENV/.propulate-installed"
 if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
     "$PY" -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
     # shellcheck disable=SC2086  # TORCH_SPEC is a list of requirements
-    "$PY" -m pip install -q $TORCH_SPEC -e "$ROOT[mpich,tutorials,test,dev,benchmark]" 2>&1 \
+    "$PY" -m pip install -q $TORCH_SPEC -e "$ROOT[mpich,tutorials,test,dev,benchmark,trackers]" 2>&1 \
         | grep -v "is ignored" || true
     "$PY" -c "import propulate, mpi4py, pytest" # fail here if the install did not work
     touch "$STAMP"

@@ -5,7 +5,8 @@ A checkpoint folder holds one append-only log per rank (``island-<i>-rank-<r>.ck
 dictionary per evaluated individual; :func:`load_dataframe` gives the same as a
 :class:`pandas.DataFrame`; :func:`summarize_results` counts and times them and
 :func:`format_summary` prints that as a table. :func:`parameter_importance` estimates how much of
-the loss's variation each hyperparameter explains.
+the loss's variation each hyperparameter explains. :func:`to_optuna` writes the evaluations as
+the trials of an Optuna study, for Optuna's dashboard and plots.
 
 Everything here works on the folder of a run that is still writing: a record that is half
 written is skipped without a warning (it will be complete the next time the folder is read).
@@ -30,6 +31,7 @@ from .loading import (
 from .loading import RECORD_FIELDS as RECORD_FIELDS
 from .loading import curve_json as curve_json
 from .loading import flatten_record as flatten_record
+from .optuna_bridge import to_optuna
 from .summaries import IslandSummary, ResultSummary, format_summary, summarize_results
 from .summaries import best_records as best_records
 from .summaries import format_table as format_table
@@ -44,5 +46,6 @@ __all__ = [
     "summarize_results",
     "format_summary",
     "parameter_importance",
+    "to_optuna",
     "PARAM_PREFIX",
 ]

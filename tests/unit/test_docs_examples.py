@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,35 @@ def test_the_ask_and_tell_example_runs_and_resumes(tmp_path):
     assert len(records) == 24  # generations=24 on one rank, not repeated by the resumed run
     assert min(r["loss"] for r in records) < 2.0  # measured 0.28; 24 random samples: median 0.9
     assert outputs[0] == outputs[1] and outputs[0].startswith("best: x=")
+
+
+def test_the_trackers_example_feeds_every_tracker_and_optuna(tmp_path, monkeypatch):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("mlflow")
+    pytest.importorskip("wandb")
+    optuna = pytest.importorskip("optuna")
+    out = tmp_path / "tracked"
+    command = [sys.executable, str(EXAMPLES / "trackers.py"), str(out)]
+    env = {**os.environ, "WANDB_SILENT": "true"}
+    outputs = []
+    for _ in range(2):  # the second run resumes: nothing new reaches the trackers
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                                env=env)  # fmt: skip
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert "Optuna study 'ckpt': 20 trials" in result.stdout
+        outputs.append(result.stdout)
+    assert "new best" in outputs[0] and "new best" not in outputs[1]
+    runs = [p for p in (out / "tensorboard" / "island0").iterdir() if p.name != "search"]
+    assert len(runs) == 20
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    client = MlflowClient((out / "mlruns").as_uri())
+    experiment = client.get_experiment_by_name("propulate-example")
+    assert len(client.search_runs([experiment.experiment_id], max_results=100)) == 20
+    assert len(list((out / "wandb").glob("offline-run-*/run-*.wandb"))) == 2  # one per run
+    study = optuna.load_study(study_name="ckpt", storage=f"sqlite:///{out / 'optuna.db'}")
+    assert len(study.trials) == 20
 
 
 def test_the_job_script_is_valid_bash():
