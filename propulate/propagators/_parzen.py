@@ -80,8 +80,10 @@ class ParzenEstimator:
         n, d = self.mus.shape
         sigma = self._bandwidths(np.asarray(weights, dtype=float))
         sigma = np.maximum(sigma, min_bandwidth)
-        # One bandwidth per observation and column (the observations share one row here).
-        self.sigma = np.broadcast_to(np.where(numeric, sigma, 1.0), (n, d)).copy()
+        # One bandwidth per observation and column; the first ``shared`` rows share one row.
+        self.shared = n
+        self.shared_sigma = np.where(numeric, sigma, 1.0)
+        self.sigma = np.broadcast_to(self.shared_sigma, (n, d)).copy()
         if fixed is not None and len(fixed[0]):
             rows = np.asarray(fixed[0], dtype=float).reshape(-1, d)
             self.mus = np.vstack([self.mus, rows])
@@ -100,9 +102,7 @@ class ParzenEstimator:
             inside = normal_cdf((1.0 - mus) / sig) - normal_cdf(-mus / sig)
             self.log_mass[:, numeric] = np.log(np.maximum(inside, 1e-12))
         self._log_mass_rows = self.log_mass.sum(axis=1)
-        # Made on first use by log_pdf: the numeric terms and one-hot encodings of the kernels.
-        self._numeric_terms: tuple[np.ndarray, ...] | None = None
-        self._onehot_mus: np.ndarray | None = None
+        self._onehot_mus: np.ndarray | None = None  # of the shared block, made on first use
         # Categorical kernels: the observed choice keeps 1 - lambda, the others share lambda.
         k = self.choices.astype(float)
         spread = (k - 1.0) / k / (1.0 + math.sqrt(n))
@@ -170,31 +170,30 @@ class ParzenEstimator:
         if len(self.mus) == 0:
             return np.full(c, prior)
         # Per point and component: the log of the component's weight and kernel at the point.
-        total = self._log_kernels(points) + self.log_weights
+        blocks = [self._shared_block(points)]
+        if len(self.mus) > self.shared:
+            blocks.append(self._own_block(points))
+        total = np.hstack(blocks) + self.log_weights
         peak = total.max(axis=1)
         mixture = peak + np.log(np.exp(total - peak[:, None]).sum(axis=1))
         return np.logaddexp(mixture, self.log_prior_weight + prior)
 
-    def _log_kernels(self, points: np.ndarray) -> np.ndarray:
-        """The log kernel of every component at every point, by matrix products.
+    def _shared_block(self, points: np.ndarray) -> np.ndarray:
+        """The log kernels of the components sharing one bandwidth row, by matrix products.
 
-        ``sum_j ((x_j - mu_ij) / s_ij)^2`` expands into ``x^2 . w_i - 2 x . (mu_i w_i) +
-        mu_i^2 . w_i`` with ``w_ij = 1 / s_ij^2``, and the categorical kernels into a product of
-        one-hot encodings: no loop over components or columns, which keeps a proposal fast with
-        thousands of results known.
+        With one bandwidth per column, ``sum_j ((x_j - mu_ij) / s_j)^2`` expands into
+        ``|x / s|^2 + |mu_i / s|^2 - 2 (x / s) . (mu_i / s)``, and the categorical kernels into a
+        product of one-hot encodings: no loop over components or columns, which keeps a
+        proposal fast with thousands of results known.
         """
+        mus = self.mus[: self.shared]
         numeric = self.numeric
-        if self._numeric_terms is None:
-            sigma = self.sigma[:, numeric]
-            weight = 1.0 / (sigma * sigma)
-            mus = self.mus[:, numeric]
-            constant = (mus * mus * weight).sum(axis=1)
-            log_norm = np.log(sigma).sum(axis=1) + _LOG_SQRT_2PI * int(numeric.sum())
-            self._numeric_terms = (weight, mus * weight, constant + 0.0, log_norm)
-        weight, weighted_mus, constant, log_norm = self._numeric_terms
-        x = points[:, numeric]
-        squared = (x * x) @ weight.T - 2.0 * (x @ weighted_mus.T) + constant[None, :]
-        block = -0.5 * np.maximum(squared, 0.0) - (log_norm + self._log_mass_rows)[None, :]
+        sigma = self.shared_sigma[numeric]
+        a = points[:, numeric] / sigma
+        b = mus[:, numeric] / sigma
+        squared = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
+        log_norm = float(np.sum(np.log(sigma))) + _LOG_SQRT_2PI * len(sigma)
+        block = -0.5 * np.maximum(squared, 0.0) - log_norm - self._log_mass_rows[: self.shared]
         categorical = np.flatnonzero(~numeric)
         if len(categorical):
             keep = np.log(self.keep[categorical])
@@ -202,8 +201,24 @@ class ParzenEstimator:
             block += float(other.sum())
             if self._onehot_mus is None:
                 gain = np.repeat(keep - other, self.choices[categorical])
-                self._onehot_mus = self._onehot(self.mus[:, categorical], categorical) * gain
+                self._onehot_mus = self._onehot(mus[:, categorical], categorical) * gain
             block += self._onehot(points[:, categorical], categorical) @ self._onehot_mus.T
+        return block
+
+    def _own_block(self, points: np.ndarray) -> np.ndarray:
+        """The log kernels of the components with bandwidths of their own (a few rows)."""
+        mus, sigma = self.mus[self.shared :], self.sigma[self.shared :]
+        log_mass = self.log_mass[self.shared :]
+        block = np.zeros((len(points), len(mus)))
+        for j in range(len(self.numeric)):
+            if self.numeric[j]:
+                z = (points[:, j, None] - mus[None, :, j]) / sigma[None, :, j]
+                block += -0.5 * z * z - (_LOG_SQRT_2PI + np.log(sigma[None, :, j]))
+                block -= log_mass[None, :, j]
+            else:
+                same = points[:, j, None] == mus[None, :, j]
+                keep, other = math.log(self.keep[j]), math.log(max(self.other[j], 1e-300))
+                block += np.where(same, keep, other)
         return block
 
     def _onehot(self, indices: np.ndarray, columns: np.ndarray) -> np.ndarray:
