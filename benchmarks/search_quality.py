@@ -87,32 +87,27 @@ with ``--jobs 2``); 24 min with the cores shared with other jobs. TPE dominates 
 a 1000-trial 10-d study takes about 35 s of CPU, and its cost grows with the square of the
 trials.
 
-The mixed suite was measured on 2 cores shared with other sessions' jobs (load 6-11 most of the
-time: every wall time below is several times what the same command takes on idle cores).
-Every run is in ``benchmarks/results/mixed.json``; with the repository on ``PYTHONPATH``::
+The numbers quoted in the documentation (``docs/benchmarks.rst``, with their commands) were
+measured on 2 cores shared with other jobs; every run is in ``benchmarks/results/mixed.json``
+and ``benchmarks/results/continuous.json``, which ``--reuse ... --reuse-only`` tabulates again.
+Wall times: our five strategies on the mixed suite 45 min for seeds 0-4 (load 9-10), a reference
+on seeds 5-9 25-35 min with ``--jobs 2``. The mixed suite's references for seeds 0-4 came from
+an earlier measurement, with the repository on ``PYTHONPATH``::
 
     S="python benchmarks/search_quality.py --suite mixed"
-    $S --methods ga --json ga.json                                            # 432 s
-    $S --methods pso cmaes nm tpe --json na.json       # 7 s: every run n/a; no TPE class yet
     $S --seeds 1 --methods tpe-optuna optuna-cmaes random --json seed0.json
-        # seed 0 of every reference, the timing run: TPE 1349 s, CMA-ES 917 s, random 652 s
     $S --methods tpe-optuna --first-seed 1 --seeds 4 --jobs 2 --json tpe.json     # 3242 s
     $S --methods random --first-seed 1 --seeds 4 --jobs 2 --json random.json      # 1517 s
     $S --methods optuna-cmaes --first-seed 1 --seeds 4 --jobs 2 --json cmaes.json # 1621 s
     PYTHONPATH=.:GREENLET $S --problems sk_svc_wine --methods optuna-gp --jobs 2 \
-        --seeds 2 --json gp2.json                                                 # 1366 s
-    # then the same with --seeds 4 --reuse gp2.json (1882 s), --seeds 5 --reuse gp4.json (~880 s)
-    $S --methods ga pso cmaes nm tpe tpe-optuna optuna-cmaes optuna-gp random \
-        --reuse *.json --reuse-only --json benchmarks/results/mixed.json
+        --seeds 5 --json gp.json
 
 Optuna GP ran on ``sk_svc_wine`` only. One of its 200-trial studies took 847-1813 s here on that
 5-parameter problem, and one on the 10-parameter ``mixed_rastrigin`` had not finished after 12
 minutes: the 130 studies of the suite would take more than a day with ``--jobs 2`` at this load
-(hours on idle cores), far past the 2 hours allowed. GREENLET is a folder holding the
-``greenlet`` package (``pip install --target``, not part of the project's environment), with
-which GPSampler optimizes its acquisition function from its starting points at once instead of
-one after another. The continuous suite's references were not run again: at this load they
-would have taken well over 30 minutes (24 min when last measured with shared cores).
+(hours on idle cores). GREENLET is a folder holding the ``greenlet`` package (``pip install
+--target``, not part of the project's environment), with which GPSampler optimizes its
+acquisition function from its starting points at once instead of one after another.
 """
 
 from __future__ import annotations
