@@ -129,20 +129,6 @@ def test_resume_with_another_search_space_is_a_clear_error(tmp_path):
         _ = propulator.population
 
 
-def test_torn_last_record_is_skipped_with_a_warning_and_appended_after(tmp_path, caplog):
-    run_local(1, tmp_path, generations=5)
-    path = tmp_path / "island-0-rank-0.ckpt"
-    data = path.read_bytes()
-    path.write_bytes(data[:-7])  # a crash in the middle of the last write
-    with caplog.at_level(logging.WARNING, logger="propulate"):
-        propulators = run_local(1, tmp_path, generations=8)
-    assert "incomplete" in caplog.text
-    _, records, _, torn = read_log(path)
-    assert not torn
-    assert [ind.generation for ind in records] == list(range(8))
-    assert len(propulators[0].population) == 8
-
-
 def test_time_budget_stops_new_evaluations(tmp_path):
     def slow(params):
         time.sleep(0.02)
