@@ -128,19 +128,20 @@ class CMAParameter:
     def update_covariance_matrix(self, new_covariance_matrix: np.ndarray) -> None:
         """Set ``C`` (symmetrized) and decompose it when due."""
         c = np.asarray(new_covariance_matrix, dtype=float)
-        self.co_matrix = (c + c.T) / 2.0
+        self.co_matrix = (c + c.T) * 0.5
         if self.generation + 1 - self.decomposed_at >= self.decomposition_interval:
             self.decompose()
             self.decomposed_at = self.generation + 1
 
     def decompose(self) -> None:
         """Eigendecompose ``C``, bounding its condition number by :data:`MAX_CONDITION`."""
-        eigenvalues, b = np.linalg.eigh(self.co_matrix)
-        largest = max(float(eigenvalues.max()), 1e-300)
+        eigenvalues, b = np.linalg.eigh(self.co_matrix)  # ascending
+        largest = max(float(eigenvalues[-1]), 1e-300)
         floor = largest / MAX_CONDITION
-        if eigenvalues.min() < floor:
+        smallest = float(eigenvalues[0])
+        if smallest < floor:
             # Adding to the diagonal keeps the eigenvectors and lifts the small eigenvalues.
-            shift = floor - float(eigenvalues.min())
+            shift = floor - smallest
             self.co_matrix = self.co_matrix + shift * np.eye(self.problem_dimension)
             eigenvalues = eigenvalues + shift
         self.b_matrix = b
@@ -282,10 +283,10 @@ class CMAAdapter:
 
         Uses the mean shift of the last :meth:`update_mean` (with ``c_m = 1``).
         """
-        step = (par.mean - par.mean_old) / par.sigma
-        par.p_sigma = (1.0 - par.c_sigma) * par.p_sigma + math.sqrt(
-            par.c_sigma * (2.0 - par.c_sigma) * par.mu_eff
-        ) * (par.covariance_inv_sqrt @ step)  # eq. (43)
+        scale = math.sqrt(par.c_sigma * (2.0 - par.c_sigma) * par.mu_eff) / par.sigma
+        par.p_sigma = (1.0 - par.c_sigma) * par.p_sigma + scale * (
+            par.covariance_inv_sqrt @ (par.mean - par.mean_old)
+        )  # eq. (43)
         par.sigma_old = par.sigma
         ratio = math.sqrt(float(par.p_sigma @ par.p_sigma)) / par.chi_n
         par.sigma *= math.exp(min(par.c_sigma / par.d_sigma * (ratio - 1.0), 1.0))  # eq. (44)
@@ -312,12 +313,13 @@ class CMAAdapter:
         threshold = (1.4 + 2.0 / (n + 1.0)) * par.chi_n
         decay = math.sqrt(1.0 - (1.0 - par.c_sigma) ** (2 * (par.generation + 1)))
         h_sigma = 1.0 if norm / decay < threshold else 0.0
-        step = (par.mean - par.mean_old) / par.sigma_old
-        par.p_c = (1.0 - par.c_c) * par.p_c + h_sigma * math.sqrt(
-            par.c_c * (2.0 - par.c_c) * par.mu_eff
-        ) * step  # eq. (45)
+        # Scalars are combined before they touch an array: this runs once per lambda results on
+        # every worker, so each array operation saved counts.
+        inv_sigma = 1.0 / par.sigma_old
+        path_scale = h_sigma * math.sqrt(par.c_c * (2.0 - par.c_c) * par.mu_eff) * inv_sigma
+        par.p_c = (1.0 - par.c_c) * par.p_c + path_scale * (par.mean - par.mean_old)  # eq. (45)
         w = par.weights[: len(arx)] if weights is None else np.asarray(weights, dtype=float)
-        y = (arx - par.mean_old) / par.sigma_old
+        y = (arx - par.mean_old) * inv_sigma
         # eq. (46): negative weights are rescaled by n / ||C^(-1/2) y||^2 so that far-away bad
         # points cannot shrink C without bound.
         if w.min() < 0.0:
@@ -326,14 +328,10 @@ class CMAAdapter:
         else:
             w_circ = w  # no negative weights to rescale (BasicCMA)
         delta_h = (1.0 - h_sigma) * par.c_c * (2.0 - par.c_c)
-        rank_one = par.p_c[:, None] * par.p_c[None, :]
-        rank_mu = (y * w_circ[:, None]).T @ y
-        c = (
-            (1.0 + par.c_1 * delta_h - par.c_1 - par.c_mu * float(w.sum())) * par.co_matrix
-            + par.c_1 * rank_one
-            + par.c_mu * rank_mu
-        )  # eq. (47)
-        if np.all(np.isfinite(c)):
+        c = (1.0 + par.c_1 * delta_h - par.c_1 - par.c_mu * float(w.sum())) * par.co_matrix
+        c += np.multiply.outer(par.c_1 * par.p_c, par.p_c)  # rank one
+        c += y.T @ (y * (par.c_mu * w_circ)[:, None])  # rank mu; eq. (47)
+        if np.isfinite(c).all():
             par.update_covariance_matrix(c)
 
 

@@ -82,11 +82,13 @@ class MixedSpace:
         self.choices = self.coordinates.choices[self._categorical]
         self.margin = np.ones(self.dim)
         self.probabilities = [np.full(int(k), 1.0 / int(k)) for k in self.choices]
+        # The kinds never change: computed once (it is asked on the hot path).
+        self._mixed = bool(self.integer.any() or len(self._categorical))
 
     @property
     def mixed(self) -> bool:
         """Whether the space has integers or categoricals (else CMA-ES works as is)."""
-        return bool(self.integer.any() or len(self._categorical))
+        return self._mixed
 
     # ----- individuals ----------------------------------------------------------------------
     def of(self, ind: Individual) -> np.ndarray:

@@ -177,6 +177,8 @@ class CMAPropagator(Propagator):
         self._last_sample: Individual | None = None  # the last individual a call returned
         # Unit coordinates of the individuals updates ranked, by key: the elite changes slowly.
         self._rows: dict[tuple[int, int], np.ndarray] = {}
+        # (distribution, its generation, sigma A B D) of the last sample: see _sample.
+        self._transform: tuple[CMAParameter, int, np.ndarray] | None = None
 
     def _new_parameter(self, mean: np.ndarray) -> CMAParameter:
         return CMAParameter(
@@ -251,10 +253,10 @@ class CMAPropagator(Propagator):
             ranked = np.vstack([ranked, bad])
             weights = np.concatenate([weights, bad_weights])
         self._recent.clear()
-        old_mean = par.mean.copy()
-        self.adapter.update_mean(par, ranked)
+        old_mean = par.mean
+        self.adapter.update_mean(par, ranked)  # binds a new array: old_mean stays the old one
         stretch = self.mixed.margin
-        if np.all(stretch == 1.0):
+        if not self.mixed.mixed or (stretch == 1.0).all():
             self.adapter.update_step_size(par)
             self.adapter.update_covariance_matrix(par, ranked, weights=weights)
         else:
@@ -293,8 +295,14 @@ class CMAPropagator(Propagator):
         distributions.
         """
         x = par.mean
-        # B D sigma A as one matrix: a sample is then one product (this is the hot path).
-        transform = (self.mixed.margin * par.sigma)[:, None] * par.b_matrix * par.d_matrix
+        # B D sigma A as one matrix, kept until the distribution or the margin changes: a sample
+        # is then one product (this is the hot path).
+        cached = self._transform
+        if cached is not None and cached[0] is par and cached[1] == par.generation:
+            transform = cached[2]
+        else:
+            transform = (self.mixed.margin * par.sigma)[:, None] * par.b_matrix * par.d_matrix
+            self._transform = (par, par.generation, transform)
         gauss = self.rng.gauss
         for _ in range(MAX_RESAMPLING):
             z = [gauss(0.0, 1.0) for _ in range(par.problem_dimension)]
@@ -363,7 +371,7 @@ class CMAPropagator(Propagator):
                     f"CMAPropagator.set_state: {key}={state.get(key)!r} but this propagator has "
                     f"{value!r}; restore a state saved by the same configuration."
                 )
-        self._last_sample = None
+        self._last_sample, self._transform = None, None
         self.mixed.set_state(state.get("mixed", {}))  # versions before 3: floats only
         if version == 1:
             # Version 1 counted population growth; its counts mean nothing here.

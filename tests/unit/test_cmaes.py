@@ -407,8 +407,10 @@ def bits_and_floats(values) -> float:
 
 def test_the_integer_margin_keeps_binary_parameters_moving():
     # The floats pull the step size down long before every bit is right; without the margin
-    # the bits freeze. Measured over 12 seeds, 4 workers, 400 evaluations: 1.08 wrong bits on
-    # average with the margin, 2.42 without it (random search: 3.7 over 40 seeds).
+    # the bits freeze. Measured over 36 seeds, 4 workers, 400 evaluations: 1.4-1.6 wrong bits on
+    # average with the margin, 3.3 without it (random search: 3.7 over 40 seeds). The mean of
+    # 12 seeds has a standard error of about 0.3, so the bound sits 2.5 errors from each side:
+    # at 1.75 a change of rounding alone (an equal but differently oriented eigenbasis) failed.
     wrong = []
     for seed in range(12):
         population, _ = drive(
@@ -419,7 +421,7 @@ def test_the_integer_margin_keeps_binary_parameters_moving():
         )
         best = population.active.best(1)[0]
         wrong.append(sum(1 - best[f"b{i}"] for i in range(10)))
-    assert np.mean(wrong) < 1.75, wrong
+    assert np.mean(wrong) < 2.25, wrong
 
 
 def test_a_distribution_collapsed_to_float_resolution_restarts_instead_of_repeating_points():

@@ -147,3 +147,39 @@ def test_select_on_a_list_does_not_reorder_it():
     assert [i.loss for i in select_best(inds, 2)] == [1.0, 2.0]
     assert [i.loss for i in select_worst(inds, 2)] == [3.0, 2.0]
     assert inds == before
+
+
+@pytest.mark.parametrize("first_question", [0, 40, 150])
+def test_per_rank_questions_match_a_brute_force_answer(first_question):
+    """``of_rank``/``latest_of`` agree with a scan of the active individuals, whenever asked.
+
+    The per-rank indexes are built on the first question (after ``first_question`` operations)
+    and maintained from then on through additions, deactivations and migrations.
+    """
+    rng = random.Random(first_question)
+    population = Population(owner=0)
+    generations = [0, 0, 0]
+    for step in range(200):
+        known = population.to_list()
+        roll = rng.random()
+        if roll < 0.6 or not known:
+            rank = rng.randrange(3)
+            ind = evaluated(rng.choice([rng.random(), math.inf]), rank, generations[rank])
+            generations[rank] += 1
+            population.add(ind)
+        elif roll < 0.8:
+            target = rng.choice(known)
+            population.set_active(target.key, not target.active)
+        else:
+            target = rng.choice(known)
+            steps = target.migration_steps + 1
+            population.move(target.key, rng.random() < 0.7, rng.randrange(3), steps)
+        if step < first_question:
+            continue
+        active = list(population.active)
+        for rank in range(3):
+            own = [ind for ind in active if ind.rank == rank]
+            assert keys(population.active.of_rank(rank)) == keys(select_best(own, len(own)))
+            latest = population.active.latest_of(rank)
+            expected = max(own, key=lambda ind: ind.generation) if own else None
+            assert latest is expected
