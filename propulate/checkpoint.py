@@ -114,7 +114,9 @@ class LogContents:
         return self.size > self.good_end
 
 
-def scan_log(path: str | Path, space: SearchSpace | None = None) -> LogContents:
+def scan_log(
+    path: str | Path, space: SearchSpace | None = None, *, fingerprint: str | None = None
+) -> LogContents:
     """Read one record log, skipping damaged frames (each reported by a warning).
 
     Parameters
@@ -123,6 +125,8 @@ def scan_log(path: str | Path, space: SearchSpace | None = None) -> LogContents:
         The log file.
     space : SearchSpace, optional
         The expected search space; the log's must match. If omitted, the log's own is used.
+    fingerprint : str, optional
+        ``space.fingerprint()``, when the caller reads many logs of one space.
 
     Returns
     -------
@@ -142,14 +146,15 @@ def scan_log(path: str | Path, space: SearchSpace | None = None) -> LogContents:
             return LogContents(None)
         # A memory map: a resynchronization may need to search far ahead in a long log.
         with mmap.mmap(stream.fileno(), size, access=mmap.ACCESS_READ) as data:
-            return _scan(data, path, space)
+            return _scan(data, path, space, fingerprint)
 
 
-def _scan(data: Any, path: Path, space: SearchSpace | None) -> LogContents:
-    parsed = parse_header(data, path)
-    if parsed is None:
-        return LogContents(None, size=len(data))
-    header, start = parsed
+def _space_of_header(header: dict[str, Any], path: Path, space: SearchSpace | None) -> SearchSpace:
+    """The search space of a log's header: ``space`` if given and equal, else an error.
+
+    Parsing the header's space costs a thousand times more than comparing its text; the caller
+    compares first, so only an unexpected space (or no expected one) gets here.
+    """
     try:
         stored_space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
     except Exception as error:  # noqa: BLE001  # any failure means the same: damaged header
@@ -158,13 +163,24 @@ def _scan(data: Any, path: Path, space: SearchSpace | None) -> LogContents:
             "Restore the file from a backup, or move it out of the checkpoint folder."
         ) from None
     if space is None:
-        space = stored_space
-    elif header["search_space"] != space.fingerprint():
-        raise CheckpointError(
-            f"{path} was written for the search space {header['search_space']}, but this run "
-            f"uses {space.fingerprint()}. Resume with the original limits, or use another "
-            "checkpoint_path for the new search space."
-        )
+        return stored_space
+    raise CheckpointError(
+        f"{path} was written for the search space {header['search_space']}, but this run "
+        f"uses {space.fingerprint()}. Resume with the original limits, or use another "
+        "checkpoint_path for the new search space."
+    )
+
+
+def _scan(
+    data: Any, path: Path, space: SearchSpace | None, fingerprint: str | None = None
+) -> LogContents:
+    parsed = parse_header(data, path)
+    if parsed is None:
+        return LogContents(None, size=len(data))
+    header, start = parsed
+    # Every rank of an island finds the expected space in every log at start: compare the text.
+    if space is None or header.get("search_space") != (fingerprint or space.fingerprint()):
+        space = _space_of_header(header, path, space)
     contents = LogContents(header, good_end=start, size=len(data))
     for item in scan_frames(data, start, int(header["format_version"])):
         if isinstance(item, Gap):
@@ -258,8 +274,9 @@ class CheckpointLog:
     def load_island(self) -> list[Individual]:
         """Read every intact record of this island, from every rank's log."""
         individuals: list[Individual] = []
+        fingerprint = self.space.fingerprint()
         for path in log_files(self.directory, self.island):
-            contents = scan_log(path, self.space)
+            contents = scan_log(path, self.space, fingerprint=fingerprint)
             if contents.torn:
                 # Another rank's log may be mid-write right now; the owner of a log torn by a
                 # crash warns when it reopens it.
