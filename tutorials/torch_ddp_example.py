@@ -69,6 +69,7 @@ from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 
 from propulate import ConfigurationError, Islands
+from propulate.devices import select_device, visible_gpus
 from propulate.islands import plan_islands
 from propulate.utils import get_default_propagator, set_logger_config
 
@@ -312,15 +313,12 @@ def train_and_evaluate(
 
 
 def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
-    """This rank's GPU (its rank on the node modulo ``gpus_per_node``), or ``None`` for the CPU.
+    """This rank's GPU (by its position on its node, see ``propulate.devices``), or ``None``.
 
     On the CPU the machine's cores are shared out among the ranks on this node. On GPUs every rank
     of the node needs its own GPU, because NCCL cannot place two ranks of one group on a device.
     """
-    node_comm = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks sharing this machine
-    node_rank, ranks_on_node = node_comm.rank, node_comm.size
-    node_comm.Free()
-    gpus_available = torch.cuda.device_count()
+    gpus_available = visible_gpus()
     gpus_per_node = gpus_available if args.gpus_per_node is None else args.gpus_per_node
     problem = None
     if gpus_per_node > gpus_available:
@@ -328,21 +326,24 @@ def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
             f"--gpus-per-node {gpus_per_node}, but this node has {gpus_available} usable GPU(s). "
             f"Pass at most {gpus_available}, or 0 for the CPU."
         )
-    elif 0 < gpus_per_node < ranks_on_node:
+    placement = select_device(comm, gpus=min(gpus_per_node, gpus_available))
+    if problem is None and placement.sharing > 1:
         problem = (
-            f"{ranks_on_node} ranks on a node with --gpus-per-node {gpus_per_node}; data-parallel "
-            f"training needs a GPU per rank. Launch at most {gpus_per_node} ranks per node, or "
-            "pass --gpus-per-node 0 for the CPU."
+            f"{placement.sharing} ranks on {placement.host} would share GPU {placement.gpu} "
+            f"(--gpus-per-node {gpus_per_node}); data-parallel training needs a GPU per rank. "
+            f"Launch at most {gpus_per_node} ranks per node, or pass --gpus-per-node 0 for the CPU."
         )
-    if problem is not None:
+    # Every rank learns whether any rank has a problem, so all of them stop, none waits.
+    problems = [p for p in comm.allgather(problem) if p is not None]
+    if problems:
         if comm.rank == 0:
-            print(f"{SCRIPT}: error: {problem}", file=sys.stderr)
+            print(f"{SCRIPT}: error: {problems[0]}", file=sys.stderr)
         sys.exit(2)
-    if gpus_per_node > 0:
-        torch.cuda.set_device(node_rank % gpus_per_node)
-        return node_rank % gpus_per_node
+    if placement.gpu is not None:
+        torch.cuda.set_device(placement.gpu)
+        return placement.gpu
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, (cores or 1) // ranks_on_node))
+    torch.set_num_threads(max(1, (cores or 1) // placement.local_size))
     return None
 
 

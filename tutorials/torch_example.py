@@ -71,6 +71,7 @@ from propulate import (
     StaticSurrogate,
     Surrogate,
 )
+from propulate.devices import select_device, visible_gpus
 from propulate.integrations.lightning import PruningCallback
 from propulate.utils import get_default_propagator, set_logger_config
 
@@ -268,11 +269,13 @@ def train_and_evaluate(
 
 
 def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
-    """The GPU this rank trains on (``rank % gpus_per_node``), or ``None`` for the CPU.
+    """The GPU this rank trains on, or ``None`` for the CPU.
 
-    On the CPU the machine's cores are shared out among the ranks on this node.
+    :func:`propulate.devices.select_device` picks it by the rank's position on its node (right
+    with block or cyclic rank placement, and with one GPU per task as ``srun --gpus-per-task``
+    gives). On the CPU the machine's cores are shared out among the ranks on this node.
     """
-    gpus_available = torch.cuda.device_count()
+    gpus_available = visible_gpus()
     gpus_per_node = gpus_available if args.gpus_per_node is None else args.gpus_per_node
     if gpus_per_node > gpus_available:
         if comm.rank == 0:
@@ -282,14 +285,11 @@ def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
                 file=sys.stderr,
             )
         sys.exit(2)
-    if gpus_per_node > 0:
-        return comm.rank % gpus_per_node
-    node_comm = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks sharing this machine
-    ranks_on_node = node_comm.size
-    node_comm.Free()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(max(1, (cores or 1) // ranks_on_node))
-    return None
+    placement = select_device(comm, gpus=gpus_per_node)
+    if placement.gpu is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        torch.set_num_threads(max(1, (cores or 1) // placement.local_size))
+    return placement.gpu
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
