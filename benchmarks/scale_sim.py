@@ -2,7 +2,7 @@
 
     python benchmarks/scale_sim.py                          # 16 ... 1024 ranks, 2 generations
     python benchmarks/scale_sim.py --ranks 64 256 --generations 4
-    python benchmarks/scale_sim.py --send-us 40 --absorb-us 60   # model with MPI's costs
+    python benchmarks/scale_sim.py --model-only --send-us 12 --absorb-us 48   # the model alone
 
 Every rank is a real :class:`~propulate.Propulator` with the default propagator on a 10-d
 sphere, all of one island, over the in-memory transport, run by
@@ -128,6 +128,15 @@ def share(ranks: float, seconds: float, send: float, absorb: float) -> float:
     return messages / (seconds + messages)
 
 
+def print_model(ranks: list[int], send: float, absorb: float) -> None:
+    """The model's share of messages for ``ranks`` and 1,000-10,000 ranks (costs in seconds)."""
+    header = "".join(f"{f'T = {t:g} s':>12}" for t in EVALUATION_TIMES)
+    print(f"{'ranks':>8}{header}")
+    for size in (*ranks, *PREDICTED_RANKS):
+        cells = "".join(f"{100 * share(size, t, send, absorb):>11.3f}%" for t in EVALUATION_TIMES)
+        print(f"{size:>8}{cells}")
+
+
 def fit_send(rows: list[dict[str, Any]]) -> tuple[float, float]:
     """Least-squares ``tell_us = a + b (W - 1)`` over the rows: ``(a, b)`` in microseconds."""
     xs = [row["ranks"] - 1 for row in rows]
@@ -149,7 +158,15 @@ def main() -> None:
     parser.add_argument("--send-us", type=float, help="per-peer send cost under MPI (us)")
     parser.add_argument("--absorb-us", type=float, help="per-result absorb cost under MPI (us)")
     parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument(
+        "--model-only", action="store_true", help="print the model's table for the given costs"
+    )
     args = parser.parse_args()
+    if args.model_only:
+        if args.send_us is None or args.absorb_us is None:
+            parser.error("--model-only needs --send-us and --absorb-us")
+        print_model(args.ranks, args.send_us * 1e-6, args.absorb_us * 1e-6)
+        return
 
     rows = []
     print(
@@ -185,11 +202,7 @@ def main() -> None:
     absorb = (args.absorb_us if args.absorb_us is not None else rows[-1]["absorb_us"]) * 1e-6
     source = "MPI (given)" if args.send_us is not None else "in-memory (measured here)"
     print(f"\nmodel with {source} costs: send {send * 1e6:.1f} us, absorb {absorb * 1e6:.1f} us")
-    header = "".join(f"{f'T = {t:g} s':>12}" for t in EVALUATION_TIMES)
-    print(f"{'ranks':>8}{header}")
-    for ranks in (*args.ranks, *PREDICTED_RANKS):
-        cells = "".join(f"{100 * share(ranks, t, send, absorb):>11.2f}%" for t in EVALUATION_TIMES)
-        print(f"{ranks:>8}{cells}")
+    print_model(args.ranks, send, absorb)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"rows": rows, "fit_us": [fixed, per_peer]}, handle, indent=1)
