@@ -22,6 +22,7 @@ from .population import Individual
 from .propagators.base import Propagator
 from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
+from .run import check_total_evaluations
 from .validation import check_int, check_matrix, check_probability, fail
 
 __all__ = ["Islands", "IslandPlan", "plan_islands"]
@@ -159,7 +160,8 @@ class Islands:
     rng : random.Random
         This rank's random number generator.
     generations : int
-        Evaluations per worker.
+        Evaluations per worker; left at its default when ``total_evaluations`` (a keyword for
+        :class:`Propulator`) bounds each island's evaluations instead.
     num_islands : int
         The number of islands of (nearly) equal size.
     island_sizes : sequence of int, optional
@@ -213,6 +215,10 @@ class Islands:
         from .comm import mpi  # deferred: constructing islands is an MPI operation
         from .comm.topology import split_world
 
+        if kwargs.get("total_evaluations") is not None and generations == 0:
+            generations = -1  # the default 0 means "not given" beside an island budget
+        # Checked before the communicators are split, so every rank raises the same error.
+        check_total_evaluations("Islands", kwargs.get("total_evaluations"), generations)
         world = world if world is not None else mpi.world()
         self.plan = plan_islands(
             world.Get_size(),

@@ -38,6 +38,8 @@ class Progress:
         Seconds since the start of the run.
     time_budget : float or None
         The run's time budget in seconds.
+    total_evaluations : int or None
+        The island's budget of evaluations, if the run has one.
     """
 
     island: int
@@ -51,17 +53,19 @@ class Progress:
     best: float
     elapsed: float
     time_budget: float | None
+    total_evaluations: int | None = None
 
 
 class ProgressLine:
     """Logs progress lines for one run of one worker.
 
     The line shows the evaluations of the island the worker knows against the expected total
-    (``generations`` times the island's workers) when the run is bounded; the best loss seen so
-    far (remembered, since the best individual may later leave the island); the evaluations per
-    second, measured from the growth of the known evaluations since the first line (before
-    that, estimated from this worker's own pace); and an ETA from this worker's pace and
-    remaining generations, or the time budget, whichever ends first. Only the island's first
+    (the island's ``total_evaluations``, or ``generations`` times the island's workers) when the
+    run is bounded; the best loss seen so far (remembered, since the best individual may later
+    leave the island); the evaluations per second, measured from the growth of the known
+    evaluations since the first line (before that, estimated from this worker's own pace); and
+    an ETA from this worker's pace and remaining generations (or the island's remaining budget
+    shared by its workers), or the time budget, whichever ends first. Only the island's first
     worker logs at INFO; the others log their own pace at DEBUG.
 
     Parameters
@@ -83,6 +87,8 @@ class ProgressLine:
         etas = []
         if now.generations >= 0 and now.own:
             etas.append(max(now.generations - now.generation, 0) * pace)
+        if now.total_evaluations is not None and now.own:
+            etas.append(max(now.total_evaluations - now.known, 0) * pace / now.workers)
         if now.time_budget is not None:
             etas.append(max(now.time_budget - elapsed, 0.0))
         eta = f", ETA {format_duration(min(etas))}" if etas else ""
@@ -103,8 +109,10 @@ class ProgressLine:
         else:
             rate = (now.known - self._baseline[1]) / max(elapsed - self._baseline[0], 1e-9)
         self._best_seen = best = min(self._best_seen, now.best)
-        if now.generations >= 0:
-            expected = now.generations * now.workers
+        expected = now.generations * now.workers if now.generations >= 0 else None
+        if now.total_evaluations is not None:
+            expected = now.total_evaluations
+        if expected is not None:
             done = f"{now.known}/{expected} evaluations ({100 * now.known / max(expected, 1):.0f}%)"
         else:
             done = f"{now.known} evaluations"

@@ -31,7 +31,7 @@ from .population import Individual, Population
 from .propagators.base import Propagator, as_list, listeners, search_space_of
 from .propagators.operators import SelectMin
 from .rank_files import RankFiles
-from .run import Run, RunSettings
+from .run import Run, RunSettings, check_total_evaluations
 from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
@@ -82,6 +82,11 @@ class Propulator(AskAndTell):
     time_budget : float, optional
         Seconds after the start of a run after which no new evaluation is started, so a job
         ends cleanly inside its scheduler's time limit.
+    total_evaluations : int, optional
+        Evaluations of the whole island (counting those of earlier runs on the same checkpoint)
+        after which no new evaluation is started: every worker keeps evaluating until the island
+        has them, so no worker idles while others finish their share; see :ref:`budget`. Give it
+        with ``generations=-1`` (the default).
     raise_on_loss_error : bool
         If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
         :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with
@@ -122,6 +127,7 @@ class Propulator(AskAndTell):
         surrogate_factory: Callable[[], Any] | None = None,
         *,
         time_budget: float | None = None,
+        total_evaluations: int | None = None,
         raise_on_loss_error: bool = False,
         transport: Transport | None = None,
         collectives: Collectives | None = None,
@@ -139,7 +145,8 @@ class Propulator(AskAndTell):
         if time_budget is not None:
             time_budget = check_number(owner, "time_budget", time_budget, 0, low_open=True,
                                        example=3600)  # fmt: skip
-        if generations == -1 and time_budget is None:
+        self.total_evaluations = check_total_evaluations(owner, total_evaluations, generations)
+        if generations == -1 and time_budget is None and total_evaluations is None:
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
         self.propagator = propagator
@@ -266,7 +273,7 @@ class Propulator(AskAndTell):
             islands = [self.island_members(i) for i in range(self.num_islands)]
             settings = RunSettings(self._identity(), self.island_idx, self.generations,
                                    self.time_budget, self.raise_on_loss_error, logging_interval,
-                                   debug)  # fmt: skip
+                                   debug, self.total_evaluations)  # fmt: skip
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip

@@ -30,6 +30,7 @@ from .progress import Progress, ProgressLine
 from .propagators.base import as_list
 from .search_space import SearchSpace
 from .signals import StopRequest
+from .validation import check_int, fail
 from .wire import (
     Kind,
     decode_individual_message,
@@ -40,7 +41,7 @@ from .wire import (
     encode_started,
 )
 
-__all__ = ["Run", "RunSettings"]
+__all__ = ["Run", "RunSettings", "check_total_evaluations"]
 
 log = logging.getLogger("propulate.propulator")  # the loop's lines keep the loop's logger
 _SIGNALS = ("SIGTERM", "SIGINT")
@@ -48,6 +49,22 @@ _SIGNALS = ("SIGTERM", "SIGINT")
 _RESULT, _LOCATION, _STOP = int(Kind.RESULT), int(Kind.LOCATION), int(Kind.STOP)
 _STARTED = int(Kind.STARTED)
 STATE_INTERVAL = 30.0  # seconds between saves of the run state during a run
+
+
+def check_total_evaluations(owner: str, total: Any, generations: int) -> int | None:
+    """``total_evaluations`` checked: ``None``, or an int >= 1 given with ``generations=-1``.
+
+    The two stop conditions count different things (an island's evaluations, a worker's
+    generations), so a run takes one of them; the error says which to drop.
+    """
+    if total is None:
+        return None
+    total = check_int(owner, "total_evaluations", total, 1, example=800)
+    if generations != -1:
+        fail(owner, "generations", generations,
+             f"-1 (unbounded) when total_evaluations={total} bounds the island's evaluations "
+             "(drop one of the two)", -1)  # fmt: skip
+    return total
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,9 @@ class RunSettings:
         Generations per worker (-1: unbounded).
     time_budget : float or None
         Seconds after which no new evaluation starts.
+    total_evaluations : int or None
+        Evaluations of the whole island after which no new evaluation starts (see
+        :meth:`Run.budget_spent`).
     raise_on_loss_error : bool
         Whether the first failed evaluation stops the run.
     logging_interval, debug : int
@@ -77,6 +97,7 @@ class RunSettings:
     raise_on_loss_error: bool = False
     logging_interval: int = 10
     debug: int = -1
+    total_evaluations: int | None = None
 
 
 class Run:
@@ -164,7 +185,7 @@ class Run:
     def should_stop(self, generation: int) -> bool:
         """Whether to breed no more; ``generation`` is the next one (a spent budget sets stop)."""
         settings = self.settings
-        if self.stop or 0 <= settings.generations <= generation:
+        if self.stop or 0 <= settings.generations <= generation or self.budget_spent():
             return True
         budget = settings.time_budget
         if budget is not None and time.monotonic() - self.started >= budget:
@@ -172,6 +193,24 @@ class Run:
             log.info("Rank %d: time budget of %g s used up.", settings.rank, budget)
             return True
         return settings.raise_on_loss_error and self.first_failure is not None
+
+    def budget_spent(self) -> bool:
+        """Whether the island's ``total_evaluations`` are done or under way, as far as known here.
+
+        The island's evaluations known here are every result bred on the island that this
+        worker holds: its own, its peers' (each RESULT message brings one), and those replayed
+        from the checkpoint. This worker's own evaluations asked for and not yet told count too.
+        A worker starts no evaluation once the count reaches the budget; evaluations other
+        workers have under way, or whose results are still on their way here, are not known
+        here, so an island of ``W`` workers of one evaluation at a time ends with between
+        ``total_evaluations`` and ``total_evaluations + W - 1`` evaluations when every result
+        reaches the peers before they begin their next evaluation (see :ref:`budget`).
+        """
+        total = self.settings.total_evaluations
+        if total is None:
+            return False
+        known = self.knowledge.population.bred_on.get(self.place.island, 0)
+        return known + len(self.pending) >= total
 
     def breed(self, propagator: Callable[..., Any], generation: int) -> Individual:
         """Breed the next child from the population, tag it and keep it until it is told."""
@@ -358,6 +397,7 @@ class Run:
                 best=float(best[0].loss) if best and best[0].loss is not None else math.inf,
                 elapsed=time.monotonic() - self.started,
                 time_budget=settings.time_budget,
+                total_evaluations=settings.total_evaluations,
             )
         )
 

@@ -18,7 +18,14 @@ from .local_run import LIMITS_3D, sphere
 
 
 def run_islands(
-    tmp_path, sizes, pollination, generations=30, probability=0.9, topology=None, slow_rank=None
+    tmp_path,
+    sizes,
+    pollination,
+    generations=30,
+    probability=0.9,
+    topology=None,
+    slow_rank=None,
+    **kwargs,
 ):
     plan = plan_islands(
         sum(sizes),
@@ -53,6 +60,7 @@ def run_islands(
                 transport=transport,
                 collectives=transport,
                 rank=rank,
+                **kwargs,
             )
         )
     threads = [
