@@ -89,11 +89,13 @@ CMA = {
 }
 
 
-# Measured with 4 ranks over 12 runs of 400 evaluations: median 2e-9, worst 9e-8.
+# Measured with 4 ranks over 12 runs of 400 evaluations: median 2e-9, worst 9e-8. 400 at any
+# size: with more (100 per rank at 8 ranks), a 2-d sphere collapses to float resolution and the
+# strategy restarts, so the saved distribution may be a fresh one.
 @pytest.mark.mpi(min_size=2)
 @pytest.mark.parametrize("name", list(CMA))
 def test_cma_minimizes_the_sphere(name, shared_tmp_path):
-    propulator = run(CMA[name], 400, 100, shared_tmp_path)
+    propulator = run(CMA[name], 400, 50, shared_tmp_path)
     best = best_everywhere(propulator)
     assert best.loss < 1e-4, best
     (state,) = json.loads(propulator._state_path().read_text())["stages"]
