@@ -61,8 +61,9 @@ class AskAndTell:
         Returns
         -------
         Individual or None
-            The individual; ``None`` once this rank should stop (generations asked for, time
-            budget used up, stop requested): then :meth:`finish`.
+            The individual; ``None`` once this rank should stop (generations asked for, the
+            island's ``total_evaluations`` reached, time budget used up, stop requested): then
+            :meth:`finish`.
 
         Raises
         ------
