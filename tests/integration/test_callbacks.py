@@ -86,7 +86,10 @@ def test_a_resume_passes_on_only_new_results(tmp_path):
     run_local(2, tmp_path, generations=5)
     recorder = Recorder()
     propulators = run_local(2, tmp_path, generations=9, callbacks=[recorder])
-    assert recorder.contexts[0].resumed == 10
+    # The 10 results of the first run, plus any of the 4 new ones the peer (a thread) logged
+    # before the first worker read the checkpoint: those are passed on when their messages
+    # arrive (next test). Asserting exactly 10 failed about 1 run in 5.
+    assert 10 <= recorder.contexts[0].resumed <= 14
     seen = keys(recorder.results)
     assert len(seen) == len(set(seen)) == 8
     assert all(ind.generation >= 5 for ind in recorder.results)
