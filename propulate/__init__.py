@@ -13,6 +13,7 @@ from .errors import (
 from .evaluation import report_intermediate
 from .islands import Islands
 from .migrator import Migrator, Pollinator
+from .parameters import Bool, Categorical, Float, Int, Ordinal
 from .population import Individual
 from .propagators.default import get_default_propagator
 from .propulator import Propulator
@@ -32,6 +33,11 @@ __all__ = [
     "Migrator",
     "Pollinator",
     "SearchSpace",
+    "Int",
+    "Float",
+    "Ordinal",
+    "Categorical",
+    "Bool",
     "Surrogate",
     "StaticSurrogate",
     "DynamicSurrogate",

@@ -29,6 +29,7 @@ from .errors import CheckpointError
 from .files import create_exclusively, make_folder, open_for_append, write_atomically
 from .files import write_json_atomically as write_json_atomically
 from .log_format import FORMAT_VERSION, Gap, encode_frame, encode_header, parse_header, scan_frames
+from .parameters import parameter_from_json
 from .population import Individual
 from .records import decode_individual, encode_individual
 from .search_space import SearchSpace
@@ -226,8 +227,8 @@ def read_log(
     return contents.header, contents.individuals, contents.good_end, contents.torn
 
 
-def _limits_from_fingerprint(fingerprint: str) -> dict[str, tuple[Any, ...]]:
-    return {name: tuple(domain) for name, domain in json.loads(fingerprint)}
+def _limits_from_fingerprint(fingerprint: str) -> dict[str, Any]:
+    return {name: parameter_from_json(domain) for name, domain in json.loads(fingerprint)}
 
 
 class CheckpointLog:

@@ -175,8 +175,7 @@ class Individual(Mapping[str, Value]):
     @property
     def types(self) -> dict[str, type]:
         """The Python type of each hyperparameter."""
-        kinds = {"int": int, "float": float, "categorical": str}
-        return {d.name: kinds[d.kind] for d in self._space}
+        return {d.name: d.value_type for d in self._space}
 
     @property
     def key(self) -> Key:

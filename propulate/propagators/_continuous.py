@@ -56,16 +56,16 @@ class UnitBox:
 
     def __init__(self, limits: Limits | SearchSpace, owner: str) -> None:
         self.space = SearchSpace.of(limits)
-        bad = [d for d in self.space if d.kind != "float"]
+        bad = [d for d in self.space if d.kind != "float" or d.is_grid]
         if bad:
             described = ", ".join(
-                f"limits[{d.name!r}] = {self.space.limits[d.name]!r} ({d.kind})" for d in bad
+                f"limits[{d.name!r}] = {self.space.limits[d.name]!r} ({d.describe()})" for d in bad
             )
             raise ConfigurationError(
                 f"{owner} searches continuous spaces only (every parameter a float range); got "
-                f"{described}. Write numeric bounds as floats, e.g. (2.0, 10.0), and round inside "
-                "the loss function, or use get_default_propagator for integer and categorical "
-                "parameters."
+                f"{described}. Write numeric bounds as float ranges, e.g. (2.0, 10.0), and round "
+                "inside the loss function, or use get_default_propagator, CMAPropagator or TPE "
+                "for integer, value-set, stepped and categorical parameters."
             )
         self.names = self.space.names
         self.dim = len(self.names)
@@ -75,7 +75,8 @@ class UnitBox:
         scaled_low = np.where(self._log, np.log(np.where(self._log, self._low, 1.0)), self._low)
         scaled_high = np.where(self._log, np.log(np.where(self._log, self._high, 1.0)), self._high)
         self._origin = scaled_low
-        self._span = scaled_high - scaled_low
+        # A pinned float (low == high): every unit coordinate maps to it; no division by 0.
+        self._span = np.where(scaled_high > scaled_low, scaled_high - scaled_low, 1.0)
 
     def to_unit(self, positions: np.ndarray) -> np.ndarray:
         """Unit coordinates of float positions (one position or a stack of them)."""

@@ -8,6 +8,9 @@ number they can put a density or a Gaussian on. :class:`ModelCoordinates` maps
   ``1 / (hi - lo + 1)`` (on the log scale for log-scaled ranges, where the bins are the
   logarithms of ``[v - 1/2, v + 1/2]``): rounding a coordinate back gives the integer whose
   bin it falls in, so a continuous model puts as much mass on each integer as its bin holds;
+* a grid (a value set or a stepped range) like the integer range ``0..n-1`` of the ranks of
+  its ``n`` legal values, so a model sees evenly spaced ordinal values and every decoded
+  coordinate is a legal value;
 * a categorical to the index of its choice (0, 1, ...).
 
 Encoding and decoding are vectorized over many individuals at once.
@@ -51,16 +54,21 @@ class ModelCoordinates:
         dims = list(space)
         self.names = tuple(d.name for d in dims)
         self.dim = len(dims)
+        grid = [d.is_grid for d in dims]
         self.numeric = np.array([d.kind != "categorical" for d in dims], dtype=bool)
-        self.integer = np.array([d.kind == "int" for d in dims], dtype=bool)
+        self.integer = np.array(
+            [d.kind == "int" or g for d, g in zip(dims, grid, strict=True)], dtype=bool
+        )
         self.log = np.array([d.log for d in dims], dtype=bool)
         self.choices = np.array([len(d.choices) for d in dims], dtype=int)
         # Which transformations a space needs at all: a model's hot path skips the others.
         self._any_log = bool(self.log.any())
         self._any_integer = bool(self.integer.any())
         self._any_categorical = not bool(self.numeric.all())
-        low = np.array([d.low for d in dims], dtype=float)
-        high = np.array([d.high for d in dims], dtype=float)
+        # A grid's model value is the rank of its value, 0..count-1 (see the module docstring).
+        self._grid = [j for j, g in enumerate(grid) if g]
+        low = np.array([0.0 if d.is_grid else d.low for d in dims], dtype=float)
+        high = np.array([d.count - 1.0 if d.is_grid else d.high for d in dims], dtype=float)
         # Integers own [v - 1/2, v + 1/2]: the model's range is widened by half a step.
         self._low = np.where(self.integer, low - 0.5, low)
         self._high = np.where(self.integer, high + 0.5, high)
@@ -80,7 +88,7 @@ class ModelCoordinates:
             for d in dims
         ]
         self._dims = dims
-        self._kinds = [d.kind for d in dims]
+        self._kinds = ["grid" if g else d.kind for d, g in zip(dims, grid, strict=True)]
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
         if not self._any_log:
@@ -93,18 +101,23 @@ class ModelCoordinates:
         """The model coordinates of one set of values."""
         if self._any_categorical:
             row = np.empty(self.dim)
-            for j, d in enumerate(self._dims):
+            for j, (d, kind) in enumerate(zip(self._dims, self._kinds, strict=True)):
                 value = values[d.name]
-                row[j] = self._categorical_index[j][value] if isinstance(value, str) else value
+                row[j] = self._categorical_index[j][value] if kind == "categorical" else value
         else:
             row = np.array([values[name] for name in self.names], dtype=float)
-        return self._unit(row)
+        return self._unit(self._ranks(row))
 
     def encode(self, ind: Individual) -> np.ndarray:
         """The model coordinates of an individual."""
         if self._any_categorical:
             return self.encode_values(ind)
-        return self._unit(np.array(ind.values_key(), dtype=float))
+        return self._unit(self._ranks(np.array(ind.values_key(), dtype=float)))
+
+    def _ranks(self, row: np.ndarray) -> np.ndarray:
+        for j in self._grid:
+            row[j] = self._dims[j].grid_index(row[j])
+        return row
 
     def _unit(self, raw: np.ndarray) -> np.ndarray:
         unit = (self._scale(raw) - self._origin) / self._span
@@ -145,6 +158,8 @@ class ModelCoordinates:
         for j, (kind, name) in enumerate(zip(self._kinds, self.names, strict=True)):
             if kind == "categorical":
                 values[name] = self._dims[j].choices[int(raw[j])]
+            elif kind == "grid":
+                values[name] = self._dims[j].grid_value(int(raw[j]))
             elif kind == "int":
                 values[name] = int(raw[j])
             else:

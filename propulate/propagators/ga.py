@@ -39,6 +39,10 @@ def _resample(dimension: Dimension, current: Value, rng: random.Random) -> Value
     """A new random value of ``dimension`` that differs from ``current`` where possible."""
     if dimension.kind == "categorical" and len(dimension.choices) > 1:
         return rng.choice([c for c in dimension.choices if c != current])
+    if dimension.is_grid and dimension.count > 1:
+        index = rng.randrange(dimension.count - 1)
+        skip = dimension.grid_index(current)  # type: ignore[arg-type]  # numeric dimension
+        return dimension.grid_value(index + 1 if index >= skip else index)
     if dimension.kind == "int" and dimension.high > dimension.low and not dimension.log:
         value = rng.randint(int(dimension.low), int(dimension.high) - 1)
         return value + 1 if value >= current else value  # type: ignore[operator]

@@ -12,6 +12,7 @@ memory, in threads or stepped deterministically with controlled message delivery
 from .battery import (
     ALL_CHECKS,
     FLOAT_LIMITS,
+    KINDS_LIMITS,
     MIXED_LIMITS,
     PopulationFactory,
     PropagatorFactory,
@@ -39,6 +40,7 @@ __all__ = [
     "InRounds",
     "LocalIsland",
     "FLOAT_LIMITS",
+    "KINDS_LIMITS",
     "MIXED_LIMITS",
     "PopulationFactory",
     "PropagatorFactory",

@@ -46,6 +46,7 @@ from .lifecycle import check_state_round_trip, check_tell
 from .populations import DEFAULT_SIZE as DEFAULT_SIZE  # parents=-1 propagators get this many
 from .populations import (
     FLOAT_LIMITS,
+    KINDS_LIMITS,
     MIXED_LIMITS,
     PopulationFactory,
     PropagatorFactory,
@@ -62,6 +63,7 @@ from .populations import (
 __all__ = [
     "MIXED_LIMITS",
     "FLOAT_LIMITS",
+    "KINDS_LIMITS",
     "PropagatorFactory",
     "PopulationFactory",
     "make_population",

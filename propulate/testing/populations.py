@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..parameters import Bool, Float, Int, Ordinal
 from ..population import ActiveView, Individual, Population, Status
 from ..propagators.base import Propagator
 from ..search_space import Limits, SearchSpace
@@ -24,6 +25,7 @@ from ..search_space import Limits, SearchSpace
 __all__ = [
     "MIXED_LIMITS",
     "FLOAT_LIMITS",
+    "KINDS_LIMITS",
     "PropagatorFactory",
     "PopulationFactory",
     "DEFAULT_SIZE",
@@ -52,13 +54,28 @@ FLOAT_LIMITS: dict[str, tuple[Any, ...]] = {
     "d": (0.0, 100.0),
 }
 
+# The kinds beyond 1.2's ranges and categoricals: value sets (the shorthand and the spec, one
+# of two values), stepped ranges, booleans and pinned values, next to an int and a float range.
+KINDS_LIMITS: dict[str, Any] = {
+    "batch": (16, 32, 64, 128),
+    "ratio": (0.1, 0.25, 0.5),
+    "pair": Ordinal([3, 7]),
+    "width": Int(8, 64, step=8),
+    "dropout": Float(0.0, 0.5, step=0.1),
+    "bias": (True, False),
+    "shuffle": Bool(),
+    "act": ("relu", "relu"),
+    "scale": (0.5, 0.5),
+    "layers": (1, 4),
+    "lr": (1e-4, 1e-2, "log"),
+}
+
 PropagatorFactory = Callable[[Limits, random.Random], Propagator]
 PopulationFactory = Callable[[Limits, Sequence[float]], list[Individual]]
 
 # How many individuals the checks hand a propagator that takes any number (parents == -1).
 DEFAULT_SIZE = 12
 _RANKS = 4
-_TYPES = {"int": int, "float": float, "categorical": str}
 
 
 def make_population(limits: Limits, losses: Sequence[float], seed: int = 0) -> list[Individual]:
@@ -112,8 +129,9 @@ def assert_valid_child(child: Individual, limits: Limits, where: str = "") -> No
     assert list(child) == list(space.names), f"{prefix}names {list(child)} != {space.names}"
     for d in space:
         value = child[d.name]
-        assert type(value) is _TYPES[d.kind], (
-            f"{prefix}{d.name}={value!r} is a {type(value).__name__}, expected {d.kind}"
+        assert type(value) is d.value_type, (
+            f"{prefix}{d.name}={value!r} is a {type(value).__name__}, expected "
+            f"{d.value_type.__name__}"
         )
         assert d.contains(value), f"{prefix}{d.name}={value!r} is outside {space.limits[d.name]}"
     position = child.position

@@ -22,7 +22,13 @@ from propulate.propagators import (
     SelectUniform,
 )
 from propulate.search_space import Limits
-from propulate.testing import ALL_CHECKS, FLOAT_LIMITS, MIXED_LIMITS, PropagatorFactory
+from propulate.testing import (
+    ALL_CHECKS,
+    FLOAT_LIMITS,
+    KINDS_LIMITS,
+    MIXED_LIMITS,
+    PropagatorFactory,
+)
 
 
 def _breeder(limits: Limits, rng: random.Random) -> Compose:
@@ -73,7 +79,9 @@ FACTORIES: list[tuple[str, PropagatorFactory]] = [
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
-@pytest.mark.parametrize("limits", [MIXED_LIMITS, FLOAT_LIMITS], ids=["mixed", "float"])
+@pytest.mark.parametrize(
+    "limits", [MIXED_LIMITS, FLOAT_LIMITS, KINDS_LIMITS], ids=["mixed", "float", "kinds"]
+)
 @pytest.mark.parametrize(("name", "factory"), FACTORIES, ids=[name for name, _ in FACTORIES])
 def test_contract(name, factory, limits, check):
     check(factory, limits)

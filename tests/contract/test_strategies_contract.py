@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from propulate import Individual, SearchSpace
+from propulate import Float, Individual, SearchSpace
 from propulate.errors import ConfigurationError
 from propulate.propagators import (
     TPE,
@@ -29,6 +29,7 @@ from propulate.search_space import Limits
 from propulate.testing import (
     ALL_CHECKS,
     FLOAT_LIMITS,
+    KINDS_LIMITS,
     MIXED_LIMITS,
     PropagatorFactory,
     make_population,
@@ -105,8 +106,19 @@ CONTINUOUS_ONLY = [(name, f) for name, f in FACTORIES if "CMA" not in name]
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize(("name", "factory"), MIXED, ids=[name for name, _ in MIXED])
-def test_contract_on_mixed_spaces(name, factory, check):
-    check(factory, MIXED_LIMITS)
+@pytest.mark.parametrize("limits", [MIXED_LIMITS, KINDS_LIMITS], ids=["mixed", "kinds"])
+def test_contract_on_mixed_spaces(name, factory, check, limits):
+    check(factory, limits)
+
+
+# A pinned float, (0.5, 0.5) as Propulate 1.2 accepts it, next to ordinary float ranges.
+PINNED_FLOAT_LIMITS = {**FLOAT_LIMITS, "pinned": (0.5, 0.5)}
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
+@pytest.mark.parametrize(("name", "factory"), FACTORIES, ids=[name for name, _ in FACTORIES])
+def test_contract_with_a_pinned_float(name, factory, check):
+    check(factory, PINNED_FLOAT_LIMITS, particles)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +128,19 @@ def test_mixed_spaces_are_refused_with_a_clear_error(name, factory):
     with pytest.raises(ConfigurationError, match="continuous") as error:
         factory(MIXED_LIMITS, random.Random(0))
     assert "float" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "factory"), CONTINUOUS_ONLY, ids=[name for name, _ in CONTINUOUS_ONLY]
+)
+@pytest.mark.parametrize(
+    "domain",
+    [(0.1, 0.25, 0.5), Float(0.0, 1.0, step=0.1)],
+    ids=["float-value-set", "float-step"],
+)
+def test_float_grids_are_refused_with_a_clear_error(name, factory, domain):
+    limits = {**FLOAT_LIMITS, "grid": domain}
+    with pytest.raises(ConfigurationError, match="continuous") as error:
+        factory(limits, random.Random(0))
+    assert "limits['grid']" in str(error.value)
+    assert "float value set" in str(error.value) or "float range with a step" in str(error.value)

@@ -1,0 +1,422 @@
+"""Explicit hyperparameter specifications, and the tuple shorthand of Propulate 1.2.
+
+A limits dictionary maps each name to a domain, written either as a tuple (the shorthand) or as
+one of the specifications below::
+
+    limits = {
+        "layers": (2, 10),                          # ints: a range, both ends included
+        "lr": propulate.Float(1e-4, 1e-2, log=True),
+        "dropout": propulate.Float(0.0, 0.5, step=0.1),
+        "batch": (16, 32, 64),                      # more than two numbers: a value set
+        "width": propulate.Int(32, 512, step=32),
+        "act": propulate.Categorical(["relu", "tanh"]),
+        "bias": propulate.Bool(),                   # or (True, False)
+    }
+
+Every domain, tuple or specification, becomes a :class:`~propulate.dimension.Dimension` through
+:func:`parse_domain`; this module holds every rule and every error message about domains.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .dimension import Dimension
+from .errors import SearchSpaceError
+
+__all__ = ["Parameter", "Int", "Float", "Ordinal", "Categorical", "Bool", "parse_domain"]
+
+LOG_MARKER = "log"
+EXAMPLE = "Example: {'layers': (2, 10), 'lr': (1e-4, 1e-2, 'log'), 'act': ('relu', 'tanh')}"
+
+
+class Parameter:
+    """Base of the explicit specifications (:class:`Int`, :class:`Float`, ...)."""
+
+    def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:
+        """Validate the specification and return the dimension it describes.
+
+        Parameters
+        ----------
+        name : str
+            The hyperparameter's name.
+        offset : int
+            Index of the dimension's first slot in the encoded position.
+        where : str, optional
+            How error messages name the domain (default: ``limits['name'] = <spec>``).
+
+        Raises
+        ------
+        SearchSpaceError
+            If the specification is invalid; the message names the parameter and the fix.
+        """
+        raise NotImplementedError
+
+    def to_json(self) -> list[Any] | dict[str, Any]:
+        """The plain-JSON form stored in checkpoints: the tuple shorthand where one exists."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Int(Parameter):
+    """Integers from ``low`` to ``high``, both included.
+
+    Parameters
+    ----------
+    low, high : int
+        The bounds, ``low <= high``.
+    step : int, optional
+        Only ``low, low + step, ..., high`` are legal; ``high - low`` must be a multiple.
+    log : bool
+        Sample and mutate on a logarithmic scale (``low >= 1``; not with a step).
+    """
+
+    low: int
+    high: int
+    step: int | None = None
+    log: bool = False
+
+    def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
+        where = where or f"limits[{name!r}] = {self!r}"
+        for label, x in (("low", self.low), ("high", self.high)):
+            if not _is_int(x):
+                raise SearchSpaceError(
+                    f"{where}: {label} must be an int; got {x!r}. Use Float({self.low!r}, "
+                    f"{self.high!r}) for a float range."
+                )
+        low, high = int(self.low), int(self.high)
+        _check_order(where, low, high, self.log)
+        step = None
+        if self.step is not None:
+            if not _is_int(self.step) or self.step <= 0:
+                raise SearchSpaceError(
+                    f"{where}: step must be a positive int; got {self.step!r}. Example: "
+                    f"Int(0, 100, step=10)."
+                )
+            step = int(self.step)
+            _check_step(where, low, high, step, self.log)
+        return Dimension(name, "int", low=low, high=high, log=self.log, offset=offset, step=step)
+
+    def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
+        if self.step is None:
+            return [_plain(self.low), _plain(self.high)] + ([LOG_MARKER] if self.log else [])
+        return {"kind": "int", "low": _plain(self.low), "high": _plain(self.high),
+                "step": _plain(self.step), "log": self.log}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Float(Parameter):
+    """Floats from ``low`` to ``high``, both included.
+
+    Parameters
+    ----------
+    low, high : float
+        The bounds, ``low <= high`` (ints are converted to floats; ``low == high`` pins the value).
+    step : float, optional
+        Only ``low, low + step, ..., high`` are legal; ``high - low`` must be a multiple.
+    log : bool
+        Sample and mutate on a logarithmic scale (``low > 0``; not with a step).
+    """
+
+    low: float
+    high: float
+    step: float | None = None
+    log: bool = False
+
+    def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
+        where = where or f"limits[{name!r}] = {self!r}"
+        for label, x in (("low", self.low), ("high", self.high), ("step", self.step)):
+            if x is not None and not (_is_number(x) and math.isfinite(x)):
+                raise SearchSpaceError(f"{where}: {label} must be a finite number; got {x!r}.")
+        low, high = float(self.low), float(self.high)
+        _check_order(where, low, high, self.log)
+        step = None
+        if self.step is not None:
+            if self.step <= 0:
+                raise SearchSpaceError(
+                    f"{where}: step must be positive; got {self.step!r}. Example: "
+                    f"Float(0.0, 1.0, step=0.1)."
+                )
+            step = float(self.step)
+            _check_step(where, low, high, step, self.log)
+        return Dimension(name, "float", low=low, high=high, log=self.log, offset=offset, step=step)
+
+    def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
+        if self.step is None:
+            low, high = float(self.low), float(self.high)
+            return [low, high] + ([LOG_MARKER] if self.log else [])
+        return {"kind": "float", "low": float(self.low), "high": float(self.high),
+                "step": float(self.step), "log": self.log}  # fmt: skip
+
+
+@dataclass(frozen=True, init=False)
+class Ordinal(Parameter):
+    """A set of numbers, searched in their order (e.g. batch sizes ``Ordinal([16, 32, 64])``).
+
+    Mutations move to nearby values and model-based strategies treat the values as evenly
+    spaced ranks. The tuple shorthand ``(16, 32, 64)`` (more than two numbers) means the same.
+
+    Parameters
+    ----------
+    values : sequence of int or sequence of float
+        The legal values, each once; all ints gives int values, any float makes them floats.
+    """
+
+    values: tuple[Any, ...]
+
+    def __init__(self, values: Sequence[Any]) -> None:
+        object.__setattr__(self, "values", tuple(values) if _is_sequence(values) else values)
+
+    def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
+        where = where or f"limits[{name!r}] = {self!r}"
+        values = self.values
+        if not isinstance(values, tuple) or not values:
+            raise SearchSpaceError(
+                f"{where}: give a non-empty list of numbers, e.g. Ordinal([16, 32, 64])."
+            )
+        bad = [x for x in values if not (_is_number(x) and math.isfinite(x))]
+        if bad:
+            raise SearchSpaceError(
+                f"{where}: {bad[0]!r} is not a finite number; an ordinal set holds numbers only "
+                f"(use Categorical([...]) for strings)."
+            )
+        if all(_is_int(x) for x in values):
+            return _value_set(name, "int", [int(x) for x in values], offset, where)
+        return _value_set(name, "float", [float(x) for x in values], offset, where)
+
+    def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
+        values = [_plain(x) for x in self.values]
+        if not all(_is_int(x) for x in values):
+            values = [float(x) for x in values]
+        # The shorthand of a set needs more than two numbers; fewer would read as a range.
+        return values if len(values) > 2 else {"kind": "ordinal", "values": values}
+
+
+@dataclass(frozen=True, init=False)
+class Categorical(Parameter):
+    """An unordered choice among strings, or among booleans.
+
+    Parameters
+    ----------
+    choices : sequence of str or sequence of bool
+        The choices, each once (one choice pins the value).
+    """
+
+    choices: tuple[Any, ...]
+
+    def __init__(self, choices: Sequence[Any]) -> None:
+        object.__setattr__(self, "choices", tuple(choices) if _is_sequence(choices) else choices)
+
+    def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
+        where = where or f"limits[{name!r}] = {self!r}"
+        choices = self.choices
+        if not isinstance(choices, tuple) or not choices:
+            raise SearchSpaceError(
+                f"{where}: give a non-empty list of choices, e.g. Categorical(['relu', 'tanh'])."
+            )
+        if all(isinstance(x, (bool, np.bool_)) for x in choices):
+            choices = tuple(bool(x) for x in choices)
+        elif not all(isinstance(x, str) for x in choices):
+            odd = next(x for x in choices if not isinstance(x, str))
+            raise SearchSpaceError(
+                f"{where}: {odd!r} ({type(odd).__name__}) is not a valid choice; they are all "
+                f"strings, e.g. ('relu', 'tanh'), or all booleans, (True, False). For numbers "
+                f"use a value set, e.g. Ordinal([16, 32, 64]), or write them as strings."
+            )
+        repeated = _repeated(choices)
+        if repeated is not None:
+            raise SearchSpaceError(
+                f"{where}: the choice {repeated!r} appears more than once; list each choice once."
+            )
+        return Dimension(name, "categorical", choices=choices, offset=offset)
+
+    def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
+        return [bool(x) if isinstance(x, np.bool_) else x for x in self.choices]
+
+
+class Bool(Categorical):
+    """A boolean hyperparameter: ``False`` or ``True`` (the shorthand is ``(True, False)``)."""
+
+    def __init__(self) -> None:
+        super().__init__((False, True))
+
+    def __repr__(self) -> str:
+        return "Bool()"
+
+
+def parse_domain(name: Any, domain: Any, offset: int = 0) -> Dimension:
+    """The dimension of one limits entry, a tuple shorthand or a :class:`Parameter`.
+
+    Raises
+    ------
+    SearchSpaceError
+        If the name or domain is invalid; the message names the parameter, the problem and the fix.
+    """
+    if not isinstance(name, str):
+        raise SearchSpaceError(f"limits key {name!r} is not a string; name each parameter.")
+    if name.startswith("_"):
+        raise SearchSpaceError(
+            f"limits[{name!r}]: names starting with '_' are reserved for Propulate's metadata; "
+            f"rename it (e.g. {name.lstrip('_') or 'x'!r})."
+        )
+    if isinstance(domain, Parameter):
+        return domain.dimension(name, offset)
+    where = f"limits[{name!r}] = {domain!r}"
+    if not isinstance(domain, (tuple, list)):
+        raise SearchSpaceError(
+            f"{where}: a domain is a tuple, (low, high), (low, high, 'log'), (v1, v2, v3, ...) "
+            f"or ('choice', ...), or a spec such as propulate.Int(0, 10, step=2). {EXAMPLE}"
+        )
+    if len(domain) == 0:
+        raise SearchSpaceError(f"{where}: the domain is empty. {EXAMPLE}")
+    return _shorthand(domain, where).dimension(name, offset, where)
+
+
+def _shorthand(domain: tuple[Any, ...] | list[Any], where: str) -> Parameter:
+    """The specification a 1.2-style tuple stands for."""
+    strings = [x for x in domain if isinstance(x, str)]
+    booleans = [x for x in domain if isinstance(x, (bool, np.bool_))]
+    if len(set(map(repr, domain))) == 1 and (strings or booleans or len(domain) > 2):
+        # ("relu", "relu") or (3, 3, 3): a pinned value, as Propulate 1.2 accepts it (a pinned
+        # range, (2, 2) or (0.5, 0.5), is a range with low == high).
+        return Categorical(domain[:1]) if strings or booleans else Ordinal(domain[:1])
+    if len(strings) == len(domain) or len(booleans) == len(domain):
+        return Categorical(domain)
+    if len(domain) == 3 and isinstance(domain[2], str) and all(map(_is_number, domain[:2])):
+        marker = domain[2]
+        if marker != LOG_MARKER:
+            hint = " (in lower case)" if marker.lower() == LOG_MARKER else ""
+            raise SearchSpaceError(
+                f"{where}: the third entry of a range can only be 'log'{hint}; got {marker!r}. "
+                f"Write {(domain[0], domain[1], LOG_MARKER)!r} for a log-scaled range, or only "
+                f"strings for a categorical."
+            )
+        return _range(domain[:2], where, log=True)
+    if strings or booleans:
+        kinds = sorted({type(x).__name__ for x in domain})
+        raise SearchSpaceError(
+            f"{where}: mixes {' and '.join(kinds)} values. A categorical holds only "
+            f"strings, e.g. ('relu', 'tanh'), or only booleans, (True, False); numbers make a "
+            f"range (low, high), (low, high, 'log') or a value set (v1, v2, v3, ...)."
+        )
+    if len(domain) == 1:
+        raise SearchSpaceError(
+            f"{where}: one number is not a range; write (low, high), or ({domain[0]!r}, "
+            f"{domain[0]!r}) to pin the value."
+        )
+    if len(domain) == 2:
+        return _range(domain, where, log=False)
+    odd = [x for x in domain if not _is_number(x)]
+    if odd:
+        raise SearchSpaceError(f"{where}: {odd[0]!r} is not a number, a string or a boolean.")
+    if all(_is_int(x) for x in domain) or all(isinstance(x, (float, np.floating)) for x in domain):
+        return Ordinal(domain)
+    floats = tuple(float(x) for x in domain)
+    raise SearchSpaceError(
+        f"{where}: a value set mixes ints and floats; write all as floats, {floats!r}, or all "
+        f"as ints for an int value set."
+    )
+
+
+def _range(bounds: Sequence[Any], where: str, log: bool) -> Parameter:
+    odd = [x for x in bounds if not _is_number(x)]
+    if odd:
+        raise SearchSpaceError(
+            f"{where}: {odd[0]!r} is not a number; a range is (low, high) or (low, high, 'log'). "
+            f"{EXAMPLE}"
+        )
+    if any(not math.isfinite(x) for x in bounds):
+        raise SearchSpaceError(f"{where}: bounds must be finite numbers.")
+    low, high = sorted(bounds)  # the shorthand takes its bounds in either order
+    if _is_int(bounds[0]) and _is_int(bounds[1]):
+        return Int(low, high, log=log)
+    if all(isinstance(x, (float, np.floating)) for x in bounds):
+        return Float(low, high, log=log)
+    marker = ", 'log'" if log else ""
+    floats = f"({float(bounds[0])!r}, {float(bounds[1])!r}{marker})"
+    fix = f"write both as floats for a float range, {floats}"
+    if all(float(x).is_integer() for x in bounds):
+        ints = f"({int(bounds[0])}, {int(bounds[1])}{marker})"
+        fix += f", or both as ints for an integer range, {ints}"
+    raise SearchSpaceError(f"{where}: mixes an int and a float; {fix}.")
+
+
+def _value_set(name: str, kind: str, values: list[Any], offset: int, where: str) -> Dimension:
+    repeated = _repeated(values)
+    if repeated is not None:
+        raise SearchSpaceError(
+            f"{where}: the value {repeated!r} appears more than once; list each value once."
+        )
+    ordered = tuple(sorted(values))
+    return Dimension(name, kind, low=ordered[0], high=ordered[-1], offset=offset, values=ordered)
+
+
+def _check_order(where: str, low: float, high: float, log: bool) -> None:
+    if low > high:
+        raise SearchSpaceError(f"{where}: low > high; swap them ({high!r}, {low!r}).")
+    if log and low <= 0:
+        raise SearchSpaceError(
+            f"{where}: a log-scaled range needs positive bounds; raise low above 0 or drop log."
+        )
+
+
+def _check_step(where: str, low: float, high: float, step: float, log: bool) -> None:
+    if log:
+        raise SearchSpaceError(
+            f"{where}: a step and log=True do not combine; drop one, or list the values as a "
+            f"value set, e.g. Ordinal([16, 32, 64])."
+        )
+    count = (high - low) / step
+    if abs(count - round(count)) > 1e-9 * max(1.0, count):
+        top = low + math.floor(count + 1e-9) * step
+        raise SearchSpaceError(
+            f"{where}: high - low = {high - low:.12g} is not a multiple of step {step!r}; set "
+            f"high to {top:.12g} or {top + step:.12g}, or change the step."
+        )
+
+
+def _repeated(values: Sequence[Any]) -> Any:
+    seen: list[Any] = []
+    for x in values:
+        if any(x == y and type(x) is type(y) for y in seen):
+            return x
+        seen.append(x)
+    return None
+
+
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (list, tuple, range, np.ndarray))
+
+
+def _plain(x: Any) -> Any:
+    """A numpy scalar as the Python number it holds; anything else unchanged."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(
+        x, (bool, np.bool_)
+    )
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def parameter_from_json(data: list[Any] | dict[str, Any]) -> tuple[Any, ...] | Parameter:
+    """The limits entry a checkpoint stored (see :meth:`Parameter.to_json`)."""
+    if isinstance(data, list):
+        return tuple(data)
+    kind = data.get("kind")
+    if kind == "int":
+        return Int(data["low"], data["high"], step=data.get("step"), log=data.get("log", False))
+    if kind == "float":
+        return Float(data["low"], data["high"], step=data.get("step"), log=data.get("log", False))
+    if kind == "ordinal":
+        return Ordinal(data["values"])
+    raise SearchSpaceError(f"unknown stored search-space entry {data!r}.")
