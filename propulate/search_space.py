@@ -30,7 +30,8 @@ import numpy as np
 
 from .dimension import Dimension, Value
 from .errors import SearchSpaceError
-from .parameters import EXAMPLE, LOG_MARKER, Parameter, parse_domain
+from .parameters import EXAMPLE, Parameter, parse_domain
+from .parameters import LOG_MARKER as LOG_MARKER  # importable from here, as it always was
 
 __all__ = ["Dimension", "SearchSpace", "Limits", "Value", "LOG_MARKER"]
 

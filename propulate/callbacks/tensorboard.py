@@ -75,6 +75,8 @@ class TensorBoardCallback(Tracker):
         for name, value in {**individual.values_dict(), STATUS: individual.status}.items():
             if isinstance(value, str):
                 start.hparams[name].string_value = value
+            elif isinstance(value, bool):
+                start.hparams[name].bool_value = value
             else:
                 start.hparams[name].number_value = float(value)
         writer.add_event(_event(_hparams(metadata.EXPERIMENT_TAG, self._experiment), started))
@@ -113,7 +115,11 @@ def _experiment(space: SearchSpace) -> Any:
     infos = []
     for dim in space:
         info = api_pb2.HParamInfo(name=dim.name)
-        if dim.kind == "categorical":
+        if dim.kind == "categorical" and dim.value_type is bool:
+            info.type = api_pb2.DATA_TYPE_BOOL
+            for choice in dim.choices:
+                info.domain_discrete.values.add().bool_value = choice
+        elif dim.kind == "categorical":
             info.type = api_pb2.DATA_TYPE_STRING
             for choice in dim.choices:
                 info.domain_discrete.values.add().string_value = choice

@@ -124,4 +124,7 @@ class WandbCallback(Tracker):
 def _domain(dim: Dimension) -> dict[str, Any]:
     if dim.kind == "categorical":
         return {"kind": dim.kind, "choices": list(dim.choices)}
-    return {"kind": dim.kind, "low": dim.low, "high": dim.high, "log": dim.log}
+    if dim.values:
+        return {"kind": dim.kind, "values": list(dim.values)}
+    domain = {"kind": dim.kind, "low": dim.low, "high": dim.high, "log": dim.log}
+    return domain if dim.step is None else {**domain, "step": dim.step}

@@ -80,7 +80,9 @@ def _infer_space(records: Sequence[Mapping[str, Any]]) -> SearchSpace:
         raise ValueError("no records to plot: the run has not evaluated anything yet.")
     limits: dict[str, tuple[Any, ...]] = {}
     for name, values in columns.items():
-        if any(isinstance(v, str) for v in values):
+        if all(isinstance(v, (bool, np.bool_)) for v in values):
+            limits[name] = (False, True)
+        elif any(isinstance(v, str) for v in values):
             limits[name] = tuple(dict.fromkeys(str(v) for v in values))
         elif all(isinstance(v, (int, np.integer)) for v in values):
             limits[name] = (int(min(values)), int(max(values)))

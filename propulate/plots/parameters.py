@@ -121,9 +121,12 @@ def _axis_labels(d: Dimension) -> list[tuple[float, str]]:
     """Tick positions (0..1) and texts for one parallel-coordinates axis."""
     if d.kind == "categorical":
         count = len(d.choices)
-        return [(i / (count - 1) if count > 1 else 0.5, c) for i, c in enumerate(d.choices)]
-    if d.kind == "int" and not d.log and d.high - d.low <= 10:
-        values: list[float] = list(range(int(d.low), int(d.high) + 1))
+        return [(i / (count - 1) if count > 1 else 0.5, str(c)) for i, c in enumerate(d.choices)]
+    values: list[float]
+    if d.is_grid and d.count <= 11:
+        values = [d.grid_value(i) for i in range(d.count)]
+    elif d.kind == "int" and not d.log and d.high - d.low <= 10:
+        values = list(range(int(d.low), int(d.high) + 1))
     else:
         values = list(dict.fromkeys(d.from_unit(u) for u in (0.0, 0.25, 0.5, 0.75, 1.0)))
     return [(d.to_unit(v), f"{v:.3g}" if isinstance(v, float) else str(v)) for v in values]
@@ -172,7 +175,7 @@ def plot_slices(results: Results, search_space: SearchSpace | None = None) -> Fi
         values = [r["params"][d.name] for r in ok]
         if d.kind == "categorical":
             x = np.array([d.choices.index(v) for v in values], dtype=float) + jitter
-            ax.set_xticks(range(len(d.choices)), d.choices)
+            ax.set_xticks(range(len(d.choices)), [str(c) for c in d.choices])
             ax.set_xlim(-0.5, len(d.choices) - 0.5)
         else:
             x = np.array(values, dtype=float)

@@ -72,9 +72,12 @@ def _distribution(dim: Dimension) -> Any:
 
     if dim.kind == "categorical":
         return CategoricalDistribution(list(dim.choices))
+    if dim.values:  # a value set: Optuna has no ordinal distribution
+        return CategoricalDistribution(list(dim.values))
     if dim.kind == "int":
-        return IntDistribution(int(dim.low), int(dim.high), log=dim.log)
-    return FloatDistribution(float(dim.low), float(dim.high), log=dim.log)
+        step = 1 if dim.step is None else int(dim.step)
+        return IntDistribution(int(dim.low), int(dim.high), log=dim.log, step=step)
+    return FloatDistribution(float(dim.low), float(dim.high), log=dim.log, step=dim.step)
 
 
 def to_optuna(
