@@ -33,7 +33,7 @@ from .errors import SearchSpaceError
 from .parameters import EXAMPLE, Parameter, parse_domain
 from .parameters import LOG_MARKER as LOG_MARKER  # importable from here, as it always was
 
-__all__ = ["Dimension", "SearchSpace", "Limits", "Value", "LOG_MARKER"]
+__all__ = ["Dimension", "SearchSpace", "Limits", "Value"]
 
 Limits = Mapping[str, Any]
 
