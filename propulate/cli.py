@@ -258,9 +258,7 @@ def write_csv(records: Sequence[Mapping[str, Any]], stream: TextIO) -> None:
         writer.writerow(row)
 
 
-def _plot(
-    path: str, out: str, formats: Sequence[str], only: Sequence[str] | None, x: str
-) -> int:
+def _plot(path: str, out: str, formats: Sequence[str], only: Sequence[str] | None, x: str) -> int:
     try:
         from .plots import plot_all
     except ImportError as error:  # pragma: no cover - plots.py itself needs only numpy

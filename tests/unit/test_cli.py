@@ -130,9 +130,10 @@ def test_plot_new_kinds_and_the_x_axis(run_dir, tmp_path, capsys):
     code, _, err = run(capsys, "plot", run_dir, "--out", tmp_path / "t", "--only", "history")
     assert code == 0, err
     # The same data against time: a different picture.
-    assert by_evaluation.shape != imread(tmp_path / "t" / "history.png").shape or (
-        by_evaluation != imread(tmp_path / "t" / "history.png")
-    ).any()
+    assert (
+        by_evaluation.shape != imread(tmp_path / "t" / "history.png").shape
+        or (by_evaluation != imread(tmp_path / "t" / "history.png")).any()
+    )
 
 
 def test_plot_help_lists_every_plot_and_the_x_axis(capsys):
