@@ -14,7 +14,7 @@ Needs matplotlib (``pip install 'propulate[plots]'``).
 from ._common import Results as Results  # the type of every plot's first argument
 from .contour import plot_contour
 from .export import FORMATS, PLOTS, make_figures, plot_all, save_figure
-from .history import X_AXES, plot_history, plot_learning_curves
+from .history import plot_history, plot_learning_curves
 from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
 from .runtime import busy_share, plot_ecdf, plot_timeline
 
@@ -30,7 +30,6 @@ __all__ = [
     "plot_timeline",
     "plot_ecdf",
     "busy_share",
-    "X_AXES",
     "make_figures",
     "save_figure",
     "plot_all",

@@ -123,7 +123,7 @@ def plot_timeline(results: Results, search_space: SearchSpace | None = None) -> 
     busy = busy_share(records)
     ax.set_title(
         f"Timeline: {_plural(len(records), 'evaluation')} on {_plural(len(workers), 'worker')}; "
-        f"evaluating {busy:.0%} of the time (gaps: idle)"
+        f"busy {busy:.0%} of the time"
     )
     ax.grid(axis="x", alpha=0.3)
     figure.legend(handles=handles, loc="outside right upper", fontsize="small", title="status")
