@@ -6,6 +6,8 @@ Usage::
     propulate export CKPT --csv FILE
     propulate export CKPT --optuna STORAGE [--study-name NAME]
     propulate plot CKPT --out DIR [--format png svg] [--only history slices ...]
+                    [--x time|evaluations]
+    propulate --version
 
 ``python -m propulate`` is the same command. Each works on a run that is still writing.
 Exit status: 0 on success, 1 when the folder is missing, holds no logs or cannot be read, 2 for
@@ -21,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import __version__
 from .errors import CheckpointError
 from .results import (
     PARAM_PREFIX,
@@ -36,6 +39,17 @@ from .results import (
 __all__ = ["main", "build_parser", "write_csv"]
 
 PROG = "propulate"
+# The names of propulate.plots.PLOTS, spelled out so that --help needs no matplotlib import.
+PLOT_NAMES = (
+    "history",
+    "parallel_coordinates",
+    "slices",
+    "importance",
+    "learning_curves",
+    "contour",
+    "timeline",
+    "ecdf",
+)
 
 
 class CommandError(Exception):
@@ -51,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
             "checkpoint_path). Works while the run is still going."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     summary = commands.add_parser(
@@ -91,10 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = commands.add_parser(
         "plot",
-        help="draw the history, parallel coordinates, slices, importance and learning curves",
+        help="draw the history, parameter plots, importance, learning curves, timeline, ECDF",
         description=(
             "Draw the optimization history, parallel coordinates, per-parameter slices, "
-            "parameter importance and learning curves (when recorded) into a folder. "
+            "parameter importance, learning curves (when recorded), contours over pairs of "
+            "parameters, the workers' timeline and the distribution (ECDF) of the losses "
+            "into a folder, one file per plot and format. "
             "Needs matplotlib: pip install 'propulate[plots]'."
         ),
     )
@@ -112,15 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--only",
         nargs="+",
         metavar="PLOT",
-        choices=(
-            "history",
-            "parallel_coordinates",
-            "slices",
-            "importance",
-            "learning_curves",
-        ),
-        help="make only these plots (history, parallel_coordinates, slices, importance, "
-        "learning_curves)",
+        choices=PLOT_NAMES,
+        help=f"make only these plots ({', '.join(PLOT_NAMES)}; default: all)",
+    )
+    plot.add_argument(
+        "--x",
+        choices=("time", "evaluations"),
+        default="time",
+        help="x axis of the history: time since the start, or the evaluation's number "
+        "(default: time)",
     )
     return parser
 
@@ -161,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.optuna is not None:
                 _export_optuna(args.checkpoint, args.optuna, args.study_name)
             return 0
-        return _plot(args.checkpoint, args.out, args.formats, args.only)
+        return _plot(args.checkpoint, args.out, args.formats, args.only, args.x)
     except CommandError as error:
         print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
         return 1
@@ -241,14 +258,14 @@ def write_csv(records: Sequence[Mapping[str, Any]], stream: TextIO) -> None:
         writer.writerow(row)
 
 
-def _plot(path: str, out: str, formats: Sequence[str], only: Sequence[str] | None) -> int:
+def _plot(path: str, out: str, formats: Sequence[str], only: Sequence[str] | None, x: str) -> int:
     try:
         from .plots import plot_all
     except ImportError as error:  # pragma: no cover - plots.py itself needs only numpy
         raise CommandError(str(error)) from None
     data = _read(path)
     try:
-        written, skipped = plot_all(data, out, formats=formats, kinds=only)
+        written, skipped = plot_all(data, out, formats=formats, kinds=only, x=x)
     except ImportError as error:
         raise CommandError(str(error)) from None
     except OSError as error:

@@ -36,7 +36,7 @@ try:
 except ImportError:  # Windows: no advisory locks; the layout check still runs
     fcntl = None  # type: ignore[assignment]  # the module or nothing
 
-__all__ = ["Layout", "JobLock", "claim", "LAYOUT_FILE"]
+__all__ = ["Layout", "JobLock", "claim", "canonical_config", "LAYOUT_FILE"]
 
 log = logging.getLogger(__name__)
 
@@ -56,21 +56,49 @@ class Layout:
     island_sizes : tuple of int, optional
         Workers per island, where known (``None``: islands set up by the caller's own
         communicators, without migration).
+    config : str, optional
+        The run's configuration (the ``run_config`` of :class:`~propulate.Propulator`) as
+        canonical JSON, where given.
     """
 
     workers: int
     island_sizes: tuple[int, ...] | None = None
+    config: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The layout as plain JSON."""
         sizes = None if self.island_sizes is None else list(self.island_sizes)
-        return {"workers": self.workers, "island_sizes": sizes}
+        data: dict[str, Any] = {"workers": self.workers, "island_sizes": sizes}
+        if self.config is not None:
+            data["config"] = json.loads(self.config)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Layout:
         """Read a layout written by :meth:`to_json`."""
         sizes = data.get("island_sizes")
-        return cls(int(data["workers"]), None if sizes is None else tuple(int(s) for s in sizes))
+        config = data.get("config")
+        return cls(
+            int(data["workers"]),
+            None if sizes is None else tuple(int(s) for s in sizes),
+            None if config is None else canonical_config(config),
+        )
+
+    def config_differences(self, other: Layout) -> list[str]:
+        """The configuration entries that differ from ``other``'s (none unless both have one)."""
+        if self.config is None or other.config is None or self.config == other.config:
+            return []
+        mine, theirs = json.loads(self.config), json.loads(other.config)
+        if not (isinstance(mine, dict) and isinstance(theirs, dict)):
+            return [f"{mine!r} != {theirs!r}"]
+        missing = object()
+        return [
+            f"{key}: {mine.get(key, missing)!r} != {theirs.get(key, missing)!r}".replace(
+                repr(missing), "(not set)"
+            )
+            for key in sorted(set(mine) | set(theirs))
+            if mine.get(key, missing) != theirs.get(key, missing)
+        ]
 
     def differs_from(self, other: Layout) -> bool:
         """Whether ``other`` is another layout (island sizes compared where both are known)."""
@@ -205,7 +233,26 @@ def _stored_layout(path: Path) -> Layout | None:
         ) from None
 
 
+def canonical_config(config: Any) -> str:
+    """A run configuration as canonical JSON (sorted keys), the form it is compared in.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``config`` does not convert to JSON.
+    """
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
 def _compare(directory: Path, stored: Layout, layout: Layout) -> None:
+    differences = stored.config_differences(layout)
+    if differences:
+        raise CheckpointError(
+            f"checkpoint_path='{directory}' holds a run of another configuration (stored != "
+            f"this run's: {'; '.join(differences)}). Resume with the configuration that run "
+            "was started with, or give this run another checkpoint_path (the tutorials: "
+            "--checkpoint DIR)."
+        )
     if stored.differs_from(layout):
         raise CheckpointError(
             f"checkpoint_path='{directory}' was written by a run of {stored.describe()}, but "

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from .backends import Backends
 from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
 from .errors import UsageError
+from .job_lock import canonical_config
 from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population
@@ -98,6 +100,13 @@ class Propulator(AskAndTell):
     callbacks : list of Callback, optional
         Told of every result the island learns during a run, on the island's first worker
         unless a callback asks for every rank; see :mod:`propulate.callbacks`.
+    run_config : mapping, optional
+        What makes this run this run, as JSON-able values, e.g. ``{"function": "rastrigin",
+        "pop_size": 8}``: kept in the checkpoint folder by the first run, and a resume with
+        another one fails with :class:`~propulate.errors.CheckpointError` naming the entries
+        that differ, on every rank, before anything is read or written (the search space and
+        the layout of ranks are always checked). Leave out what may change between resumes,
+        such as ``generations``.
 
     Notes
     -----
@@ -135,6 +144,7 @@ class Propulator(AskAndTell):
         rank: int | None = None,
         migration_policy: MigrationPolicy | None = None,
         callbacks: Sequence[Callback] | None = None,
+        run_config: Mapping[str, Any] | None = None,
     ) -> None:
         owner = type(self).__name__
         check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
@@ -165,6 +175,8 @@ class Propulator(AskAndTell):
         self._early = EarlyStopping.from_factory(surrogate_factory)
         self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
+        self.run_config = run_config
+        self._run_config = _checked_config(owner, run_config)
         self.raise_on_loss_error = raise_on_loss_error
         self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
         self.callbacks = check_callbacks(owner, callbacks)
@@ -265,7 +277,8 @@ class Propulator(AskAndTell):
                              "worker's other rank (it propulate()s).")  # fmt: skip
         # Lock the folder and check its layout before anything is read or written.
         files = self._rank_files()
-        files.claim(self._backends.layout(self.island_idx, self.island_sizes))
+        layout = self._backends.layout(self.island_idx, self.island_sizes)
+        files.claim(replace(layout, config=self._run_config))
         try:
             knowledge = self._knowledge
             knowledge.listeners = listeners(self.propagator)  # the propagator may be replaced
@@ -405,3 +418,15 @@ class Propulator(AskAndTell):
         if group is not None and group.size > 1:
             group.share(result)
         return result
+
+
+def _checked_config(owner: str, run_config: Any) -> str | None:
+    """``run_config`` as canonical JSON, or a clear error if it is no JSON-able mapping."""
+    if run_config is None:
+        return None
+    if not isinstance(run_config, Mapping):
+        fail(owner, "run_config", run_config, "a mapping of JSON values", '{"function": "sphere"}')
+    try:
+        return canonical_config(dict(run_config))
+    except (TypeError, ValueError) as error:
+        fail(owner, "run_config", run_config, f"JSON-able ({error})", '{"function": "sphere"}')

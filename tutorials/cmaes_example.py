@@ -17,37 +17,36 @@ extends it.
 from __future__ import annotations
 
 import argparse
-import logging
 import random
-from pathlib import Path
 
 from mpi4py import MPI
 
 from propulate import Propulator
 from propulate.propagators import ActiveCMA, BasicCMA, CMAPropagator
 from propulate.utils import set_logger_config
-from propulate.utils.benchmark_functions import FUNCTION_NAMES, get_function_search_space
+from propulate.utils.benchmark_functions import get_function_search_space
+from propulate.utils.tutorial_cli import add_option, parse, run_config, tutorial_parser
+
+# What a resumed run must share with the run it continues (besides function and dimensions).
+RUN_OPTIONS = ("adapter", "pop_size")
 
 
 def parse_arguments() -> argparse.Namespace:
     """The command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--function", choices=FUNCTION_NAMES, default="sphere")
-    parser.add_argument("--dimensions", type=int, default=None, help="default: the function's")
-    parser.add_argument("--generations", type=int, default=300, help="evaluations per rank")
-    parser.add_argument("--checkpoint", type=Path, default=Path("./cmaes-checkpoint"))
-    parser.add_argument("--seed", type=int, default=0, help="rank r uses seed + r")
-    parser.add_argument("--adapter", choices=["basic", "active"], default="basic")
-    parser.add_argument("--pop-size", type=int, default=None, help="lambda (default eq. 48)")
-    parser.add_argument("--logging-interval", type=int, default=50)
-    return parser.parse_args()
+    parser = tutorial_parser(__doc__, generations=300, logging_interval=50)
+    group = parser.add_argument_group("CMA-ES")
+    add_option(group, "--adapter", choices=["basic", "active"], default="basic",
+               help="active also shrinks away from bad samples")  # fmt: skip
+    add_option(group, "--pop-size", type=int, default=None,
+               help="lambda (default: 4 + floor(3 ln n))")  # fmt: skip
+    return parse(parser)
 
 
 def main() -> None:
     """Optimize on every rank, then print the best individual on rank 0."""
     config = parse_arguments()
     comm = MPI.COMM_WORLD
-    set_logger_config(level=logging.INFO, log_file=config.checkpoint / "cmaes_example.log")
+    set_logger_config(level=config.logging_level, log_file=config.checkpoint / "cmaes_example.log")
     loss_fn, limits = get_function_search_space(config.function, config.dimensions)
     rng = random.Random(config.seed + comm.rank)
     adapter = ActiveCMA() if config.adapter == "active" else BasicCMA()
@@ -59,6 +58,7 @@ def main() -> None:
         island_comm=comm,
         generations=config.generations,
         checkpoint_path=config.checkpoint,
+        run_config=run_config(config, RUN_OPTIONS),
     )
     propulator.propulate(logging_interval=config.logging_interval)
     best = propulator.summarize(top_n=1, debug=1)[0][0]

@@ -1,10 +1,12 @@
-"""Minimize a benchmark function with several islands that exchange individuals.
+r"""Minimize a benchmark function with several islands that exchange individuals.
 
     mpirun -n 8 python tutorials/islands_example.py --function rastrigin --dimensions 10 \
-        --num_islands 2 --migration_probability 0.9 --generations 500 --checkpoint ckpt-islands
+        --num-islands 2 --migration-probability 0.9 --generations 500
     # add --pollination to send copies instead of moving individuals
 
-Rerunning the same command resumes from the checkpoint. ``--help`` lists every option.
+The run's folder is runs/islands-rastrigin-10d (or --checkpoint DIR). Rerunning the same command
+resumes the run; a larger --generations extends it. A run with another function, pool size,
+probabilities or island setting on the same folder is refused: give it its own --checkpoint.
 """
 
 import random
@@ -14,16 +16,54 @@ from mpi4py import MPI
 from propulate import Islands
 from propulate.propagators import SelectMax, SelectMin
 from propulate.utils import get_default_propagator, set_logger_config
-from propulate.utils.benchmark_functions import get_function_search_space, parse_arguments
+from propulate.utils.benchmark_functions import get_function_search_space
+from propulate.utils.tutorial_cli import (
+    add_ga_options,
+    add_option,
+    default_pop_size,
+    parse,
+    run_config,
+    tutorial_parser,
+)
+
+RUN_OPTIONS = (
+    "pop_size",
+    "crossover_probability",
+    "mutation_probability",
+    "random_init_probability",
+    "num_islands",
+    "migration_probability",
+    "num_migrants",
+    "pollination",
+)
+
+
+def parse_arguments(comm: MPI.Comm, args: list[str] | None = None):  # noqa: ANN201
+    """The options of this script."""
+    parser = tutorial_parser(__doc__, generations=1000, logging_interval=10)
+    add_ga_options(parser, default_pop_size(comm))
+    group = parser.add_argument_group("islands")
+    add_option(group, "--num-islands", type=int, default=2,
+               help="islands of (nearly) equal size (at most the number of ranks)")  # fmt: skip
+    add_option(group, "--migration-probability", type=float, default=0.9,
+               help="that a worker sends migrants after an evaluation")  # fmt: skip
+    add_option(group, "--num-migrants", type=int, default=1,
+               help="individuals sent to each other island at a time")  # fmt: skip
+    add_option(group, "--pollination", action="store_true",
+               help="send copies instead of moving individuals")  # fmt: skip
+    add_option(parser, "--top-n", type=int, default=1, help="best individuals to print")
+    add_option(parser, "--verbosity", type=int, default=1,
+               help="0: quiet, 1: progress and summary, 2 and 3: more")  # fmt: skip
+    return parse(parser, args)
 
 
 def main() -> None:
     """Parse the options, set up the islands, optimize and summarize."""
     comm = MPI.COMM_WORLD
-    config, _ = parse_arguments(comm)
+    config = parse_arguments(comm)
     set_logger_config(
         level=config.logging_level,
-        log_file=f"{config.checkpoint}/propulate.log",
+        log_file=config.checkpoint / "propulate.log",
         log_to_stdout=True,
     )
     function, limits = get_function_search_space(config.function, config.dimensions)
@@ -37,17 +77,24 @@ def main() -> None:
         random_init_prob=config.random_init_probability,
         rng=rng,
     )
+    # Every island sends num_migrants to every other island at a time.
+    topology = [
+        [0 if i == j else config.num_migrants for j in range(num_islands)]
+        for i in range(num_islands)
+    ]
     islands = Islands(
         loss_fn=function,
         propagator=propagator,
         rng=rng,
         generations=config.generations,
         num_islands=num_islands,
+        migration_topology=topology if num_islands > 1 else None,
         migration_probability=config.migration_probability,
         emigration_propagator=SelectMin,
         immigration_propagator=SelectMax,
         pollination=config.pollination,
         checkpoint_path=config.checkpoint,
+        run_config=run_config(config, RUN_OPTIONS),
     )
     islands.propulate(logging_interval=config.logging_interval, debug=config.verbosity)
     islands.summarize(top_n=config.top_n, debug=config.verbosity)

@@ -18,9 +18,7 @@ collapses is rebuilt, randomly oriented, around its best point. Rerunning a comm
 from __future__ import annotations
 
 import argparse
-import logging
 import random
-from pathlib import Path
 
 import numpy as np
 from mpi4py import MPI
@@ -28,30 +26,29 @@ from mpi4py import MPI
 from propulate import Propulator, SearchSpace
 from propulate.propagators import ParallelNelderMead
 from propulate.utils import set_logger_config
-from propulate.utils.benchmark_functions import FUNCTION_NAMES, get_function_search_space
+from propulate.utils.benchmark_functions import get_function_search_space
+from propulate.utils.tutorial_cli import add_option, parse, run_config, tutorial_parser
+
+# What a resumed run must share with the run it continues (besides function and dimensions).
+RUN_OPTIONS = ("start", "scale")
 
 
 def parse_arguments() -> argparse.Namespace:
     """The command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--function", choices=FUNCTION_NAMES, default="sphere")
-    parser.add_argument("--dimensions", type=int, default=None, help="default: the function's")
-    parser.add_argument("--generations", type=int, default=200, help="evaluations per rank")
-    parser.add_argument("--checkpoint", type=Path, default=Path("./nm-checkpoint"))
-    parser.add_argument("--seed", type=int, default=0, help="rank r uses seed + r")
-    parser.add_argument(
-        "--start", type=float, nargs="+", default=None, help="one value per parameter"
-    )
-    parser.add_argument("--scale", type=float, default=0.25, help="initial edge, share of range")
-    parser.add_argument("--logging-interval", type=int, default=50)
-    return parser.parse_args()
+    parser = tutorial_parser(__doc__, generations=200, logging_interval=50)
+    group = parser.add_argument_group("Nelder-Mead")
+    add_option(group, "--start", type=float, nargs="+", default=None,
+               help="one value per parameter (default: random, drawn with --seed)")  # fmt: skip
+    add_option(group, "--scale", type=float, default=0.25,
+               help="initial edge, share of each range")  # fmt: skip
+    return parse(parser)
 
 
 def main() -> None:
     """Optimize on every rank, then print the best individual on rank 0."""
     config = parse_arguments()
     comm = MPI.COMM_WORLD
-    set_logger_config(level=logging.INFO, log_file=config.checkpoint / "nm_example.log")
+    set_logger_config(level=config.logging_level, log_file=config.checkpoint / "nm_example.log")
     loss_fn, limits = get_function_search_space(config.function, config.dimensions)
     if config.start is None:
         # The same start on every rank: they all work on one simplex.
@@ -68,6 +65,7 @@ def main() -> None:
         island_comm=comm,
         generations=config.generations,
         checkpoint_path=config.checkpoint,
+        run_config=run_config(config, RUN_OPTIONS),
     )
     propulator.propulate(logging_interval=config.logging_interval)
     best = propulator.summarize(top_n=1, debug=1)[0][0]

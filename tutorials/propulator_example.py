@@ -1,9 +1,11 @@
-"""Minimize a benchmark function with one Propulator population on every MPI rank.
+r"""Minimize a benchmark function with one Propulator population on every MPI rank.
 
     mpirun -n 4 python tutorials/propulator_example.py --function rastrigin --dimensions 10 \
-        --generations 500 --checkpoint ckpt-rastrigin
+        --generations 500
 
-Rerunning the same command resumes from the checkpoint. ``--help`` lists every option.
+The run's folder is runs/propulator-rastrigin-10d (or --checkpoint DIR). Rerunning the same
+command resumes the run; a larger --generations extends it. A run with another function, pool
+size or probabilities on the same folder is refused: give it its own --checkpoint.
 """
 
 import logging
@@ -13,16 +15,42 @@ from mpi4py import MPI
 
 from propulate import Propulator
 from propulate.utils import get_default_propagator, set_logger_config
-from propulate.utils.benchmark_functions import get_function_search_space, parse_arguments
+from propulate.utils.benchmark_functions import get_function_search_space
+from propulate.utils.tutorial_cli import (
+    add_ga_options,
+    add_option,
+    default_pop_size,
+    parse,
+    run_config,
+    tutorial_parser,
+)
+
+# What a resumed run must share with the run it continues (besides function and dimensions).
+RUN_OPTIONS = (
+    "pop_size",
+    "crossover_probability",
+    "mutation_probability",
+    "random_init_probability",
+)
+
+
+def parse_arguments(comm: MPI.Comm, args: list[str] | None = None):  # noqa: ANN201
+    """The options of this script."""
+    parser = tutorial_parser(__doc__, generations=1000, logging_interval=10)
+    add_ga_options(parser, default_pop_size(comm))
+    add_option(parser, "--top-n", type=int, default=1, help="best individuals to print")
+    add_option(parser, "--verbosity", type=int, default=1,
+               help="0: quiet, 1: progress and summary, 2 and 3: more")  # fmt: skip
+    return parse(parser, args)
 
 
 def main() -> None:
     """Parse the options, set up the Propulator, optimize and summarize."""
     comm = MPI.COMM_WORLD
-    config, _ = parse_arguments(comm)
+    config = parse_arguments(comm)
     set_logger_config(
         level=config.logging_level,
-        log_file=f"{config.checkpoint}/propulate.log",
+        log_file=config.checkpoint / "propulate.log",
         log_to_stdout=True,
         log_rank=False,
         colors=True,
@@ -44,11 +72,14 @@ def main() -> None:
         island_comm=comm,
         generations=config.generations,
         checkpoint_path=config.checkpoint,
+        run_config=run_config(config, RUN_OPTIONS),
     )
     propulator.propulate(logging_interval=config.logging_interval, debug=config.verbosity)
     best = propulator.summarize(top_n=config.top_n, debug=config.verbosity)
     if comm.rank == 0:
-        logging.getLogger("propulate").info("Best loss: %.6g", best[0][0].loss)
+        logging.getLogger("propulate").info(
+            "Best loss: %.6g (run folder: %s)", best[0][0].loss, config.checkpoint
+        )
 
 
 if __name__ == "__main__":

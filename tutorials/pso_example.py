@@ -18,9 +18,7 @@ a larger ``--generations`` extends it.
 from __future__ import annotations
 
 import argparse
-import logging
 import random
-from pathlib import Path
 
 from mpi4py import MPI
 
@@ -34,7 +32,8 @@ from propulate.propagators import (
     VelocityClampingPSO,
 )
 from propulate.utils import set_logger_config
-from propulate.utils.benchmark_functions import FUNCTION_NAMES, get_function_search_space
+from propulate.utils.benchmark_functions import get_function_search_space
+from propulate.utils.tutorial_cli import add_option, parse, run_config, tutorial_parser
 
 # Defaults per variant: (inertia, cognitive, social). Constriction needs cognitive + social > 4.
 DEFAULTS = {
@@ -46,23 +45,24 @@ DEFAULTS = {
 }
 
 
+# What a resumed run must share with the run it continues (besides function and dimensions).
+RUN_OPTIONS = ("variant", "inertia", "cognitive", "social", "clamping")
+
+
 def parse_arguments() -> argparse.Namespace:
     """The command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--function", choices=FUNCTION_NAMES, default="sphere")
-    parser.add_argument("--dimensions", type=int, default=None, help="default: the function's")
-    parser.add_argument("--generations", type=int, default=100, help="evaluations per rank")
-    parser.add_argument("--checkpoint", type=Path, default=Path("./pso-checkpoint"))
-    parser.add_argument("--seed", type=int, default=0, help="rank r uses seed + r")
-    parser.add_argument("--variant", choices=list(DEFAULTS), default="basic")
-    parser.add_argument("--inertia", type=float, default=None, help="basic/clamping only")
-    parser.add_argument("--cognitive", type=float, default=None, help="pull to own best")
-    parser.add_argument("--social", type=float, default=None, help="pull to the swarm's best")
-    parser.add_argument(
-        "--clamping", type=float, default=0.2, help="largest speed, fraction of the range"
-    )
-    parser.add_argument("--logging-interval", type=int, default=20)
-    return parser.parse_args()
+    parser = tutorial_parser(__doc__, generations=100, logging_interval=20)
+    group = parser.add_argument_group("particle swarm")
+    add_option(group, "--variant", choices=list(DEFAULTS), default="basic", help="PSO variant")
+    add_option(group, "--inertia", type=float, default=None,
+               help="basic/clamping only (default: the variant's)")  # fmt: skip
+    add_option(group, "--cognitive", type=float, default=None,
+               help="pull to the particle's own best (default: the variant's)")  # fmt: skip
+    add_option(group, "--social", type=float, default=None,
+               help="pull to the swarm's best (default: the variant's)")  # fmt: skip
+    add_option(group, "--clamping", type=float, default=0.2,
+               help="largest speed, fraction of the range (clamping only)")  # fmt: skip
+    return parse(parser)
 
 
 def make_propagator(
@@ -95,7 +95,7 @@ def main() -> None:
     """Optimize on every rank, then print the best individual on rank 0."""
     config = parse_arguments()
     comm = MPI.COMM_WORLD
-    set_logger_config(level=logging.INFO, log_file=config.checkpoint / "pso_example.log")
+    set_logger_config(level=config.logging_level, log_file=config.checkpoint / "pso_example.log")
     loss_fn, limits = get_function_search_space(config.function, config.dimensions)
     rng = random.Random(config.seed + comm.rank)
     propulator = Propulator(
@@ -105,6 +105,7 @@ def main() -> None:
         island_comm=comm,
         generations=config.generations,
         checkpoint_path=config.checkpoint,
+        run_config=run_config(config, RUN_OPTIONS),
     )
     propulator.propulate(logging_interval=config.logging_interval)
     best = propulator.summarize(top_n=1, debug=1)[0][0]

@@ -1,4 +1,4 @@
-"""Plots of a run's results: history, parallel coordinates, slices, importance, learning curves.
+"""Plots of a run's results: history, parameters, importance, learning curves, timeline, ECDF.
 
 Every function takes the results as a checkpoint folder, a
 :class:`~propulate.results.CheckpointData` or records from
@@ -12,9 +12,11 @@ Needs matplotlib (``pip install 'propulate[plots]'``).
 """
 
 from ._common import Results as Results  # the type of every plot's first argument
+from .contour import plot_contour
 from .export import FORMATS, PLOTS, make_figures, plot_all, save_figure
 from .history import plot_history, plot_learning_curves
 from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
+from .runtime import busy_share, plot_ecdf, plot_timeline
 
 __all__ = [
     "PLOTS",
@@ -24,6 +26,10 @@ __all__ = [
     "plot_slices",
     "plot_importance",
     "plot_learning_curves",
+    "plot_contour",
+    "plot_timeline",
+    "plot_ecdf",
+    "busy_share",
     "make_figures",
     "save_figure",
     "plot_all",

@@ -27,7 +27,8 @@ _CMAP = "viridis"  # low losses dark: the good lines, drawn last, stand out on w
 _RASTERIZE_ABOVE = 5000
 _LOG_RATIO = 100.0  # positive losses spanning more than this ratio are shown on a log scale
 _CLIP_QUANTILE = 0.9
-_LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.6}
+# Colours by status, in the order legends list them.
+_STATUS_COLORS = {Status.OK: "tab:blue", Status.PRUNED: "tab:gray", Status.FAILED: "tab:red"}
 
 
 def _matplotlib() -> Any:

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..search_space import SearchSpace
+from ..validation import check_choice
 from ._common import Results, _data, _matplotlib, _ok
-from .history import plot_history, plot_learning_curves
+from .contour import plot_contour
+from .history import X_AXES, plot_history, plot_learning_curves
 from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
+from .runtime import plot_ecdf, plot_timeline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -27,6 +30,9 @@ PLOTS = {
     "slices": plot_slices,
     "importance": plot_importance,
     "learning_curves": plot_learning_curves,
+    "contour": plot_contour,
+    "timeline": plot_timeline,
+    "ecdf": plot_ecdf,
 }
 """The plots by name, in the order :func:`~propulate.plots.plot_all` makes them."""
 
@@ -35,6 +41,7 @@ def make_figures(
     results: Results,
     kinds: Sequence[str] | None = None,
     search_space: SearchSpace | None = None,
+    x: str = "time",
 ) -> tuple[dict[str, Figure], dict[str, str]]:
     """Make several plots, skipping those the results cannot support.
 
@@ -46,6 +53,8 @@ def make_figures(
         Names from :data:`~propulate.plots.export.PLOTS`; all by default.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
+    x : {"time", "evaluations"}
+        The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns
     -------
@@ -59,6 +68,7 @@ def make_figures(
     unknown = [k for k in kinds if k not in PLOTS]
     if unknown:
         raise ValueError(f"unknown plot(s) {unknown}; choose from {list(PLOTS)}.")
+    check_choice("make_figures", "x", x, X_AXES)
     records, space = _data(results, search_space)
     figures: dict[str, Figure] = {}
     skipped: dict[str, str] = {}
@@ -68,10 +78,14 @@ def make_figures(
             skipped[kind] = (
                 "no learning curves (the loss function did not yield intermediate losses)"
             )
-        elif kind in ("parallel_coordinates", "slices") and ok == 0:
+        elif kind in ("parallel_coordinates", "slices", "contour", "ecdf") and ok == 0:
             skipped[kind] = "no successful evaluation yet"
+        elif kind == "contour" and len(space) < 2:
+            skipped[kind] = "one hyperparameter: there is no pair to show"
         elif kind == "importance" and len(records) < 10:
             skipped[kind] = f"{len(records)} evaluations; the estimate needs at least 10"
+        elif kind == "history":
+            figures[kind] = plot_history(records, space, x=x)
         else:
             figures[kind] = PLOTS[kind](records, space)
     return figures, skipped
@@ -97,6 +111,7 @@ def plot_all(
     out_dir: str | Path,
     formats: Sequence[str] = ("png",),
     kinds: Sequence[str] | None = None,
+    x: str = "time",
 ) -> tuple[dict[str, list[Path]], dict[str, str]]:
     """Write every plot the results support into ``out_dir`` as ``<name>.<format>``.
 
@@ -110,6 +125,8 @@ def plot_all(
         Any of ``"png"`` and ``"svg"``.
     kinds : sequence of str, optional
         Names from :data:`~propulate.plots.export.PLOTS`; all by default.
+    x : {"time", "evaluations"}
+        The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns
     -------
@@ -121,7 +138,7 @@ def plot_all(
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise ValueError(f"formats {list(formats)}: choose one or more of {FORMATS}.")
-    figures, skipped = make_figures(results, kinds)
+    figures, skipped = make_figures(results, kinds, x=x)
     out_dir = Path(out_dir)
     written: dict[str, list[Path]] = {}
     for name, figure in figures.items():

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..population import Status
 from ..search_space import SearchSpace
+from ..validation import check_choice
 from ._common import (
     _CLIP_QUANTILE,
     _CMAP,
@@ -28,10 +29,15 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["plot_history", "plot_learning_curves"]
+__all__ = ["plot_history", "plot_learning_curves", "X_AXES"]
+
+X_AXES = ("time", "evaluations")
+"""The x axes :func:`plot_history` offers."""
 
 
-def plot_history(results: Results, search_space: SearchSpace | None = None) -> Figure:
+def plot_history(
+    results: Results, search_space: SearchSpace | None = None, x: str = "time"
+) -> Figure:
     """Every loss over the time its evaluation ended, with the running best, per island.
 
     Failed evaluations (loss ``inf``) are marked by crosses along the top edge, pruned ones by
@@ -44,20 +50,25 @@ def plot_history(results: Results, search_space: SearchSpace | None = None) -> F
         A checkpoint folder or its records.
     search_space : SearchSpace, optional
         Unused; accepted so that every plot function has the same signature.
+    x : {"time", "evaluations"}
+        The x axis: the time since the first evaluation started, or the evaluation's number
+        in the order the evaluations ended (1, 2, ...), which spreads out the points of a run
+        with a pause or a slow start.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axes; its scatter collections hold one point per evaluation.
+        One axes; its scatter collections hold one point per evaluation. The legend sits
+        outside the axes, right of them, so it hides no data.
     """
+    check_choice("plot_history", "x", x, X_AXES)
     records, _ = _data(results, search_space)
     figure = _figure(9, 5)
     ax = figure.add_subplot()
     if not records:
         ax.set_title("Optimization history (no evaluations yet)")
         return figure
-    t0 = min(r["start"] for r in records)
-    times, unit = _time_axis(np.array([r["end"] - t0 for r in records]))
+    times, x_label = _x_values(records, x)
     losses = np.array([r["loss"] for r in records], dtype=float)
     statuses = np.array([r["status"] for r in records])
     islands = np.array([r["island"] for r in records])
@@ -129,7 +140,11 @@ def plot_history(results: Results, search_space: SearchSpace | None = None) -> F
             rasterized=raster,
             zorder=3,
         )
-    ax.set_xlabel(f"time since the first evaluation started ({unit})")
+    ax.set_xlabel(x_label)
+    if x == "evaluations":
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss")
     ax.set_title(
         f"Optimization history: {_plural(len(records), 'evaluation')}, "
@@ -137,8 +152,22 @@ def plot_history(results: Results, search_space: SearchSpace | None = None) -> F
         f"{_plural(len(colors), 'island')}"
     )
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize="small")
+    # Outside the axes: inside, the legend hid points wherever it was put (the MNIST history).
+    handles, labels = ax.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right upper", fontsize="small")
     return figure
+
+
+def _x_values(records: Sequence[Mapping[str, Any]], x: str) -> tuple[np.ndarray, str]:
+    """The x value of each record, and the axis label."""
+    ends = np.array([r["end"] for r in records], dtype=float)
+    if x == "evaluations":
+        numbers = np.empty(len(records))
+        numbers[np.argsort(ends, kind="stable")] = np.arange(1, len(records) + 1)
+        return numbers, "evaluation (numbered in the order they ended)"
+    t0 = min(r["start"] for r in records)
+    times, unit = _time_axis(ends - t0)
+    return times, f"time since the first evaluation started ({unit})"
 
 
 def _running_best(
@@ -187,6 +216,7 @@ def plot_learning_curves(results: Results, search_space: SearchSpace | None = No
     """
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
+    from matplotlib.ticker import MaxNLocator
 
     records, _ = _data(results, search_space)
     curved = [r for r in records if r.get("curve")]
@@ -222,8 +252,23 @@ def plot_learning_curves(results: Results, search_space: SearchSpace | None = No
         )
         lines.set_array(finals[chosen])
         ax.add_collection(lines)
+    # A curve of one value is a line of no length, which draws nothing: mark it with a dot.
+    single = [i for i, r in enumerate(curved) if len(r["curve"]) == 1]
+    if single:
+        ax.scatter(
+            np.ones(len(single)),
+            [curved[i]["curve"][0] for i in single],
+            c=finals[single],
+            cmap=_CMAP,
+            norm=norm,
+            s=16,
+            zorder=3,
+            label="curves of one value",
+            rasterized=_rasterize(len(single)),
+        )
     longest = max(len(r["curve"]) for r in curved)
     ax.set_xlim(0.8, longest + 0.2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole epochs
     finite = all_values[np.isfinite(all_values)]
     if len(finite):
         low, high = float(finite.min()), float(finite.max())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +14,6 @@ from ..search_space import Dimension, SearchSpace
 from ._common import (
     _CLIP_QUANTILE,
     _CMAP,
-    _LABEL_BOX,
     Results,
     _data,
     _figure,
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_parallel_coordinates", "plot_slices", "plot_importance"]
 
+_GUTTER = 0.3  # of the distance between two axes: the band left of an axis for its labels
+
 
 def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None = None) -> Figure:
     """One line per successful evaluation across an axis per hyperparameter, coloured by loss.
@@ -37,7 +39,8 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     Each axis spans its hyperparameter's bounds (logarithmic for log-scaled ones; categorical
     choices evenly spaced), the last axis the loss. The best lines are drawn on top. The loss
     axis and the colours span the best loss to the 90th percentile (a few very bad losses would
-    otherwise squeeze all others together); worse losses sit at the top, marked ``≥``.
+    otherwise squeeze all others together); worse losses sit at the top, marked ``≥``. Each
+    axis's tick labels sit in a gutter left of it that the lines skip, so no line crosses them.
 
     Parameters
     ----------
@@ -50,7 +53,7 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     -------
     matplotlib.figure.Figure
         Its first axes' first collection is a ``LineCollection`` with one line per successful
-        evaluation.
+        evaluation (its vertices: the value on each axis, and ``nan`` breaks at the gutters).
     """
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
@@ -66,7 +69,7 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     loss_unit = np.asarray(norm(losses), dtype=float) if len(ok) else np.zeros(0)
     columns.append(np.clip(loss_unit, 0, 1))
     xs = np.arange(len(columns), dtype=float)
-    segments = [np.column_stack([xs, [c[i] for c in columns]]) for i in range(len(ok))]
+    segments = [_polyline(xs, [c[i] for c in columns]) for i in range(len(ok))]
     lines = LineCollection(
         segments,
         cmap=_CMAP,
@@ -80,9 +83,7 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     for x, d in zip(xs, dims, strict=False):
         ax.axvline(x, color="black", linewidth=0.8, zorder=3)
         for unit, text in _axis_labels(d):
-            ax.text(
-                x - 0.03, unit, text, ha="right", va="center", fontsize=7, bbox=_LABEL_BOX, zorder=4
-            )
+            ax.text(x - 0.03, unit, text, ha="right", va="center", fontsize=7, zorder=4)
     ax.axvline(xs[-1], color="black", linewidth=0.8, zorder=3)
     if len(ok):
         clipped = bool(losses.max() > norm.vmax)
@@ -95,7 +96,6 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
                 ha="left",
                 va="center",
                 fontsize=7,
-                bbox=_LABEL_BOX,
                 zorder=4,
             )
     ax.set_xlim(-0.5, xs[-1] + 0.5)
@@ -115,6 +115,18 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
         ScalarMappable(norm=norm, cmap=_CMAP), ax=ax, label="loss", pad=0.02, extend="max"
     )
     return figure
+
+
+def _polyline(xs: np.ndarray, ys: Sequence[float]) -> np.ndarray:
+    """One line across the axes that stops short of each axis after the first, then resumes.
+
+    The line reaches the gutter left of an axis at its value's height and continues from the
+    axis: the gutters, where the axis's tick labels are, stay free of lines.
+    """
+    points = [(xs[0], ys[0])]
+    for x, y in zip(xs[1:], ys[1:], strict=True):
+        points += [(x - _GUTTER, y), (np.nan, np.nan), (x, y)]
+    return np.array(points)
 
 
 def _axis_labels(d: Dimension) -> list[tuple[float, str]]:
@@ -232,28 +244,41 @@ def plot_importance(results: Results, search_space: SearchSpace | None = None) -
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
 
+    The bars are the estimates divided by their sum (shares adding up to 1); each label also
+    gives the estimate itself.
+
     Returns
     -------
     matplotlib.figure.Figure
-        One axes with one bar per hyperparameter, most important on top.
+        One axes with one bar per hyperparameter, most important on top; the bars' widths sum
+        to 1 (or are all 0).
     """
     records, space = _data(results, search_space)
-    importance = parameter_importance(records, space)
+    raw = parameter_importance(records, space)
+    # Shares of the summed estimate: the raw estimates are each "the share explained alone"
+    # and overlap, so their sum (3.2 in one run) read like a bug.
+    importance = parameter_importance(records, space, normalize=True)
     ranked = sorted(importance.items(), key=lambda item: np.nan_to_num(item[1], nan=-1.0))
-    figure = _figure(7, 1.2 + 0.45 * len(ranked))
+    figure = _figure(7, 1.5 + 0.45 * len(ranked))
+    from matplotlib.ticker import PercentFormatter
+
     ax = figure.add_subplot()
     names = [name for name, _ in ranked]
     values = [0.0 if math.isnan(v) else v for _, v in ranked]
     bars = ax.barh(names, values, color="tab:blue")
-    for bar, (_, value) in zip(bars, ranked, strict=True):
-        text = "n/a" if math.isnan(value) else f"{value:.2f}"
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {text}", va="center")
+    for bar, (name, value) in zip(bars, ranked, strict=True):
+        text = "n/a" if math.isnan(value) else f"{value:.0%} (alone: {raw[name]:.2f})"
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {text}", va="center",
+                fontsize="small")  # fmt: skip
     top = max([v for v in values if v > 0], default=1.0)
-    ax.set_xlim(0, top * 1.2)
-    ax.set_xlabel("share of the loss-rank variance explained alone (adjusted, first-order)")
+    ax.set_xlim(0, min(top * 1.45, 1.0) if top < 0.7 else 1.2)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of the importance (shares sum to 100 %)")
+    # Two lines: on one, the title was wider than the figure and clipped.
     ax.set_title(
-        f"Hyperparameter importance ({_plural(len(records), 'evaluation')}; "
-        "main effects only, see docs)"
+        f"Hyperparameter importance ({_plural(len(records), 'evaluation')})\n"
+        "first-order, main effects only; alone: the rank-variance share explained alone",
+        fontsize="medium",
     )
     ax.grid(axis="x", alpha=0.3)
     return figure

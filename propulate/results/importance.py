@@ -18,6 +18,7 @@ def parameter_importance(
     records: Sequence[Mapping[str, Any]],
     search_space: SearchSpace | None = None,
     bins: int = 10,
+    normalize: bool = False,
 ) -> dict[str, float]:
     r"""Estimate how much of the variation of the loss each hyperparameter explains on its own.
 
@@ -38,7 +39,8 @@ def parameter_importance(
     in a run they crowd around the best region, which hides the effect of a parameter that has
     already converged, so compare importances over the same stretch of a run); and with few
     evaluations (tens) the estimate is noisy. Use it to rank parameters, not as an exact
-    decomposition; the values need not sum to 1.
+    decomposition; the values need not sum to 1 (ask for ``normalize=True`` to get shares that
+    do).
 
     Parameters
     ----------
@@ -49,6 +51,9 @@ def parameter_importance(
         omitted. (Bins are quantiles, so a log scale makes no difference.)
     bins : int
         The number of bins for continuous parameters (at least 2).
+    normalize : bool
+        Divide the estimates by their sum, so that they are shares adding up to 1 (all 0 when
+        no parameter explains anything), as :func:`~propulate.plots.plot_importance` shows them.
 
     Returns
     -------
@@ -78,6 +83,9 @@ def parameter_importance(
         eta2 = float(np.sum(counts * (means - y.mean()) ** 2)) / total
         adjusted = 1.0 - (1.0 - eta2) * (n - 1) / (n - n_groups)
         result[name] = max(adjusted, 0.0)
+    if normalize:
+        total_share = sum(result.values())
+        result = {k: v / total_share if total_share > 0 else 0.0 for k, v in result.items()}
     return result
 
 

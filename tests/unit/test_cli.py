@@ -116,6 +116,48 @@ def test_plot(run_dir, tmp_path, capsys):
     assert b"<svg" in (out_dir / "slices.svg").read_bytes()[:2000]
 
 
+def test_plot_new_kinds_and_the_x_axis(run_dir, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from matplotlib.image import imread
+
+    out_dir = tmp_path / "plots"
+    only = ["contour", "timeline", "ecdf", "history"]
+    code, out, err = run(capsys, "plot", run_dir, "--out", out_dir, "--only", *only, "--x",
+                         "evaluations")  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{k}.png" for k in only)
+    by_evaluation = imread(out_dir / "history.png")
+    code, _, err = run(capsys, "plot", run_dir, "--out", tmp_path / "t", "--only", "history")
+    assert code == 0, err
+    # The same data against time: a different picture.
+    assert (
+        by_evaluation.shape != imread(tmp_path / "t" / "history.png").shape
+        or (by_evaluation != imread(tmp_path / "t" / "history.png")).any()
+    )
+
+
+def test_plot_help_lists_every_plot_and_the_x_axis(capsys):
+    pytest.importorskip("matplotlib")
+    from propulate.cli import PLOT_NAMES
+    from propulate.plots import PLOTS
+
+    assert PLOT_NAMES == tuple(PLOTS)
+    with pytest.raises(SystemExit):
+        main(["plot", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--x {time,evaluations}" in text and "(default: time)" in text
+    assert ", ".join(PLOT_NAMES) in text
+
+
+def test_version(capsys):
+    from propulate import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"propulate {__version__}"
+
+
 def test_plot_reports_skipped_plots(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     code, out, err = run(
@@ -195,6 +237,7 @@ def test_a_corrupt_log_fails_clearly(tmp_path, capsys):
         ["summary", "ck", "--top", "0"],
         ["export", "ck"],
         ["plot", "ck"],
+        ["plot", "ck", "--out", "o", "--x", "steps"],
         ["frobnicate"],
     ],
 )

@@ -7,15 +7,17 @@ import struct
 import sys
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from matplotlib.collections import LineCollection, PathCollection  # noqa: E402
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection  # noqa: E402
+from matplotlib.contour import QuadContourSet  # noqa: E402
 
 from propulate import plots  # noqa: E402
 from propulate.population import Status  # noqa: E402
-from propulate.results import read_checkpoint  # noqa: E402
+from propulate.results import parameter_importance, read_checkpoint  # noqa: E402
 
 from .results_data import EPOCHS, EVALUATIONS, LIMITS, make_islands, make_run  # noqa: E402
 
@@ -110,13 +112,36 @@ def test_parallel_coordinates_one_line_per_success(data, records, tmp_path):
     (ax,) = plot_axes(figure)
     (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     ok = [r for r in records if r["status"] == Status.OK]
-    segments = lines.get_segments()
+    segments = [path.vertices for path in lines.get_paths()]
     assert len(segments) == len(ok)
-    assert all(len(s) == len(LIMITS) + 1 for s in segments)  # one vertex per parameter + loss
-    assert all(0 <= y <= 1 for s in segments for _, y in s)
+    for s in segments:  # a vertex on every axis (parameters and loss), all within 0..1
+        on_axes = s[np.isfinite(s[:, 0]) & (s[:, 0] == np.round(s[:, 0]))]
+        assert list(on_axes[:, 0]) == list(range(len(LIMITS) + 1))
+        assert np.all((s[np.isfinite(s)] >= -1e-9) & (s[np.isfinite(s)] <= len(LIMITS)))
+        assert np.all((on_axes[:, 1] >= 0) & (on_axes[:, 1] <= 1))
     # The best line is drawn last (on top) and sits at the bottom of the loss axis.
     assert segments[-1][-1][1] == pytest.approx(0.0)
     assert [t.get_text() for t in ax.get_xticklabels()] == [*LIMITS, "loss"]
+
+
+def test_parallel_coordinates_tick_labels_sit_on_no_line(data):
+    figure = plots.plot_parallel_coordinates(data)
+    (ax,) = plot_axes(figure)
+    (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    figure.canvas.draw()  # lays the figure out
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) > 2 * len(LIMITS)  # the labels of every axis
+    crossing = 0
+    for line in (path.vertices for path in lines.get_paths()):  # with the nan breaks
+        for a, b in zip(line[:-1], line[1:], strict=True):
+            if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+                continue  # the break at a gutter
+            samples = ax.transData.transform(np.linspace(a, b, 40))
+            x, y = samples[:, 0], samples[:, 1]
+            for box in boxes:
+                inside = (x > box.x0) & (x < box.x1) & (y > box.y0) & (y < box.y1)
+                crossing += int(inside.any())
+    assert crossing == 0
 
 
 def test_slices_one_panel_per_parameter(data, records, tmp_path):
@@ -186,7 +211,7 @@ def test_bad_formats_and_kinds_are_rejected(run_dir, tmp_path):
     with pytest.raises(ValueError, match="choose one or more of"):
         plots.plot_all(run_dir, tmp_path, formats=("jpg",))
     with pytest.raises(ValueError, match="unknown plot"):
-        plots.plot_all(run_dir, tmp_path, kinds=("contour",))
+        plots.plot_all(run_dir, tmp_path, kinds=("pareto",))
 
 
 def test_a_wide_loss_range_gets_a_log_axis(records):
@@ -212,3 +237,125 @@ def test_records_without_a_search_space_still_plot(records):
     assert [ax.get_xlabel() for ax in axes] == ["x", "lr (log)", "n", "act"]
     ok = sum(math.isfinite(r["loss"]) for r in records)
     assert len(axes[0].collections[0].get_offsets()) == ok
+
+
+def test_importance_shares_sum_to_one(records):
+    figure = plots.plot_importance(records)
+    (ax,) = plot_axes(figure)
+    widths = [p.get_width() for p in ax.patches]
+    assert sum(widths) == pytest.approx(1.0)
+    raw = parameter_importance(records)
+    assert sum(raw.values()) != pytest.approx(1.0)  # the raw estimates overlap
+    shares = parameter_importance(records, normalize=True)
+    assert sorted(widths) == pytest.approx(sorted(shares.values()))
+    assert sum(shares.values()) == pytest.approx(1.0)
+
+
+def test_importance_title_fits_in_the_figure(records):
+    figure = plots.plot_importance(records)
+    (ax,) = plot_axes(figure)
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    title = ax.title.get_window_extent(renderer)
+    page = figure.bbox
+    assert page.x0 <= title.x0 and title.x1 <= page.x1 and title.y1 <= page.y1
+
+
+def test_history_by_evaluation_number(records):
+    figure = plots.plot_history(records, x="evaluations")
+    (ax,) = plot_axes(figure)
+    xs = sorted(x for c in ax.collections for x in c.get_offsets()[:, 0])
+    assert xs[: EVALUATIONS - 1] == list(range(1, EVALUATIONS))  # all but the failed one...
+    assert sorted(ax.collections[-1].get_offsets()[:, 0]) != []  # ...which is in the strip
+    assert ax.get_xlabel().startswith("evaluation")
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    with pytest.raises(ValueError, match="x='steps' must be one of 'time', 'evaluations'"):
+        plots.plot_history(records, x="steps")
+
+
+def test_history_legend_sits_outside_the_axes(records):
+    figure = plots.plot_history(records)
+    (ax,) = plot_axes(figure)
+    assert ax.get_legend() is None and len(figure.legends) == 1
+    figure.canvas.draw()
+    legend = figure.legends[0].get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # right of the data, hiding none of it
+
+
+def test_learning_curves_have_whole_steps_and_show_single_values(records):
+    records = [dict(r) for r in records]
+    records[0]["curve"] = [2.5]  # a run stopped after its first epoch
+    figure = plots.plot_learning_curves(records)
+    (ax,) = plot_axes(figure)
+    (single,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [tuple(p) for p in single.get_offsets()] == [(1.0, 2.5)]
+    figure.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_timeline_one_bar_per_evaluation_one_row_per_worker(tmp_path):
+    data = read_checkpoint(make_islands(tmp_path / "ck"))
+    figure = plots.plot_timeline(data)
+    (ax,) = plot_axes(figure)
+    bars = {c.get_label(): c for c in ax.collections if isinstance(c, PolyCollection)}
+    assert {k: len(c.get_paths()) for k, c in bars.items()} == {"ok": 5, "failed": 1, "pruned": 1}
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "rank 0 (island 0)",
+        "rank 1 (island 0)",
+        "rank 2 (island 1)",
+    ]
+    # Rank 0's third evaluation: 1000 s to 1002 s (in minutes, the run spans 1003 s).
+    row_0 = [p.vertices for p in bars["ok"].get_paths() if p.vertices[:, 1].max() < 0.5]
+    third = max(row_0, key=lambda v: v[:, 0].min())
+    assert third[:, 0].min() == pytest.approx(1000 / 60)
+    assert third[:, 0].max() == pytest.approx(1002 / 60)
+    expected = (1 + 1 + 2 + 1.5 + 1 + 2 + 1) / (3 * 1003)
+    assert plots.busy_share(data.records) == pytest.approx(expected)
+    assert f"{expected:.0%}" in ax.get_title()
+
+
+def test_timeline_of_a_real_run(records):
+    figure = plots.plot_timeline(records)
+    (ax,) = plot_axes(figure)
+    bars = sum(len(c.get_paths()) for c in ax.collections if isinstance(c, PolyCollection))
+    assert bars == EVALUATIONS
+    assert len(ax.get_yticklabels()) == len({r["rank"] for r in records})
+
+
+def test_ecdf_steps_up_to_the_share_of_successes(tmp_path):
+    data = read_checkpoint(make_islands(tmp_path / "ck"))
+    figure = plots.plot_ecdf(data)
+    (ax,) = plot_axes(figure)
+    first = ax.get_lines()[0]
+    assert first.get_label() == "all evaluations"
+    assert list(first.get_xdata()) == [0.5, 1.0, 2.0, 3.0, 4.0]  # the successful losses
+    assert list(first.get_ydata()) == pytest.approx([1 / 7, 2 / 7, 3 / 7, 4 / 7, 5 / 7])
+    assert {line.get_label() for line in ax.get_lines()[1:]} == {"island 0", "island 1"}
+    assert "1 failed" in ax.get_title() and "1 pruned" in ax.get_title()
+
+
+def test_contour_one_panel_per_pair(data, records):
+    ok = [r for r in records if r["status"] == Status.OK]
+    figure = plots.plot_contour(data)
+    axes = plot_axes(figure)
+    assert len(axes) == 6  # 4 parameters: 4 * 3 / 2 pairs
+    assert [ax.get_xlabel() for ax in axes if ax.get_xlabel()] == ["x", "lr (log)", "n"]
+    assert [ax.get_ylabel() for ax in axes if ax.get_ylabel()] == ["lr (log)", "n", "act"]
+    for ax in axes:
+        assert points(ax) == len(ok) + 1  # every success and the best as a star
+        assert any(isinstance(c, QuadContourSet) for c in ax.get_children())
+    (pair,) = plot_axes(plots.plot_contour(data, params=["act", "x"]))
+    assert (pair.get_xlabel(), pair.get_ylabel()) == ("act", "x")
+    with pytest.raises(ValueError, match="at least 2 distinct names"):
+        plots.plot_contour(data, params=["x", "nope"])
+
+
+def test_contour_leaves_unexplored_regions_empty():
+    from propulate.plots.contour import _smoothed
+
+    # Five points along the left edge, near the bottom: the map is filled there, and empty
+    # (masked, drawn white) in the far corner, where the search never looked.
+    grid, values = _smoothed(np.zeros(5), np.linspace(0, 0.1, 5), np.linspace(0, 1, 5))
+    assert values.shape == (len(grid), len(grid))
+    assert not values.mask[0, 0] and values.mask[-1, -1]
+    assert 0 <= values.min() and values.max() <= 1
