@@ -25,10 +25,16 @@ from .test_progress import PATTERN, progress  # noqa: F401  # the fixture
 SIZE = 4
 
 
-def island(total: int, path=None, size: int = SIZE) -> LocalIsland:
+def island(total: int, path=None, size: int = SIZE, loss=sphere) -> LocalIsland:
     rngs = [random.Random(rank) for rank in range(size)]
     propagators = [get_default_propagator(8, LIMITS_3D, rng=rng) for rng in rngs]
-    return LocalIsland(sphere, propagators, path, rngs=rngs, total_evaluations=total)
+    return LocalIsland(loss, propagators, path, rngs=rngs, total_evaluations=total)
+
+
+def slow_sphere(params):
+    """The sphere after 5 ms of sleep: every thread gets the GIL, so every rank evaluates."""
+    time.sleep(0.005)
+    return sphere(params)
 
 
 def keys(propulator):
@@ -132,7 +138,9 @@ def test_islands_check_the_budget_before_splitting_the_world(tmp_path):
 
 
 def test_the_progress_line_counts_against_the_island_budget(progress):  # noqa: F811
-    with island(12) as threads:
+    # With microsecond losses the other threads spent the 12 evaluations before the first
+    # worker (the one that logs the line) got the GIL, 2 runs in 3 under load.
+    with island(12, loss=slow_sphere) as threads:
         threads.run_threads(60, logging_interval=1)
     lines = [m for level, m in progress if level == logging.INFO and m.startswith("Island 0:")]
     assert lines
