@@ -24,7 +24,8 @@ from .ask_tell import AskAndTell
 from .backends import Backends
 from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
-from .errors import UsageError
+from .comm.agreement import agree
+from .errors import PeerError, UsageError
 from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population
@@ -318,8 +319,8 @@ class Propulator(AskAndTell):
 
     def _abort(self) -> None:
         """A bug or an interrupt: tell the peers (so none waits for us), keep what is on disk."""
-        if self._backends.worker_group is not None:
-            self._worker().release()
+        if self._backends.worker_group is not None and not (self._run and self._run.finishing):
+            self._worker().release()  # finish() released the followers already
         if self._run is not None:
             self._run.abort()
         if self._files is not None:
@@ -350,17 +351,40 @@ class Propulator(AskAndTell):
             return
         try:
             self.start(logging_interval, debug)
-        except BaseException:
+        except BaseException as error:
             worker.release()  # the followers wait for the leader's next individual
+            self._agree_on_start(error)
             raise
+        self._agree_on_start(None)
         with stop_on_signals(self.stop):
             try:
                 while self.step() is not None:
                     pass
+                self.finish()
             except BaseException:
-                self._abort()  # without waiting for anybody
+                if self._run is not None and not self._run.closed:
+                    self._abort()  # without waiting for anybody
                 raise
-            self.finish()
+
+    def _agree_on_start(self, error: BaseException | None) -> None:
+        """Go on only if every rank started; else every rank leaves (see :mod:`~.agreement`).
+
+        Raises
+        ------
+        PeerError
+            If this rank started but another one failed (which raises its own error).
+        """
+        failure = None if error is None else f"{type(error).__name__}: {error}"
+        failures = agree(self._backends.collectives, failure)
+        if error is None and failures:
+            self._abort()
+            ranks = ", ".join(str(rank) for rank in sorted(failures))
+            first = failures[min(failures)]
+            raise PeerError(
+                f"rank(s) {ranks} could not start ({first}), so no rank runs; nothing was "
+                f"evaluated. Fix what that rank reports (its own error is raised there) and "
+                "rerun: the checkpoint is as it was."
+            )
 
     def _worker(self) -> Worker:
         """This rank's worker (the back-ends are connected)."""

@@ -97,7 +97,7 @@ class RankFiles:
         knowledge, generation = Knowledge.resume(log, log.rank, listeners(propagator), early)
         state = RunState.load(self.state_path, propagator)
         if state is not None:
-            state.apply(propagator, rng)
+            state.restore(self.state_path, propagator, rng)
         return knowledge, generation
 
     def save_state(self, propagator: Any, rng: random.Random) -> None:
