@@ -80,6 +80,9 @@ class AskAndTell:
     def _ask(self) -> Individual | None:
         run = self._open_run("ask")
         run.absorb()
+        resumed = run.next_unfinished()  # what a former run did not finish comes first
+        if resumed is not None:
+            return resumed
         if run.should_stop(self.generation):
             return None
         child = run.breed(self.propagator, self.generation)
