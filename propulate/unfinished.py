@@ -1,6 +1,6 @@
 """Evaluations started and not recorded: known after any end of a job, resumed first.
 
-Each rank keeps ``island-<i>-rank-<r>.unfinished.json`` beside its checkpoint log. An entry is
+Each rank keeps ``island-<i>-rank-<r>.unfinished.jsonl`` beside its checkpoint log. An entry is
 written when an evaluation starts (``"running"``) and removed once its result is in the log. An
 evaluation interrupted because the run ended (see :mod:`propulate.interruption`) stays with
 status ``"interrupted"``, its curve and its duration. So whatever ends a job (SIGTERM, the time
@@ -8,9 +8,10 @@ budget, SIGKILL, a crash of the node), the next job on the checkpoint finds the 
 that were in flight, and evaluates them again first, with the same parameters and the same
 working folder (:func:`~propulate.current_dir`), before breeding new ones.
 
-The file is small (an entry per evaluation in flight) and replaced atomically; it is not
-synced to disk for every evaluation (a process killed loses nothing written; a crash of the
-whole node may lose the last entry, which then is bred again).
+The file is a short journal (a line when an evaluation starts, one when it ends, emptied
+whenever nothing is in flight), so it costs a few system calls per evaluation. It is not synced
+to disk for every evaluation: a killed process loses nothing written, a crash of the whole node
+may lose the last lines (an evaluation then is bred anew instead of resumed).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ FORMAT_VERSION = 1
 
 def unfinished_path(directory: str | Path, island: int, rank: int) -> Path:
     """The file of ``rank``'s unfinished evaluations on ``island`` in ``directory``."""
-    return Path(directory) / f"island-{island}-rank-{rank}.unfinished.json"
+    return Path(directory) / f"island-{island}-rank-{rank}.unfinished.jsonl"
 
 
 def work_dir(directory: str | Path, island: int, rank: int, generation: int) -> Path:
@@ -93,7 +94,7 @@ class UnfinishedEvaluation:
 
 
 class Unfinished:
-    """One rank's file of unfinished evaluations.
+    """One rank's journal of unfinished evaluations.
 
     Parameters
     ----------
@@ -103,13 +104,17 @@ class Unfinished:
         The run's search space.
     island, rank : int
         The rank's island and its rank in the whole optimization.
+
+    Notes
+    -----
+    The file holds one JSON line per change: an entry (its latest state) or an end. Appending a
+    line costs a write; once no evaluation is in flight the file is emptied. A line torn by a
+    kill in the middle of a write can only be the last one, and is ignored.
     """
 
     def __init__(self, directory: Path, space: SearchSpace, island: int, rank: int) -> None:
         self.path = unfinished_path(directory, island, rank)
-        self.directory = directory
         self.space = space
-        self.island = island
         self.rank = rank
         self._entries: dict[int, dict[str, Any]] = {}  # by generation
 
@@ -117,9 +122,23 @@ class Unfinished:
         """Read the unfinished evaluations a former run left, oldest first (keeps them)."""
         if not self.path.exists():
             return []
+        entries: dict[int, dict[str, Any]] = {}
         try:
-            data = json.loads(self.path.read_text())
-            entries = {int(entry["generation"]): entry for entry in data["unfinished"]}
+            lines = self.path.read_bytes().split(b"\n")
+            for number, line in enumerate(lines):
+                try:
+                    entry = json.loads(line) if line.strip() else None
+                except ValueError:
+                    if number == len(lines) - 1:
+                        break  # torn by a kill while it was written
+                    raise
+                if entry is None:
+                    continue
+                generation = int(entry["generation"])
+                if entry.get("end"):
+                    entries.pop(generation, None)
+                else:
+                    entries[generation] = entry
             found = [self._decode(entry) for entry in entries.values()]
         except (ValueError, TypeError, KeyError) as error:
             raise CheckpointError(
@@ -128,6 +147,7 @@ class Unfinished:
                 "re-running the evaluations that were in flight."
             ) from error
         self._entries = entries
+        self._rewrite()  # only what is still unfinished
         return sorted(found, key=lambda u: u.individual.generation)
 
     def _decode(self, entry: dict[str, Any]) -> UnfinishedEvaluation:
@@ -146,16 +166,17 @@ class Unfinished:
         for generation in stale:
             del self._entries[generation]
         if stale:
-            self._save()
+            self._rewrite()
 
     def begin(self, ind: Individual) -> None:
         """Note that the evaluation of ``ind`` starts (a resumed one keeps what it had done)."""
         if ind.generation in self._entries:
             return
         record = base64.b64encode(encode_individual(ind)).decode("ascii")
-        self._entries[ind.generation] = {"generation": ind.generation, "status": "running",
-                                         "started_at": time.time(), "record": record}  # fmt: skip
-        self._save()
+        entry = {"generation": ind.generation, "status": "running", "started_at": time.time(),
+                 "record": record}  # fmt: skip
+        self._entries[ind.generation] = entry
+        self._append([entry])
 
     def interrupt(self, ind: Individual, outcome: Evaluation) -> None:
         """Keep ``ind`` as interrupted, with its curve and duration, for the next run."""
@@ -166,21 +187,26 @@ class Unfinished:
                                                      "record": record}  # fmt: skip
         entry.update(status="interrupted", curve=list(outcome.curve), duration=outcome.duration,
                      reason=outcome.error)  # fmt: skip
-        self._save()
+        self._append([entry])
 
     def end(self, ind: Individual) -> None:
         """Forget ``ind``: its result is recorded."""
-        if self._entries.pop(ind.generation, None) is not None:
-            self._save()
+        if self._entries.pop(ind.generation, None) is None:
+            return
+        if self._entries:
+            self._append([{"generation": ind.generation, "end": True}])
+        else:
+            self._rewrite()  # nothing in flight: empty the file
 
-    def _save(self) -> None:
-        data = json.dumps({"format_version": FORMAT_VERSION,
-                           "unfinished": list(self._entries.values())}).encode()  # fmt: skip
-        # Written beside and renamed over: a kill at any moment leaves the old or the new file.
-        # Not fsynced: this runs twice per evaluation, and only a crash of the node loses it.
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+    def _append(self, entries: list[dict[str, Any]], flags: int = os.O_APPEND) -> None:
+        data = b"".join(json.dumps(entry).encode() + b"\n" for entry in entries)
+        # Never through a symlink planted at the name; not synced (see the module docstring).
+        handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | flags,
                          files.FILE_MODE)  # fmt: skip
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, self.path)
+        try:
+            os.write(handle, data)
+        finally:
+            os.close(handle)
+
+    def _rewrite(self) -> None:
+        self._append(list(self._entries.values()), os.O_TRUNC)

@@ -9,8 +9,6 @@ interrupted.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shutil
 import signal
@@ -22,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from propulate.checkpoint import log_files, read_log
-from propulate.records import decode_individual
 from propulate.search_space import SearchSpace
+from propulate.unfinished import Unfinished
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "epochs.py"
 MPIRUN = shutil.which("mpirun", path=str(Path(sys.executable).parent)) or shutil.which("mpirun")
@@ -69,10 +67,11 @@ def wait_for_records(checkpoint: Path, count: int) -> None:
 
 def unfinished(checkpoint: Path) -> dict[tuple[int, int], dict]:
     found = {}
-    for path in checkpoint.glob("*.unfinished.json"):
-        for entry in json.loads(path.read_text())["unfinished"]:
-            ind = decode_individual(base64.b64decode(entry["record"]), SPACE)
-            found[ind.key] = {**entry, "params": dict(ind)}
+    for rank in range(RANKS):
+        for entry in Unfinished(checkpoint, SPACE, 0, rank).load():
+            ind = entry.individual
+            found[ind.key] = {"status": entry.status, "reason": entry.reason,
+                              "curve": entry.curve, "params": dict(ind)}  # fmt: skip
     return found
 
 

@@ -48,7 +48,24 @@ def test_recorded_ones_are_forgotten(tmp_path):
     assert [u.individual.generation for u in Unfinished(tmp_path, SPACE, 1, 2).load()] == [5]
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"unfinished": [{"generation": 1}]}', "[]"])
+def test_a_line_torn_by_a_kill_is_ignored_and_the_file_stays_short(tmp_path):
+    store = Unfinished(tmp_path, SPACE, 1, 2)
+    store.begin(individual(4))
+    with unfinished_path(tmp_path, 1, 2).open("ab") as stream:
+        stream.write(b'{"generation": 5, "stat')
+    assert [u.individual.generation for u in Unfinished(tmp_path, SPACE, 1, 2).load()] == [4]
+    store = Unfinished(tmp_path, SPACE, 1, 2)
+    store.load()
+    for generation in range(5, 50):
+        store.begin(individual(generation))
+        store.end(individual(generation))
+    store.end(individual(4))
+    assert unfinished_path(tmp_path, 1, 2).stat().st_size == 0  # nothing in flight
+
+
+@pytest.mark.parametrize(
+    "content", ['{not json\n{"generation": 1}\n', '{"generation": 1}\n', "[]\n"]
+)
 def test_a_damaged_file_is_an_error_naming_it_and_the_fix(tmp_path, content):
     unfinished_path(tmp_path, 1, 2).write_text(content)
     with pytest.raises(CheckpointError, match=r"rank-2\.unfinished\.json.*Delete the file"):
