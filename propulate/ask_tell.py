@@ -83,7 +83,7 @@ class AskAndTell:
         resumed = run.next_unfinished()  # what a former run did not finish comes first
         if resumed is not None:
             return resumed
-        if run.should_stop(self.generation):
+        if run.should_stop(self.generation) or run.too_late():
             return None
         child = run.breed(self.propagator, self.generation)
         self.generation += 1

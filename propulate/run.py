@@ -33,6 +33,7 @@ from .search_space import SearchSpace
 from .signals import StopRequest
 from .validation import check_int, fail
 from .unfinished import Unfinished, UnfinishedEvaluation
+from .walltime import Walltime
 from .wire import (
     Kind,
     decode_individual_message,
@@ -161,6 +162,8 @@ class Run:
         self.unfinished: Unfinished | None = None
         self.resumable: deque[UnfinishedEvaluation] = deque()
         self.resumed: dict[Key, UnfinishedEvaluation] = {}
+        known = (ind.evalperiod for ind in knowledge.population.to_list()[-50:])
+        self.walltime = Walltime.for_run(settings.time_budget, known)
 
     @classmethod
     def open(
@@ -297,6 +300,7 @@ class Run:
             self.unfinished.end(child)
         self.peers.post_to_island(message)
         self.evaluations += 1
+        self.walltime.record(outcome.duration)
         if self.migrating:
             self.carry_out(self.policy.after_generation(self.place, self.knowledge.population))
         self.peers.pending_sends()
@@ -392,6 +396,15 @@ class Run:
         if budget is not None and time.monotonic() - self.started >= budget:
             return "time budget"
         return None
+
+    def too_late(self) -> bool:
+        """Whether a new evaluation could not finish before the job ends (see walltime)."""
+        reason = self.walltime.too_late()
+        if reason is None:
+            return False
+        self.stop.set("walltime")
+        log.info("Rank %d: starts no new evaluation: %s.", self.settings.rank, reason)
+        return True
 
     def shelve(self, child: Individual, outcome: Evaluation) -> None:
         """Keep an interrupted evaluation for the next run instead of recording it."""
