@@ -422,8 +422,11 @@ class Run:
         if not self.finishing:
             self.finishing = True
             if self.pending:
-                log.warning("finish(): %d asked individual(s) never told; the next run asks "
-                            "for them first.", len(self.pending))  # fmt: skip
+                log.warning("finish(): %d asked individual(s) never told; dropped.",
+                            len(self.pending))  # fmt: skip
+                if self.unfinished is not None:
+                    for child, _ in list(self.pending.values()):
+                        self.unfinished.end(child)  # dropped on purpose: not to be resumed
             if self.stop.reason in _SIGNALS:
                 self.peers.broadcast(Kind.STOP)
             self.peers.start_shutdown()
