@@ -31,8 +31,8 @@ from .progress import Progress, ProgressLine
 from .propagators.base import as_list
 from .search_space import SearchSpace
 from .signals import StopRequest
-from .validation import check_int, fail
 from .unfinished import Unfinished, UnfinishedEvaluation
+from .validation import check_int, fail
 from .walltime import Walltime
 from .wire import (
     Kind,
