@@ -10,7 +10,7 @@ from .errors import (
     PropulateError,
     SearchSpaceError,
 )
-from .evaluation import report_intermediate
+from .evaluation import current_dir, report_intermediate
 from .islands import Islands
 from .migrator import Migrator, Pollinator
 from .parameters import Bool, Categorical, Float, Int, Ordinal
@@ -44,6 +44,7 @@ __all__ = [
     "MedianStoppingRule",
     "ASHA",
     "report_intermediate",
+    "current_dir",
     "get_default_propagator",
     "set_logger_config",
     "propagators",

@@ -80,7 +80,10 @@ class AskAndTell:
     def _ask(self) -> Individual | None:
         run = self._open_run("ask")
         run.absorb()
-        if run.should_stop(self.generation):
+        resumed = run.next_unfinished()  # what a former run did not finish comes first
+        if resumed is not None:
+            return resumed
+        if run.should_stop(self.generation) or run.too_late():
             return None
         child = run.breed(self.propagator, self.generation)
         self.generation += 1

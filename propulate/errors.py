@@ -14,6 +14,7 @@ __all__ = [
     "CheckpointError",
     "LossFunctionError",
     "UsageError",
+    "PeerError",
 ]
 
 
@@ -39,3 +40,7 @@ class LossFunctionError(PropulateError, RuntimeError):
 
 class UsageError(PropulateError, RuntimeError):
     """Ask and tell used out of order (telling what was not asked, asking after finish, ...)."""
+
+
+class PeerError(PropulateError, RuntimeError):
+    """Another rank failed, so this one stopped too; the error itself is raised on that rank."""

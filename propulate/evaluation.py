@@ -30,11 +30,14 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
+from .interruption import Circumstances, EvaluationInterrupted, alarm_after
 from .population import Status
 
-__all__ = ["Evaluation", "evaluate", "outcome_of", "report_intermediate"]
+__all__ = ["Evaluation", "evaluate", "outcome_of", "report_intermediate", "current_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +51,14 @@ class Evaluation:
     loss : float
         The loss (``inf`` if the evaluation failed).
     status : str
-        ``"ok"``, ``"failed"`` or ``"pruned"`` (stopped early by ``should_stop``).
+        ``"ok"``, ``"failed"``, ``"pruned"`` (stopped early by ``should_stop``) or
+        ``"interrupted"`` (stopped because the run ends; see :mod:`propulate.interruption`).
     duration : float
         Seconds the call took.
     finished_at : float
         Unix time at which it ended.
     error : str or None
-        A one-line description of the failure.
+        A one-line description of the failure, or why the evaluation was interrupted.
     curve : list of float
         The intermediate values the loss function yielded (or reported), up to the one at which
         it was stopped if pruned.
@@ -74,27 +78,45 @@ StopCheck = Callable[[int, float], bool]
 class _Run:
     """The intermediate values of the evaluation in progress and the early-stopping decision."""
 
-    __slots__ = ("curve", "should_stop", "pruned", "check_error")
+    __slots__ = ("curve", "should_stop", "pruned", "check_error", "interrupted", "over_limit",
+                 "context", "started")  # fmt: skip
 
-    def __init__(self, should_stop: StopCheck | None) -> None:
-        self.curve: list[float] = []
+    def __init__(self, should_stop: StopCheck | None, context: Circumstances) -> None:
+        self.curve: list[float] = list(context.curve)  # a resumed evaluation continues its curve
         self.should_stop = should_stop
         self.pruned = False
         self.check_error: BaseException | None = None
+        self.interrupted: str | None = None
+        self.over_limit = False
+        self.context = context
+        self.started = time.perf_counter()
 
     def report(self, value: Any) -> bool:
-        if self.pruned:
+        if self.pruned or self.interrupted or self.over_limit:
             return True  # the training goes on after being told to stop: ignore the rest
         self.curve.append(_as_float(value))
-        if self.should_stop is None:
-            return False
-        try:
-            self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
-        except BaseException as exception:  # noqa: BLE001  # re-raised by evaluate
-            # Not the loss function's fault: stop the training and re-raise once it returned.
-            self.check_error = exception
-            self.pruned = True
-        return self.pruned
+        if self.should_stop is not None:
+            try:
+                self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
+            except BaseException as exception:  # noqa: BLE001  # re-raised by evaluate
+                # Not the loss function's fault: stop the training and re-raise once it returned.
+                self.check_error = exception
+                self.pruned = True
+        if not self.pruned:
+            context = self.context
+            if context.max_seconds is not None and self.elapsed() > context.max_seconds:
+                self.over_limit = True
+            elif context.interrupt is not None:
+                self.interrupted = context.interrupt()
+        return self.pruned or self.over_limit or self.interrupted is not None
+
+    def is_current(self) -> bool:
+        """Whether this evaluation is the one in progress (for signal handlers)."""
+        return _CURRENT_RUN.get() is self
+
+    def elapsed(self) -> float:
+        """Seconds this evaluation ran, the interrupted runs it resumes included."""
+        return self.context.duration + time.perf_counter() - self.started
 
 
 _CURRENT_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar(
@@ -126,11 +148,50 @@ def report_intermediate(value: float) -> bool:
     return False if run is None else run.report(value)
 
 
+def in_evaluation() -> bool:
+    """Whether a loss function called by :func:`evaluate` is running (for signal handlers)."""
+    return _CURRENT_RUN.get() is not None
+
+
+def current_dir() -> Path:
+    """The working folder of the individual being evaluated, created on first use.
+
+    A training saves its weights there (e.g. a Lightning checkpoint after every epoch): an
+    evaluation interrupted by the end of a job is resumed first by the next job on the same
+    checkpoint, with the same parameters and the same folder, so it can continue where it
+    stopped instead of starting again. The folder is
+    ``<checkpoint_path>/individuals/island-<i>-rank-<r>-generation-<g>`` and is kept after the
+    evaluation (delete what you do not need).
+
+    Returns
+    -------
+    pathlib.Path
+        The folder.
+
+    Raises
+    ------
+    UsageError
+        Outside an evaluation run by a Propulator's loop (``propulate()``).
+    """
+    run = _CURRENT_RUN.get()
+    workdir = None if run is None else run.context.workdir
+    if workdir is None:
+        raise UsageError(
+            "current_dir() is only valid inside a loss function called by Propulator.propulate() "
+            "(or Islands.propulate()); with ask and tell, choose a folder per individual yourself."
+        )
+    from .files import make_folder  # deferred: only needed by loss functions that ask
+
+    make_folder(workdir.parent)  # each level with the private folder mode
+    return make_folder(workdir)
+
+
 def evaluate(
     loss_fn: Callable[..., Any],
     params: Mapping[str, Any],
     worker_comm: Any = None,
     should_stop: StopCheck | None = None,
+    context: Circumstances | None = None,
 ) -> Evaluation:
     """Call ``loss_fn`` on ``params`` and classify the result (never raises for user errors).
 
@@ -146,29 +207,44 @@ def evaluate(
         ``should_stop(step, value) -> bool``, called with every intermediate value (``step``
         counts from 1); ``True`` stops the evaluation and marks it pruned. An exception it raises
         stops the evaluation and is re-raised here.
+    context : Circumstances, optional
+        The working folder, the interruption check, the time limit, and what an interrupted
+        evaluation this one resumes had done (see :mod:`propulate.interruption`).
 
     Returns
     -------
     Evaluation
         The outcome.
     """
-    start = time.perf_counter()
-    run = _Run(should_stop)
+    context = context if context is not None else Circumstances()
+    run = _Run(should_stop, context)
     token = _CURRENT_RUN.set(run)
+    limit = None if context.max_seconds is None else context.max_seconds - context.duration
     try:
-        result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
-        if inspect.isgenerator(result):
-            try:
-                for value in result:
-                    if run.report(value):
-                        break
-            finally:
-                result.close()  # runs the generator's clean-up now, not at garbage collection
-            result = run.curve[-1] if run.curve else None
-        if run.pruned:
+        with alarm_after(limit if worker_comm is None else None, run.is_current):
+            result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
+            if inspect.isgenerator(result):
+                try:
+                    for value in result:
+                        if run.report(value):
+                            break
+                finally:
+                    result.close()  # runs the generator's clean-up now, not at garbage collection
+                result = run.curve[-1] if run.curve else None
+        if run.pruned or run.interrupted:
             result = run.curve[-1]
         loss = _as_float(result)
         error = None if math.isfinite(loss) else f"loss_fn returned {result!r}"
+        if run.over_limit:
+            loss, error = (
+                math.inf,
+                f"stopped after {len(run.curve)} values: ran longer than "
+                f"max_eval_seconds={context.max_seconds:g}",
+            )
+    except EvaluationInterrupted as interruption:
+        # A second signal: the loss function is left where it was, to be resumed.
+        run.interrupted = str(interruption) or "interrupted"
+        loss, error = (run.curve[-1] if run.curve else math.inf), None
     except Exception as exception:  # noqa: BLE001  # the policy: record, log, go on
         if run.check_error is not None:
             raise run.check_error from None
@@ -189,13 +265,15 @@ def evaluate(
             )
     finally:
         _CURRENT_RUN.reset(token)
-    duration = time.perf_counter() - start
-    if error is not None:
-        status = Status.FAILED
+    duration = run.elapsed()
+    if run.interrupted is not None and not run.pruned and not run.over_limit:
+        status, error = Status.INTERRUPTED, run.interrupted
+    elif error is not None:
+        status, loss = Status.FAILED, math.inf
     else:
         status = Status.PRUNED if run.pruned else Status.OK
     return Evaluation(
-        loss=loss if error is None else math.inf,
+        loss=loss,
         status=status,
         duration=duration,
         finished_at=time.time(),

@@ -25,6 +25,7 @@ class Status:
     OK = "ok"
     FAILED = "failed"
     PRUNED = "pruned"
+    INTERRUPTED = "interrupted"  # stopped when the run ended; resumed by the next one
 
 
 Key = tuple[int, int]

@@ -25,11 +25,12 @@ from .ask_tell import AskAndTell
 from .backends import Backends
 from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
-from .errors import UsageError
+from .comm.agreement import agree
+from .errors import PeerError, UsageError
 from .job_lock import canonical_config
 from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
-from .population import Individual, Population
+from .population import Individual, Population, Status
 from .propagators.base import Propagator, as_list, listeners, search_space_of
 from .propagators.operators import SelectMin
 from .rank_files import RankFiles
@@ -38,6 +39,7 @@ from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
+from .unfinished import circumstances
 from .validation import check_callable, check_int, check_number, check_probability, fail
 from .worker import Worker
 
@@ -83,12 +85,18 @@ class Propulator(AskAndTell):
         part in breeding with it.
     time_budget : float, optional
         Seconds after the start of a run after which no new evaluation is started, so a job
-        ends cleanly inside its scheduler's time limit.
+        ends cleanly inside its scheduler's time limit; an evaluation in progress then is
+        interrupted at its next intermediate value and resumed first by the next run (see
+        :mod:`propulate.interruption`).
     total_evaluations : int, optional
         Evaluations of the whole island (counting those of earlier runs on the same checkpoint)
         after which no new evaluation is started: every worker keeps evaluating until the island
         has them, so no worker idles while others finish their share; see :ref:`budget`. Give it
         with ``generations=-1`` (the default).
+    max_eval_seconds : float, optional
+        The longest an evaluation may run: one that runs longer is stopped (at its next
+        intermediate value, or by an alarm in the loss function) and recorded as failed.
+        Not applied to multi-rank workers.
     raise_on_loss_error : bool
         If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
         :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with
@@ -113,8 +121,10 @@ class Propulator(AskAndTell):
     :meth:`propulate` runs the loop. For evaluations that are no Python call (a simulation
     started by ``srun``, a job array, a notebook), :meth:`ask` for individuals and :meth:`tell`
     their losses, several at a time if you like, then :meth:`finish` (or use the Propulator as a
-    context manager); see :ref:`ask-and-tell`. SIGTERM and SIGINT make every rank stop after its
-    current evaluation and shut down cleanly, ready to resume.
+    context manager); see :ref:`ask-and-tell`. SIGTERM and SIGINT make every rank stop and
+    shut down cleanly, ready to resume: an evaluation in progress is interrupted at its next
+    intermediate value, kept as ``"interrupted"`` and resumed first by the next run, in its
+    working folder :func:`~propulate.current_dir` (see :mod:`propulate.interruption`).
     """
 
     def __init__(
@@ -137,6 +147,7 @@ class Propulator(AskAndTell):
         *,
         time_budget: float | None = None,
         total_evaluations: int | None = None,
+        max_eval_seconds: float | None = None,
         raise_on_loss_error: bool = False,
         transport: Transport | None = None,
         collectives: Collectives | None = None,
@@ -156,6 +167,10 @@ class Propulator(AskAndTell):
             time_budget = check_number(owner, "time_budget", time_budget, 0, low_open=True,
                                        example=3600)  # fmt: skip
         self.total_evaluations = check_total_evaluations(owner, total_evaluations, generations)
+        if max_eval_seconds is not None:
+            max_eval_seconds = check_number(owner, "max_eval_seconds", max_eval_seconds, 0,
+                                            low_open=True, example=3600)  # fmt: skip
+        self.max_eval_seconds = max_eval_seconds
         if generations == -1 and time_budget is None and total_evaluations is None:
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
@@ -290,6 +305,7 @@ class Propulator(AskAndTell):
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip
+            self.generation = max(self.generation, self._run.resume_unfinished(files.unfinished))
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked
             raise
@@ -325,14 +341,21 @@ class Propulator(AskAndTell):
         child = self._ask()
         if child is None:
             return None
-        assert self._run is not None  # for mypy: set by _ask
-        self._settle(self._run, child, self._worker().lead(self.loss_fn, child))
+        run = self._run
+        assert run is not None  # for mypy: set by _ask
+        context = circumstances(self.checkpoint_path, child, run.resumed.get(child.key),
+                                run.interruption, self.max_eval_seconds)  # fmt: skip
+        outcome = self._worker().lead(self.loss_fn, child, context)
+        if outcome.status == Status.INTERRUPTED:
+            run.shelve(child, outcome)  # not a result: the next run resumes it first
+        else:
+            self._settle(run, child, outcome)
         return child
 
     def _abort(self) -> None:
         """A bug or an interrupt: tell the peers (so none waits for us), keep what is on disk."""
-        if self._backends.worker_group is not None:
-            self._worker().release()
+        if self._backends.worker_group is not None and not (self._run and self._run.finishing):
+            self._worker().release()  # finish() released the followers already
         if self._run is not None:
             self._run.abort()
         if self._files is not None:
@@ -363,17 +386,40 @@ class Propulator(AskAndTell):
             return
         try:
             self.start(logging_interval, debug)
-        except BaseException:
+        except BaseException as error:
             worker.release()  # the followers wait for the leader's next individual
+            self._agree_on_start(error)
             raise
+        self._agree_on_start(None)
         with stop_on_signals(self.stop):
             try:
                 while self.step() is not None:
                     pass
+                self.finish()
             except BaseException:
-                self._abort()  # without waiting for anybody
+                if self._run is not None and not self._run.closed:
+                    self._abort()  # without waiting for anybody
                 raise
-            self.finish()
+
+    def _agree_on_start(self, error: BaseException | None) -> None:
+        """Go on only if every rank started; else every rank leaves (see :mod:`~.agreement`).
+
+        Raises
+        ------
+        PeerError
+            If this rank started but another one failed (which raises its own error).
+        """
+        failure = None if error is None else f"{type(error).__name__}: {error}"
+        failures = agree(self._backends.collectives, failure)
+        if error is None and failures:
+            self._abort()
+            ranks = ", ".join(str(rank) for rank in sorted(failures))
+            first = failures[min(failures)]
+            raise PeerError(
+                f"rank(s) {ranks} could not start ({first}), so no rank runs; nothing was "
+                f"evaluated. Fix what that rank reports (its own error is raised there) and "
+                "rerun: the checkpoint is as it was."
+            )
 
     def _worker(self) -> Worker:
         """This rank's worker (the back-ends are connected)."""

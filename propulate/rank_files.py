@@ -23,6 +23,7 @@ from .propagators.base import listeners
 from .run_state import RunState, state_path
 from .search_space import SearchSpace
 from .surrogate import EarlyStopping
+from .unfinished import Unfinished
 
 __all__ = ["RankFiles"]
 
@@ -46,6 +47,7 @@ class RankFiles:
         self.directory = directory
         self.log = CheckpointLog(directory, space, island, rank)
         self.state_path = state_path(directory, island, rank)
+        self.unfinished = Unfinished(directory, space, island, rank)
         self._lock: JobLock | None = None
 
     def claim(self, layout: Layout) -> None:
@@ -59,7 +61,7 @@ class RankFiles:
         if self._lock is None or not self._lock.held:
             lock = claim(self.directory, self.log.rank, self.log.island, layout)
             try:
-                for path in (self.log.path, self.state_path):
+                for path in (self.log.path, self.state_path, self.unfinished.path):
                     refuse_symlink(path)
             except CheckpointError:
                 lock.release()
@@ -97,7 +99,7 @@ class RankFiles:
         knowledge, generation = Knowledge.resume(log, log.rank, listeners(propagator), early)
         state = RunState.load(self.state_path, propagator)
         if state is not None:
-            state.apply(propagator, rng)
+            state.restore(self.state_path, propagator, rng)
         return knowledge, generation
 
     def save_state(self, propagator: Any, rng: random.Random) -> None:

@@ -14,6 +14,7 @@ import logging
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,9 @@ from .progress import Progress, ProgressLine
 from .propagators.base import as_list
 from .search_space import SearchSpace
 from .signals import StopRequest
+from .unfinished import Unfinished, UnfinishedEvaluation
 from .validation import check_int, fail
+from .walltime import Walltime
 from .wire import (
     Kind,
     decode_individual_message,
@@ -155,6 +158,12 @@ class Run:
         self.first_failure: str | None = None
         self.finishing = False
         self.closed = False
+        # Evaluations started and not recorded (see resume_unfinished).
+        self.unfinished: Unfinished | None = None
+        self.resumable: deque[UnfinishedEvaluation] = deque()
+        self.resumed: dict[Key, UnfinishedEvaluation] = {}
+        known = (ind.evalperiod for ind in knowledge.population.to_list()[-50:])
+        self.walltime = Walltime.for_run(settings.time_budget, known)
 
     @classmethod
     def open(
@@ -233,12 +242,17 @@ class Run:
         child.rank = child.current = self.settings.rank
         child.generation = generation
         child.island = self.place.island
+        self._begin(child)
+        return child
+
+    def _begin(self, child: Individual) -> None:
         self.pending[child.key] = (child, time.monotonic())
+        if self.unfinished is not None:
+            self.unfinished.begin(child)
         if self.knowledge.pending_listeners:
             # The island's other workers learn what this one evaluates now, so that a model
             # that wants to know (TPE's constant liars) does not propose the same point.
             self.peers.post_to_island(encode_started(child))
-        return child
 
     def asked_at(self, ind: Individual) -> float:
         """When ``ind`` was asked for; a :class:`UsageError` unless it awaits its result."""
@@ -267,6 +281,7 @@ class Run:
     def record(self, child: Individual, outcome: Evaluation) -> None:
         """Record this worker's result: log, peers, listeners, then the migration policy."""
         del self.pending[child.key]
+        self.resumed.pop(child.key, None)
         child.loss, child.status = outcome.loss, outcome.status
         child.evalperiod, child.evaltime = outcome.duration, outcome.finished_at
         if outcome.error is not None:
@@ -281,8 +296,11 @@ class Run:
         self.knowledge.add_own(child)
         message = encode_result(child)
         self.store.append_record(message[1:])  # the record is the message less its kind
+        if self.unfinished is not None:
+            self.unfinished.end(child)
         self.peers.post_to_island(message)
         self.evaluations += 1
+        self.walltime.record(outcome.duration)
         if self.migrating:
             self.carry_out(self.policy.after_generation(self.place, self.knowledge.population))
         self.peers.pending_sends()
@@ -334,6 +352,70 @@ class Run:
                 if decision.record:
                     self.store.append(stored)
 
+    # ----- unfinished evaluations (see propulate.unfinished and propulate.interruption) ----------
+    def resume_unfinished(self, unfinished: Unfinished) -> int:
+        """Keep track of evaluations in ``unfinished``; queue a former run's to resume first.
+
+        Returns
+        -------
+        int
+            The generation after the last one queued (0 if none).
+        """
+        self.unfinished = unfinished
+        population = self.knowledge.population
+        entries = unfinished.load()
+        unfinished.forget({e.individual.key for e in entries if e.individual.key in population})
+        self.resumable.extend(e for e in entries if e.individual.key not in population)
+        if self.resumable:
+            log.info("Rank %d: %d evaluation(s) of the former run did not finish (%s); they are "
+                     "resumed first.", self.settings.rank, len(self.resumable),
+                     ", ".join(f"generation {e.individual.generation}: {e.status}"
+                               for e in self.resumable))  # fmt: skip
+        return max((e.individual.generation + 1 for e in self.resumable), default=0)
+
+    def next_unfinished(self) -> Individual | None:
+        """The next evaluation of a former run to resume, tagged as asked; ``None`` if none."""
+        while self.resumable and not self.should_stop(self.resumable[0].individual.generation):
+            entry = self.resumable.popleft()
+            child = entry.individual
+            if child.key in self.knowledge.population:
+                continue  # a peer's copy of its record arrived meanwhile
+            child.current = self.settings.rank
+            child.island = self.place.island
+            self.resumed[child.key] = entry
+            self._begin(child)
+            return child
+        return None
+
+    def interruption(self) -> str | None:
+        """Why to interrupt the evaluation in progress now (a signal, the time budget), if so."""
+        reason = self.stop.reason
+        if reason in _SIGNALS:
+            return reason
+        budget = self.settings.time_budget
+        if budget is not None and time.monotonic() - self.started >= budget:
+            return "time budget"
+        return None
+
+    def too_late(self) -> bool:
+        """Whether a new evaluation could not finish before the job ends (see walltime)."""
+        reason = self.walltime.too_late()
+        if reason is None:
+            return False
+        self.stop.set("walltime")
+        log.info("Rank %d: starts no new evaluation: %s.", self.settings.rank, reason)
+        return True
+
+    def shelve(self, child: Individual, outcome: Evaluation) -> None:
+        """Keep an interrupted evaluation for the next run instead of recording it."""
+        del self.pending[child.key]
+        self.resumed.pop(child.key, None)
+        if self.unfinished is not None:
+            self.unfinished.interrupt(child, outcome)
+        log.info("Rank %d: evaluation of %r interrupted (%s) after %d intermediate values and "
+                 "%.3g s; the next run resumes it first.", self.settings.rank, child,
+                 outcome.error, len(outcome.curve), outcome.duration)  # fmt: skip
+
     # ----- the end ------------------------------------------------------------------------------
     def finish(self, wait: bool = True) -> bool:
         """Shut down (see :mod:`propulate.peers`); without ``wait``, return whether done."""
@@ -342,6 +424,9 @@ class Run:
             if self.pending:
                 log.warning("finish(): %d asked individual(s) never told; dropped.",
                             len(self.pending))  # fmt: skip
+                if self.unfinished is not None:
+                    for child, _ in list(self.pending.values()):
+                        self.unfinished.end(child)  # dropped on purpose: not to be resumed
             if self.stop.reason in _SIGNALS:
                 self.peers.broadcast(Kind.STOP)
             self.peers.start_shutdown()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import CheckpointError
 from .files import write_json_atomically
 from .propagators.base import random_generators, stateful_stages
 
@@ -111,7 +112,27 @@ class RunState:
         path = Path(path)
         if not path.exists():
             return None
-        return cls.from_json(json.loads(path.read_text()), propagator)
+        try:
+            data = json.loads(path.read_text())
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON object was expected, not {type(data).__name__}")
+            return cls.from_json(data, propagator)
+        except (ValueError, TypeError, AttributeError) as error:
+            raise _damaged(path, error) from error
+
+    def restore(self, path: str | Path, propagator: Any, rng: random.Random) -> None:
+        """:meth:`apply`, with a saved state that does not fit reported as a damaged ``path``."""
+        try:
+            self.apply(propagator, rng)
+        except (ValueError, TypeError, IndexError, KeyError) as error:
+            raise _damaged(path, error) from error
+
+
+def _damaged(path: str | Path, error: Exception) -> CheckpointError:
+    return CheckpointError(
+        f"{path}: the saved run state is damaged ({type(error).__name__}: {error}). Delete this "
+        "file to resume from the records alone (the random generators then start afresh)."
+    )
 
 
 def _rng_state(rng: random.Random) -> list[Any]:

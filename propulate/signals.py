@@ -1,4 +1,12 @@
-"""Graceful stop on SIGTERM / SIGINT: finish the current evaluation, then shut down cleanly."""
+"""Graceful stop on SIGTERM / SIGINT: end the current evaluation, then shut down cleanly.
+
+The first signal sets the run's :class:`StopRequest`: no evaluation starts any more, and the one
+in progress is interrupted at its next intermediate value (see :mod:`propulate.interruption`),
+or finishes if its loss function never yields. A second signal during an evaluation raises
+:class:`~propulate.interruption.EvaluationInterrupted` inside the loss function, which leaves it
+at once (recorded as interrupted, resumed by the next run); a second SIGINT outside an
+evaluation raises :class:`KeyboardInterrupt`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
+
+from .evaluation import in_evaluation
+from .interruption import EvaluationInterrupted
 
 __all__ = ["StopRequest", "stop_on_signals"]
 
@@ -34,7 +45,8 @@ class StopRequest:
 def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
     """Within the block, SIGTERM and SIGINT set ``stop`` instead of killing the process.
 
-    A second SIGINT raises :class:`KeyboardInterrupt` at once, for a user who really wants out.
+    A second signal leaves the evaluation in progress at once (see the module's docstring); a
+    second SIGINT outside one raises :class:`KeyboardInterrupt`, for a user who really wants out.
     Outside the main thread (where Python cannot install handlers) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
@@ -44,9 +56,14 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
+        if stop and in_evaluation():
+            log.warning("Received %s again: leaving the evaluation in progress now; the next "
+                        "run resumes it.", name)  # fmt: skip
+            raise EvaluationInterrupted(f"{name} twice")
         if stop and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        log.warning("Received %s: stopping after the current evaluation.", name)
+        log.warning("Received %s: stopping at the current evaluation's next intermediate value "
+                    "(or when it ends).", name)  # fmt: skip
         stop.set(name)
 
     for signum in (signal.SIGTERM.value, signal.SIGINT.value):

@@ -10,10 +10,12 @@ an evaluation may end before the loss function returns; the leader's surrogate d
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .comm import WorkerGroup
 from .evaluation import Evaluation, evaluate
+from .interruption import Circumstances
 from .population import Individual
 from .search_space import SearchSpace
 from .surrogate import EarlyStopping
@@ -41,24 +43,40 @@ class Worker:
         """Whether this is the worker's first rank, the one that runs the loop."""
         return self.group.rank == 0
 
-    def evaluate(self, loss_fn: Callable[..., Any], params: Individual) -> Evaluation | None:
+    def evaluate(
+        self, loss_fn: Callable[..., Any], params: Individual, context: Circumstances | None = None
+    ) -> Evaluation | None:
         """Evaluate ``params`` on this rank (``None``: a follower whose leader stopped early)."""
         if self.early is None:
-            return evaluate(loss_fn, params, self.group.comm)
-        return self.early.evaluate(loss_fn, params, self.group.comm, self.group)
+            return evaluate(loss_fn, params, self.group.comm, context=context)
+        return self.early.evaluate(loss_fn, params, self.group.comm, self.group, context)
 
-    def lead(self, loss_fn: Callable[..., Any], child: Individual) -> Evaluation:
-        """Share ``child`` with the followers and evaluate it with them (on the leader)."""
-        self.group.share(child.values_dict())
-        outcome = self.evaluate(loss_fn, child)
+    def lead(
+        self, loss_fn: Callable[..., Any], child: Individual, context: Circumstances | None = None
+    ) -> Evaluation:
+        """Share ``child`` with the followers and evaluate it with them (on the leader).
+
+        A multi-rank worker is never interrupted nor stopped at a time limit: its ranks would
+        have to agree on it at every intermediate value.
+        """
+        context = context or Circumstances()
+        workdir = None if context.workdir is None else str(context.workdir)
+        if self.group.size > 1:
+            context = Circumstances(workdir=context.workdir, curve=context.curve,
+                                    duration=context.duration)  # fmt: skip
+            self.group.share((child.values_dict(), workdir, context.curve))
+        outcome = self.evaluate(loss_fn, child, context)
         assert outcome is not None  # for mypy: only a follower gets None
         return outcome
 
     def follow(self, loss_fn: Callable[..., Any], space: SearchSpace) -> None:
         """Evaluate whatever the leader shares, until it releases this rank (on a follower)."""
-        while (values := self.group.share(None)) is not None:
+        while (shared := self.group.share(None)) is not None:
+            values, workdir, curve = shared
             params = Individual._from_trusted(values, space)
-            if self.evaluate(loss_fn, params) is None:
+            context = Circumstances(workdir=None if workdir is None else Path(workdir),
+                                    curve=curve)  # fmt: skip
+            if self.evaluate(loss_fn, params, context) is None:
                 return
 
     def release(self) -> None:

@@ -35,7 +35,10 @@ Everything the run writes goes to ``--checkpoint``: Propulate's checkpoint, its 
 ``torch_example.log`` and the TensorBoard logs of every trained model
 (``lightning_logs/rank_<r>/version_<n>``; view them with ``tensorboard --logdir <checkpoint>``).
 Rerunning the same command after an interruption continues from the checkpoint; raising
-``--generations`` extends a finished run.
+``--generations`` extends a finished run. Each model saves its weights after every epoch in its
+individual's folder (``propulate.current_dir()``, under ``<checkpoint>/individuals/``): a
+training interrupted by SIGTERM or by ``--time-budget`` continues from its last epoch in the
+next run instead of starting again.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from pathlib import Path
 import torch
 from lightning.fabric.plugins.environments import LightningEnvironment
 from lightning.pytorch import LightningModule, Trainer
-from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
 from mpi4py import MPI
@@ -70,6 +73,7 @@ from propulate import (
     Propulator,
     StaticSurrogate,
     Surrogate,
+    current_dir,
 )
 from propulate.devices import select_device, visible_gpus
 from propulate.integrations.lightning import PruningCallback
@@ -162,6 +166,14 @@ class Net(LightningModule):
         if not self.trainer.sanity_checking:
             self.best_val_accuracy = max(self.best_val_accuracy, accuracy)
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Keep the best accuracy with the weights (a resumed training needs it)."""
+        checkpoint["best_val_accuracy"] = self.best_val_accuracy
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Restore the best accuracy of the epochs trained before an interruption."""
+        self.best_val_accuracy = checkpoint.get("best_val_accuracy", 0.0)
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         """Plain SGD with the individual's learning rate."""
         return torch.optim.SGD(self.parameters(), lr=self.lr)
@@ -241,6 +253,10 @@ def train_and_evaluate(
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, **loader_options)
     # Validation batches only affect speed, not results: make them large.
     val_loader = DataLoader(val_set, batch_size=1000, **loader_options)
+    # The individual's own folder: the weights of its last epoch are saved there, so a training
+    # interrupted at the end of a job (SIGTERM, --time-budget) continues in the next job.
+    folder = current_dir()
+    last = folder / "last.ckpt"
     trainer = Trainer(
         max_epochs=args.epochs,
         accelerator="cpu" if device is None else "gpu",
@@ -254,17 +270,18 @@ def train_and_evaluate(
             # individual's learning curve and, with --pruning, its rule stops this model if it
             # looks unpromising (e.g. behind earlier models at the same epoch).
             PruningCallback(monitor="val_acc", mode="max"),
+            ModelCheckpoint(dirpath=folder, save_top_k=0, save_last=True),
         ],
         logger=TensorBoardLogger(
             args.checkpoint / "lightning_logs", name=f"rank_{MPI.COMM_WORLD.rank}"
         ),
         default_root_dir=args.checkpoint,
-        enable_checkpointing=False,  # Propulate keeps the results; model weights are not needed
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
-    trainer.fit(model, train_dataloaders=train_loader, val_dataloaders=val_loader)
+    trainer.fit(model, train_dataloaders=train_loader, val_dataloaders=val_loader,
+                ckpt_path=last if last.exists() else None)  # fmt: skip
     return -model.best_val_accuracy
 
 
@@ -365,6 +382,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "initial weights and the training subset (default: 0)",
     )
     parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="end the run after this many seconds (e.g. a little below the job's time limit); "
+        "the trainings in progress stop at their next epoch's end and the next run continues "
+        "them (default: no limit)",
+    )
+    parser.add_argument(
         "--pruning",
         nargs="?",
         const="median",
@@ -446,6 +472,7 @@ def main(argv: list[str] | None = None) -> None:
         generations=args.generations,
         checkpoint_path=args.checkpoint,
         surrogate_factory=PRUNING_RULES[args.pruning] if args.pruning else None,
+        time_budget=args.time_budget,
     )
     propulator.propulate(logging_interval=1, debug=2)  # a line per evaluation
     propulator.summarize(top_n=1, debug=1)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ConfigurationError
 from ..evaluation import Evaluation, evaluate
+from ..interruption import Circumstances
 from ..population import Individual, Status
 from ..validation import check_callable
 from .base import Surrogate
@@ -54,7 +55,12 @@ class EarlyStopping:
         return cls(check_callable("Propulator", "surrogate_factory", factory, example)())
 
     def evaluate(
-        self, loss_fn: Callable[..., Any], params: Individual, comm: Any, group: Any
+        self,
+        loss_fn: Callable[..., Any],
+        params: Individual,
+        comm: Any,
+        group: Any,
+        context: Circumstances | None = None,
     ) -> Evaluation | None:
         """Evaluate ``params``, stopping early when the surrogate says so.
 
@@ -68,6 +74,9 @@ class EarlyStopping:
             The communicator passed to the loss function (``None`` for a one-rank worker).
         group : WorkerGroup
             The worker's ranks, which share the decisions.
+        context : Circumstances, optional
+            As for :func:`~propulate.evaluation.evaluate`; the curve of an interrupted
+            evaluation it resumes is shown to the surrogate first.
 
         Returns
         -------
@@ -76,11 +85,13 @@ class EarlyStopping:
         """
         if group is not None and group.rank != 0:
             try:
-                return evaluate(loss_fn, params, comm, should_stop=_follower(group))
+                return evaluate(loss_fn, params, comm, _follower(group), context)
             except _LeaderStopped:
                 return None
         surrogate = self.surrogate
         surrogate.start_run(params)
+        for value in context.curve if context is not None else ():
+            surrogate.cancel(value)  # what the interrupted part showed; too late to decide
         shared = group is not None and group.size > 1
 
         def should_stop(step: int, value: float) -> bool:
@@ -89,7 +100,9 @@ class EarlyStopping:
                 group.share(stop)
             return stop
 
-        outcome = evaluate(loss_fn, params, comm, should_stop=should_stop)
+        outcome = evaluate(loss_fn, params, comm, should_stop, context)
+        if outcome.status == Status.INTERRUPTED:
+            return outcome  # not over: the surrogate learns from it when its resumption ends
         surrogate.update(outcome.loss)
         if outcome.status == Status.PRUNED:
             log.debug("Stopped %r at step %d (%.6g).", params, len(outcome.curve), outcome.loss)

@@ -179,3 +179,39 @@ def test_pruning_flag_feeds_the_learning_curves(tmp_path):
         assert 1 <= len(ind.curve) <= 2
         assert all(-1.0 <= value <= 0.0 for value in ind.curve)
         assert ind.status in ("ok", "pruned")
+
+
+def test_time_budget_interrupts_trainings_that_the_next_run_continues(tmp_path):
+    # The budget ends during every rank's first epoch: each training stops at that epoch's end
+    # and saves its weights in its individual's folder; the next run continues it from there.
+    source = local_mnist()
+    if source is None:
+        skip_or_fail_without_mnist()
+    data = tmp_path / "data"
+    shutil.copytree(source / "MNIST" / "raw", data / "MNIST" / "raw")
+    checkpoint = tmp_path / "ckpt"
+    options = (
+        f"--data-dir={data}",
+        f"--checkpoint={checkpoint}",
+        "--generations=1",
+        "--epochs=3",
+        "--train-subset=500",
+        "--num-workers=0",
+        "--gpus-per-node=0",
+        "--seed=1",
+    )
+    launcher = ["timeout", "-k", "10", "900", MPIRUN, "-n", str(RANKS)]
+    result = run_script(*options, "--time-budget=1", launcher=launcher, timeout=920)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert population(checkpoint) == []  # nothing finished
+    folders = sorted((checkpoint / "individuals").iterdir())
+    assert len(folders) == RANKS and all((f / "last.ckpt").is_file() for f in folders)
+
+    result = run_script(*options, launcher=launcher, timeout=920)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "resumed first" in result.stdout
+    individuals = population(checkpoint)
+    assert sorted(ind.key for ind in individuals) == [(rank, 0) for rank in range(RANKS)]
+    for ind in individuals:
+        # One epoch before the interruption and two after it: three in all, not 1 + 3.
+        assert ind.status == "ok" and len(ind.curve) == 3, ind.curve

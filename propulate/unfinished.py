@@ -1,0 +1,212 @@
+"""Evaluations started and not recorded: known after any end of a job, resumed first.
+
+Each rank keeps ``island-<i>-rank-<r>.unfinished.jsonl`` beside its checkpoint log. An entry is
+written when an evaluation starts (``"running"``) and removed once its result is in the log. An
+evaluation interrupted because the run ended (see :mod:`propulate.interruption`) stays with
+status ``"interrupted"``, its curve and its duration. So whatever ends a job (SIGTERM, the time
+budget, SIGKILL, a crash of the node), the next job on the checkpoint finds the evaluations
+that were in flight, and evaluates them again first, with the same parameters and the same
+working folder (:func:`~propulate.current_dir`), before breeding new ones.
+
+The file is a short journal (a line when an evaluation starts, one when it ends, emptied
+whenever nothing is in flight), so it costs a few system calls per evaluation. It is not synced
+to disk for every evaluation: a killed process loses nothing written, a crash of the whole node
+may lose the last lines (an evaluation then is bred anew instead of resumed).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import files
+from .errors import CheckpointError
+from .evaluation import Evaluation
+from .interruption import Circumstances
+from .population import Individual, Key
+from .records import decode_individual, encode_individual
+from .search_space import SearchSpace
+
+__all__ = ["Unfinished", "UnfinishedEvaluation", "unfinished_path", "work_dir", "circumstances"]
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+def unfinished_path(directory: str | Path, island: int, rank: int) -> Path:
+    """The file of ``rank``'s unfinished evaluations on ``island`` in ``directory``."""
+    return Path(directory) / f"island-{island}-rank-{rank}.unfinished.jsonl"
+
+
+def work_dir(directory: str | Path, island: int, rank: int, generation: int) -> Path:
+    """The working folder of the individual bred by ``rank`` on ``island`` at ``generation``."""
+    name = f"island-{island}-rank-{rank}-generation-{generation}"
+    return Path(directory) / "individuals" / name
+
+
+def circumstances(
+    directory: str | Path,
+    ind: Individual,
+    resumed: UnfinishedEvaluation | None,
+    interrupt: Callable[[], str | None],
+    max_seconds: float | None,
+) -> Circumstances:
+    """What the evaluation of ``ind`` is given: its folder, what it resumes, when to stop it."""
+    return Circumstances(
+        workdir=work_dir(directory, ind.island, ind.rank, ind.generation),
+        interrupt=interrupt,
+        max_seconds=max_seconds,
+        curve=tuple(resumed.curve) if resumed is not None else (),
+        duration=resumed.duration if resumed is not None else 0.0,
+    )
+
+
+@dataclass
+class UnfinishedEvaluation:
+    """An evaluation a former run started and did not record.
+
+    Attributes
+    ----------
+    individual : Individual
+        The individual (status ``"pending"``; its rank and generation as when bred).
+    status : str
+        ``"running"`` (the job ended without a word: SIGKILL, a crash) or ``"interrupted"``.
+    curve : list of float
+        The intermediate values it reached (of an interrupted evaluation).
+    duration : float
+        The seconds it ran (of an interrupted evaluation).
+    reason : str or None
+        Why it was interrupted.
+    """
+
+    individual: Individual
+    status: str
+    curve: list[float]
+    duration: float
+    reason: str | None = None
+
+
+class Unfinished:
+    """One rank's journal of unfinished evaluations.
+
+    Parameters
+    ----------
+    directory : Path
+        The checkpoint folder.
+    space : SearchSpace
+        The run's search space.
+    island, rank : int
+        The rank's island and its rank in the whole optimization.
+
+    Notes
+    -----
+    The file holds one JSON line per change: an entry (its latest state) or an end. Appending a
+    line costs a write; once no evaluation is in flight the file is emptied. A line torn by a
+    kill in the middle of a write can only be the last one, and is ignored.
+    """
+
+    def __init__(self, directory: Path, space: SearchSpace, island: int, rank: int) -> None:
+        self.path = unfinished_path(directory, island, rank)
+        self.space = space
+        self.rank = rank
+        self._entries: dict[int, dict[str, Any]] = {}  # by generation
+
+    def load(self) -> list[UnfinishedEvaluation]:
+        """Read the unfinished evaluations a former run left, oldest first (keeps them)."""
+        if not self.path.exists():
+            return []
+        entries: dict[int, dict[str, Any]] = {}
+        try:
+            lines = self.path.read_bytes().split(b"\n")
+            for number, line in enumerate(lines):
+                try:
+                    entry = json.loads(line) if line.strip() else None
+                except ValueError:
+                    if number == len(lines) - 1:
+                        break  # torn by a kill while it was written
+                    raise
+                if entry is None:
+                    continue
+                generation = int(entry["generation"])
+                if entry.get("end"):
+                    entries.pop(generation, None)
+                else:
+                    entries[generation] = entry
+            found = [self._decode(entry) for entry in entries.values()]
+        except (ValueError, TypeError, KeyError) as error:
+            raise CheckpointError(
+                f"{self.path}: the list of unfinished evaluations is damaged "
+                f"({type(error).__name__}: {error}). Delete the file to resume without "
+                "re-running the evaluations that were in flight."
+            ) from error
+        self._entries = entries
+        self._rewrite()  # only what is still unfinished
+        return sorted(found, key=lambda u: u.individual.generation)
+
+    def _decode(self, entry: dict[str, Any]) -> UnfinishedEvaluation:
+        ind = decode_individual(base64.b64decode(entry["record"]), self.space)
+        if ind.generation != int(entry["generation"]):
+            raise ValueError("the record's generation differs from the entry's")
+        curve = [float(v) for v in entry.get("curve", [])]
+        reason = entry.get("reason")
+        return UnfinishedEvaluation(ind, str(entry["status"]), curve,
+                                    float(entry.get("duration", 0.0)),
+                                    None if reason is None else str(reason))  # fmt: skip
+
+    def forget(self, keys: set[Key]) -> None:
+        """Drop the entries of individuals already recorded (a job killed in between)."""
+        stale = [g for g in self._entries if (self.rank, g) in keys]
+        for generation in stale:
+            del self._entries[generation]
+        if stale:
+            self._rewrite()
+
+    def begin(self, ind: Individual) -> None:
+        """Note that the evaluation of ``ind`` starts (a resumed one keeps what it had done)."""
+        if ind.generation in self._entries:
+            return
+        record = base64.b64encode(encode_individual(ind)).decode("ascii")
+        entry = {"generation": ind.generation, "status": "running", "started_at": time.time(),
+                 "record": record}  # fmt: skip
+        self._entries[ind.generation] = entry
+        self._append([entry])
+
+    def interrupt(self, ind: Individual, outcome: Evaluation) -> None:
+        """Keep ``ind`` as interrupted, with its curve and duration, for the next run."""
+        entry = self._entries.get(ind.generation)
+        if entry is None:
+            record = base64.b64encode(encode_individual(ind)).decode("ascii")
+            entry = self._entries[ind.generation] = {"generation": ind.generation,
+                                                     "record": record}  # fmt: skip
+        entry.update(status="interrupted", curve=list(outcome.curve), duration=outcome.duration,
+                     reason=outcome.error)  # fmt: skip
+        self._append([entry])
+
+    def end(self, ind: Individual) -> None:
+        """Forget ``ind``: its result is recorded."""
+        if self._entries.pop(ind.generation, None) is None:
+            return
+        if self._entries:
+            self._append([{"generation": ind.generation, "end": True}])
+        else:
+            self._rewrite()  # nothing in flight: empty the file
+
+    def _append(self, entries: list[dict[str, Any]], flags: int = os.O_APPEND) -> None:
+        data = b"".join(json.dumps(entry).encode() + b"\n" for entry in entries)
+        # Never through a symlink planted at the name; not synced (see the module docstring).
+        handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | flags,
+                         files.FILE_MODE)  # fmt: skip
+        try:
+            os.write(handle, data)
+        finally:
+            os.close(handle)
+
+    def _rewrite(self) -> None:
+        self._append(list(self._entries.values()), os.O_TRUNC)
