@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,14 +27,13 @@ from typing import Any, TextIO
 from . import __version__
 from .errors import CheckpointError
 from .results import (
-    PARAM_PREFIX,
-    RECORD_FIELDS,
     CheckpointData,
     curve_json,
     flatten_record,
     format_summary,
     read_checkpoint,
     summarize_results,
+    table_columns,
 )
 
 __all__ = ["main", "build_parser", "write_csv"]
@@ -241,18 +241,17 @@ def _export_optuna(path: str, storage: str, study_name: str | None) -> None:
 def write_csv(records: Sequence[Mapping[str, Any]], stream: TextIO) -> None:
     """Write records from :func:`~propulate.results.load_results` as CSV to ``stream``.
 
-    One row per evaluation; the hyperparameters in ``params_<name>`` columns, the learning curve
+    One row per evaluation; the hyperparameters in ``params_<name>`` columns, each ``_`` key of
+    the individuals in a column of its own name (lists and dicts as JSON), the learning curve
     as a JSON list (empty when there is none), ``inf`` for the loss of failed evaluations.
     """
-    names: dict[str, None] = {}
-    for record in records:
-        for name in record["params"]:
-            names.setdefault(name)
-    columns = [*RECORD_FIELDS[:-2], *(PARAM_PREFIX + n for n in names), *RECORD_FIELDS[-2:]]
-    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
+    writer = csv.DictWriter(stream, fieldnames=table_columns(records), extrasaction="ignore")
     writer.writeheader()
     for record in records:
         row = flatten_record(record)
+        for name, value in (record.get("extras") or {}).items():
+            if not isinstance(value, str | int | float | bool | None):
+                row[name] = json.dumps(value)  # a list or dict in one cell, as the curve
         row["curve"] = curve_json(record.get("curve"))
         row["error"] = row.get("error") or ""
         writer.writerow(row)

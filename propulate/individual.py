@@ -8,7 +8,7 @@ evaluation. Both are importable from :mod:`propulate.population` too, where they
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 import numpy as np
@@ -84,9 +84,25 @@ class Individual(Mapping[str, Value]):
     -----
     ``position`` is read-only: set values by name (``ind["lr"] = 0.01``) or assign a new array
     to ``ind.position``; both keep values and position consistent.
+
+    Keys that start with ``_`` (``ind["_s"] = 3``, as in Propulate 1.2) hold extra data beside
+    the hyperparameters: they are not part of the position, of :meth:`values_key` or of the
+    search space, are kept in the checkpoint and appear in results and exports. As in 1.2,
+    ``len`` and iteration count the hyperparameters only, while ``in``, :meth:`keys`,
+    :meth:`items`, :meth:`values` and :attr:`mapping` include the extra keys. A child bred from
+    an individual starts without them.
     """
 
-    __slots__ = ("_space", "_values", "_position", "_key", "velocity", *_METADATA, "__dict__")
+    __slots__ = (
+        "_space",
+        "_values",
+        "_extras",
+        "_position",
+        "_key",
+        "velocity",
+        *_METADATA,
+        "__dict__",
+    )
 
     def __init__(
         self,
@@ -97,6 +113,7 @@ class Individual(Mapping[str, Value]):
         rank: int = -1,
     ) -> None:
         self._space = SearchSpace.of(limits)
+        self._extras: dict[str, Any] = {}
         if isinstance(position, np.ndarray):
             self.position = position
         else:
@@ -119,6 +136,7 @@ class Individual(Mapping[str, Value]):
         ind = cls.__new__(cls)
         ind._space = space
         ind._values = values
+        ind._extras = {}
         ind._position = None  # encoded lazily
         ind._key = None  # values_key, made on first use
         ind.velocity = None
@@ -131,9 +149,10 @@ class Individual(Mapping[str, Value]):
         ind.migration_steps = 0
         return ind
 
-    def _set_values(self, values: Mapping[str, Value]) -> None:
+    def _set_values(self, values: Mapping[str, Any]) -> None:
+        self._extras = {k: v for k, v in values.items() if _is_extra(k)}
         missing = set(self._space.names) - set(values)
-        extra = set(values) - set(self._space.names)
+        extra = set(values) - set(self._space.names) - set(self._extras)
         if missing or extra:
             raise KeyError(
                 f"values do not match the search space: missing {sorted(missing)}, "
@@ -185,9 +204,14 @@ class Individual(Mapping[str, Value]):
 
     # ----- mapping interface ----------------------------------------------------------------
     def __getitem__(self, name: str) -> Value:
+        if _is_extra(name):
+            return self._extras[name]  # type: ignore[no-any-return]  # any data a user keeps
         return self._values[name]
 
-    def __setitem__(self, name: str, value: Value) -> None:
+    def __setitem__(self, name: str, value: Any) -> None:
+        if _is_extra(name):
+            self._extras[name] = value
+            return
         value = self._space.coerce(name, value)
         self._values[name] = value
         self._key = None
@@ -204,7 +228,37 @@ class Individual(Mapping[str, Value]):
         return len(self._values)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._values
+        return name in self._values or name in self._extras
+
+    def __delitem__(self, name: str) -> None:
+        if not _is_extra(name):
+            raise KeyError(
+                f"{name!r}: only extra keys starting with '_' can be deleted; a hyperparameter "
+                "always has a value (set another one instead)."
+            )
+        del self._extras[name]
+
+    def keys(self) -> KeysView[str]:  # type: ignore[override]  # 1.2: the extra keys too
+        """The hyperparameter names followed by the extra ``_`` keys (as in Propulate 1.2)."""
+        return self.mapping.keys()
+
+    def items(self) -> ItemsView[str, Any]:  # type: ignore[override]  # 1.2: extras too
+        """The hyperparameters and the extra ``_`` keys with their values."""
+        return self.mapping.items()
+
+    def values(self) -> ValuesView[Any]:  # type: ignore[override]  # 1.2: extras too
+        """The hyperparameter values followed by those of the extra ``_`` keys."""
+        return self.mapping.values()
+
+    @property
+    def mapping(self) -> dict[str, Any]:
+        """A plain dictionary of the hyperparameters and the extra ``_`` keys (a copy)."""
+        return {**self._values, **self._extras}
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """The extra keys that start with ``_`` and their values (the stored dictionary)."""
+        return self._extras
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Set several values at once, like :meth:`dict.update`."""
@@ -228,6 +282,7 @@ class Individual(Mapping[str, Value]):
             return NotImplemented
         return (
             self._values == other._values
+            and self._extras == other._extras
             and self._space == other._space
             and all(_same(getattr(self, a), getattr(other, a)) for a in _METADATA)
         )
@@ -253,7 +308,7 @@ class Individual(Mapping[str, Value]):
         return child
 
     def __repr__(self) -> str:
-        values = ", ".join(f"{k}={_short(v)}" for k, v in self._values.items())
+        values = ", ".join(f"{k}={_short(v)}" for k, v in self.mapping.items())
         loss = "not evaluated" if self.loss is None else f"loss={self.loss:.6g}"
         state = "" if self.active else ", inactive"
         status = "" if self.status in (Status.OK, Status.PENDING) else f", {self.status}"
@@ -263,7 +318,12 @@ class Individual(Mapping[str, Value]):
         )
 
 
-def _short(value: Value) -> str:
+def _is_extra(name: object) -> bool:
+    """Whether ``name`` is an extra key (1.2's ``_``-prefixed keys), never a hyperparameter."""
+    return isinstance(name, str) and name.startswith("_")
+
+
+def _short(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 

@@ -6,7 +6,7 @@ it. Layout, little-endian::
     u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active
     | i32 current | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod
     | f64 x dims (one value per hyperparameter; a categorical as its choice index)
-    | u32 n | n bytes of JSON extras (velocity, error, learning curve...)
+    | u32 n | n bytes of JSON extras (velocity, error, learning curve, the ``_`` keys...)
 
 A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format 2).
 """
@@ -14,6 +14,7 @@ A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format
 from __future__ import annotations
 
 import json
+import logging
 import math
 import struct
 from typing import Any
@@ -35,6 +36,11 @@ _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 # not set any attribute of the individual it becomes).
 _EXTRA_ATTRIBUTES = ("error", "curve", "surrogate")
 _VECTORS = ("velocity", "position")
+# The individual's ``_``-prefixed keys (Propulate 1.2's extra data) travel in their own field, a
+# JSON object whose names must all start with "_": they never become attributes.
+_USER_KEYS = "keys"
+
+log = logging.getLogger(__name__)
 
 
 def encode_individual(
@@ -82,7 +88,9 @@ def encode_individual(
         value = getattr(ind, name, None)
         if value is not None:
             extras[name] = value
-    blob = json.dumps(extras, separators=(",", ":")).encode() if extras else b""
+    if ind.extras:
+        extras[_USER_KEYS] = ind.extras
+    blob = json.dumps(extras, separators=(",", ":"), default=_plain).encode() if extras else b""
     return head + values + _EXTRA_LENGTH.pack(len(blob)) + blob
 
 
@@ -156,6 +164,27 @@ def _apply_extras(ind: Individual, extras: Any) -> None:
         setattr(ind, "error", error)  # noqa: B010  # not a slot
     if "surrogate" in extras:
         setattr(ind, "surrogate", extras["surrogate"])  # noqa: B010  # not a slot
+    keys = extras.get(_USER_KEYS)
+    if keys is not None:
+        if not isinstance(keys, dict) or not all(
+            isinstance(k, str) and k.startswith("_") for k in keys
+        ):
+            raise ValueError(f"record extra {_USER_KEYS!r} is not an object of '_' keys")
+        ind.extras.update(keys)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able form of a value kept under an individual's ``_`` key."""
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    log.warning(
+        "An individual's '_' key holds a %s, which a checkpoint cannot store: its repr() is "
+        "stored instead. Keep numbers, strings, lists or dicts of them under '_' keys.",
+        type(value).__name__,
+    )
+    return repr(value)
 
 
 def _has_continuous_ints(ind: Individual) -> bool:

@@ -31,6 +31,7 @@ from .loading import (
 from .loading import RECORD_FIELDS as RECORD_FIELDS
 from .loading import curve_json as curve_json
 from .loading import flatten_record as flatten_record
+from .loading import table_columns as table_columns
 from .optuna_bridge import to_optuna
 from .summaries import IslandSummary, ResultSummary, format_summary, summarize_results
 from .summaries import best_records as best_records

@@ -169,6 +169,7 @@ def _record(ind: Any) -> dict[str, Any]:
         "active": bool(ind.active),
         "migration_steps": int(ind.migration_steps),
         "params": ind.values_dict(),
+        "extras": dict(ind.extras),
         "curve": [float(v) for v in curve] if curve is not None else None,
         "error": str(error) if error is not None else None,
     }
@@ -191,7 +192,8 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
         counter), ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when
         failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``
         (whether some island still breeds with it), ``migration_steps`` (how often its
-        migration state changed), ``params`` (a dictionary of the hyperparameters), ``curve`` (the
+        migration state changed), ``params`` (a dictionary of the hyperparameters), ``extras``
+        (the individual's keys that start with ``_``, as Propulate 1.2 allowed), ``curve`` (the
         intermediate losses a generator loss function yielded, or ``None``) and ``error`` (why
         it failed, or ``None``).
 
@@ -217,8 +219,8 @@ def load_dataframe(path: str | Path | Sequence[Mapping[str, Any]]) -> Any:
     -------
     pandas.DataFrame
         One row per evaluation; the columns of :func:`load_results` with each hyperparameter in
-        its own column ``params_<name>``, ``start`` and ``end`` as Unix times and ``curve`` as a
-        list (or ``None``).
+        its own column ``params_<name>``, each ``_`` key in a column of its own name,
+        ``start`` and ``end`` as Unix times and ``curve`` as a list (or ``None``).
 
     Raises
     ------
@@ -234,16 +236,28 @@ def load_dataframe(path: str | Path | Sequence[Mapping[str, Any]]) -> Any:
         ) from error
     records = load_results(path) if isinstance(path, (str, Path)) else list(path)
     rows = [flatten_record(r) for r in records]
-    names = _param_names(records)
-    columns = [*RECORD_FIELDS[:-2], *(PARAM_PREFIX + n for n in names), *RECORD_FIELDS[-2:]]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=table_columns(records))
+
+
+def table_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns of a table of ``records`` (:func:`load_dataframe`, the CSV export)."""
+    params = [PARAM_PREFIX + n for n in _param_names(records)]
+    extras: dict[str, None] = {}
+    for record in records:
+        for name in record.get("extras") or ():
+            extras.setdefault(name)
+    return [*RECORD_FIELDS[:-2], *params, *extras, *RECORD_FIELDS[-2:]]
 
 
 def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A record with its hyperparameters as ``params_<name>`` entries (for tables and CSV)."""
-    row = {k: v for k, v in record.items() if k != "params"}
+    """A record with its hyperparameters as ``params_<name>`` entries (for tables and CSV).
+
+    Each ``_`` key (see :class:`~propulate.Individual`) becomes an entry of its own name.
+    """
+    row = {k: v for k, v in record.items() if k not in ("params", "extras")}
     for name, value in record["params"].items():
         row[PARAM_PREFIX + name] = value
+    row.update(record.get("extras") or {})
     return row
 
 
