@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import propagators
+from . import propagators, utils  # utils: 1.2 scripts call propulate.utils.* after import propulate
 from .errors import (
     CheckpointError,
     ConfigurationError,
@@ -48,6 +48,7 @@ __all__ = [
     "get_default_propagator",
     "set_logger_config",
     "propagators",
+    "utils",
     "PropulateError",
     "SearchSpaceError",
     "ConfigurationError",

@@ -28,7 +28,7 @@ from .migration import Adopt, Decision, Emigrate, MigrationPolicy, NoMigration, 
 from .peers import Peers
 from .population import Individual, Key, Status
 from .progress import Progress, ProgressLine
-from .propagators.base import as_list
+from .propagators.base import as_list, call_stage
 from .search_space import SearchSpace
 from .signals import StopRequest
 from .unfinished import Unfinished, UnfinishedEvaluation
@@ -224,7 +224,7 @@ class Run:
     def breed(self, propagator: Callable[..., Any], generation: int) -> Individual:
         """Breed the next child from the population, tag it and keep it until it is told."""
         population = self.knowledge.population
-        children = as_list(propagator(population.active))
+        children = as_list(call_stage(propagator, population.active))
         if not children:
             raise ConfigurationError(f"{type(propagator).__name__} returned no offspring.")
         template = children[0]

@@ -66,6 +66,7 @@ __all__ = [
     "SelectUniform",
     "InitUniform",
     "as_list",
+    "call_stage",
     "walk",
     "listeners",
     "stateful_stages",
@@ -76,9 +77,42 @@ __all__ = [
 Offspring = "list[Individual] | Individual"
 
 
-def as_list(result: list[Individual] | Individual) -> list[Individual]:
+def as_list(result: Sequence[Individual] | Individual) -> list[Individual]:
     """Normalize a propagator's result to a list."""
     return [result] if isinstance(result, Individual) else list(result)
+
+
+def _ours(stage: Any) -> bool:
+    """Whether ``stage``'s ``__call__`` is one of Propulate's own (not a user's 1.2-style code)."""
+    call = next((vars(k)["__call__"] for k in type(stage).__mro__ if "__call__" in vars(k)), None)
+    return str(getattr(call, "__module__", "")).startswith("propulate.")
+
+
+def call_stage(
+    stage: Any, inds: Sequence[Individual] | Individual
+) -> list[Individual] | Individual:
+    """Call ``stage`` on ``inds``, handing a user's stage what Propulate 1.2 handed it.
+
+    Propulate's own stages get ``inds`` as it is: the loop's read-only, sorted view of the
+    population costs O(1) to pass. A stage whose ``__call__`` is a user's (a plain function, a
+    1.2-style subclass) gets a list it may sort, shuffle or change, as in 1.2; building it
+    costs O(N), as 1.2's did on every call.
+
+    Parameters
+    ----------
+    stage : callable
+        The propagator (or stage of one) to call.
+    inds : sequence of Individual, or Individual
+        Its parents (an individual when the previous stage of a :class:`Compose` returned one).
+
+    Returns
+    -------
+    list of Individual, or Individual
+        What the stage returned.
+    """
+    if isinstance(inds, Individual) or isinstance(inds, list) or _ours(stage):
+        return stage(inds)  # type: ignore[no-any-return]  # any callable may be a stage
+    return stage(list(inds))  # type: ignore[no-any-return]  # any callable may be a stage
 
 
 class Propagator:

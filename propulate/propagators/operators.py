@@ -19,7 +19,7 @@ from ..errors import ConfigurationError
 from ..population import Individual, select_best, select_worst
 from ..search_space import Limits, SearchSpace
 from ..validation import check_int, check_probability
-from .base import Propagator, as_list, listeners
+from .base import Propagator, _ours, as_list, call_stage, listeners
 
 __all__ = [
     "Stochastic",
@@ -88,7 +88,7 @@ class Conditional(Propagator):
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
         """Apply ``true_prop`` if ``len(inds) >= pop_size``, else ``false_prop``."""
         chosen = self.true_prop if len(inds) >= self.pop_size else self.false_prop
-        return chosen(inds)
+        return call_stage(chosen, inds)
 
     def stages(self) -> Sequence[Propagator]:
         """``true_prop`` and ``false_prop``."""
@@ -123,11 +123,17 @@ class Compose(Propagator):
         self.propagators = list(propagators)
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Run every stage in order."""
-        result: Sequence[Individual] = inds
+        """Run every stage in order.
+
+        Propulate's own stages get a list; a user's stage gets what the stage before it
+        returned, an individual or a list, as in Propulate 1.2 (see :func:`call_stage`).
+        """
+        result: Sequence[Individual] | Individual = inds
         for propagator in self.propagators:
-            result = as_list(propagator(result))
-        return list(result)
+            if isinstance(result, Individual) and _ours(propagator):
+                result = [result]
+            result = call_stage(propagator, result)
+        return as_list(result)
 
     def stages(self) -> Sequence[Propagator]:
         """The stages, in order."""
@@ -276,7 +282,7 @@ class AvoidDuplicates(Propagator):
             self._learns = bool(listeners(self.propagator))
         learns = self._learns
         for attempt in range(self.tries):
-            offspring = self.propagator(inds)
+            offspring = call_stage(self.propagator, inds)
             if isinstance(offspring, list) and not offspring:
                 break  # nothing to check; the Propulator reports the empty result
             first = offspring[0] if isinstance(offspring, list) else offspring
