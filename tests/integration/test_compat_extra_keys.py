@@ -1,4 +1,4 @@
-"""Propulate 1.2's ``_``-prefixed keys: kept beside the hyperparameters, in the checkpoint, in results."""
+"""1.2's ``_``-prefixed keys: beside the hyperparameters, in the checkpoint and the results."""
 
 from __future__ import annotations
 
