@@ -48,7 +48,7 @@ def worker(args: argparse.Namespace) -> None:
         checkpoint_path=args.checkpoint,
     )
     islands.propulate(logging_interval=0, debug=0)
-    best = islands.summarize(top_n=1, debug=0)
+    best = islands.summarize_islands(top_n=1, debug=0)
     if comm.rank == 0:
         print("RESULT " + json.dumps(min(b[0].loss for b in best if b)), flush=True)
 

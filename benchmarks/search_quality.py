@@ -424,7 +424,7 @@ def worker(args: argparse.Namespace) -> None:
             checkpoint_path=checkpoint,
         )
         propulator.propulate(logging_interval=0, debug=0)
-        best = min(b[0].loss for b in propulator.summarize(top_n=1, debug=0) if b)
+        best = min(b[0].loss for b in propulator.summarize_islands(top_n=1, debug=0) if b)
         seconds = time.perf_counter() - started
         comm.Barrier()  # every rank is done with the folder
         if comm.rank == 0:

@@ -46,6 +46,20 @@ class Backends:
         self.worker_group = worker_group
         self.rank = rank
         self._owns_transport = False  # True once we duplicated a communicator for it
+        self._in_memory = transport is not None or collectives is not None
+
+    def communicator(self, index: int) -> Any:
+        """Propulate 1.2's communicator ``index`` (0 island, 1 propulate, 2 worker).
+
+        The one given, else MPI's default (``COMM_WORLD``, ``COMM_SELF`` for the worker);
+        ``None`` when the back-ends are in-memory ones and none was given.
+        """
+        comm = self.comms[index]
+        if comm is not None or self._in_memory:
+            return comm
+        from .comm import mpi
+
+        return mpi.self_comm() if index == 2 else mpi.world()
 
     def connect(self, messaging: bool = True) -> None:
         """Build the MPI back-ends not given (collective on the communicators).

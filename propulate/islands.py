@@ -270,6 +270,10 @@ class Islands:
         """Run this rank's part of the optimization (see :meth:`Propulator.propulate`)."""
         self.propulator.propulate(logging_interval, debug)
 
-    def summarize(self, top_n: int = 3, debug: int = 1) -> list[list[Individual]]:
-        """Log and return the best ``top_n`` individuals of every island (collective)."""
+    def summarize(self, top_n: int = 3, debug: int = 1) -> list[Any]:
+        """Log and return the best individuals, one entry per rank (see Propulator.summarize)."""
         return self.propulator.summarize(top_n, debug)
+
+    def summarize_islands(self, top_n: int = 3, debug: int = 1) -> list[list[Individual]]:
+        """Log and return the best ``top_n`` individuals of every island (collective)."""
+        return self.propulator.summarize_islands(top_n, debug)

@@ -14,15 +14,17 @@ notice is kept until its individual arrives.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .callbacks.base import CallbackList
 from .checkpoint import CheckpointLog
+from .errors import ConfigurationError
 from .population import Individual, Key, Population
 from .surrogate import EarlyStopping
+from .validation import fail
 
-__all__ = ["Knowledge"]
+__all__ = ["Knowledge", "adopt_population"]
 
 log = logging.getLogger("propulate.propulator")
 
@@ -154,3 +156,48 @@ class Knowledge:
                 self._early_notices[key] = (steps, active, current)
         elif steps > known.migration_steps:
             self.population.move(key, active, current, steps)
+
+
+def adopt_population(
+    old: Knowledge, individuals: Sequence[Individual], own_rank: int, generation: int
+) -> Knowledge:
+    """A worker's knowledge with ``individuals`` instead of ``old``'s population.
+
+    Parameters
+    ----------
+    old : Knowledge
+        What the worker knew (its listeners and early-stopping hook are kept).
+    individuals : sequence of Individual
+        The evaluated individuals, with distinct ``(rank, generation)`` keys.
+    own_rank : int
+        The worker's rank.
+    generation : int
+        Its next generation; the individuals must not reach it (their keys would be bred again).
+
+    Raises
+    ------
+    ConfigurationError
+        If an item is no evaluated :class:`Individual`, or two share a key.
+    """
+    owner = "Propulator.population"
+    items = list(individuals) if not isinstance(individuals, Individual) else None
+    if items is None:
+        fail(owner, "population", individuals, "a list of evaluated Individuals", "[ind1, ind2]")
+    knowledge = Knowledge(Population(owner=own_rank), old.listeners, old.early)
+    knowledge.callbacks = old.callbacks
+    for i, ind in enumerate(items):
+        if not isinstance(ind, Individual) or ind.loss is None:
+            fail(owner, f"population[{i}]", ind, "an evaluated Individual (loss set)", "ind")
+        if ind.key in knowledge.population:
+            raise ConfigurationError(
+                f"{owner}: population[{i}] has the (rank, generation) {ind.key} of an earlier "
+                "item; give every individual a distinct ind.rank and ind.generation."
+            )
+        if ind.rank == own_rank and ind.generation >= generation:
+            raise ConfigurationError(
+                f"{owner}: population[{i}] has generation {ind.generation} of this rank "
+                f"({own_rank}), which has bred only up to {generation - 1}; use a generation "
+                "below it or another rank."
+            )
+        knowledge.merge(ind)
+    return knowledge

@@ -28,7 +28,7 @@ from .comm import Collectives, Transport, WorkerGroup
 from .comm.agreement import agree
 from .errors import PeerError, UsageError
 from .job_lock import canonical_config
-from .knowledge import Knowledge
+from .knowledge import Knowledge, adopt_population
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population, Status
 from .propagators.base import Propagator, as_list, listeners, search_space_of
@@ -256,8 +256,36 @@ class Propulator(AskAndTell):
 
     @property
     def population(self) -> list[Individual]:
-        """Every individual this rank knows, in the order it learned of them."""
+        """Every individual this rank knows, in the order it learned of them.
+
+        Setting it (between runs, as Propulate 1.2 allowed) replaces what this rank knows and
+        breeds from, after the checkpoint was read; the propagator is told of each individual.
+        The individuals are not written to the checkpoint.
+        """
         return self._knowledge.population.to_list()
+
+    @population.setter
+    def population(self, individuals: Sequence[Individual]) -> None:
+        if self._run is not None and not self._run.closed:
+            raise UsageError("population: set it between runs, not while one is open.")
+        self._knowledge_store = adopt_population(
+            self._knowledge, individuals, self._identity(), self.generation
+        )
+
+    @property
+    def island_comm(self) -> Any:
+        """The communicator of this rank's island (1.2's attribute; ``COMM_WORLD`` by default)."""
+        return self._backends.communicator(0)
+
+    @property
+    def propulate_comm(self) -> Any:
+        """The communicator of every rank of the optimization (1.2's attribute)."""
+        return self._backends.communicator(1)
+
+    @property
+    def worker_sub_comm(self) -> Any:
+        """The communicator of this rank's multi-rank worker (``COMM_SELF`` by default)."""
+        return self._backends.communicator(2)
 
     def _rank_files(self) -> RankFiles:
         if self._files is None:
@@ -436,7 +464,34 @@ class Propulator(AskAndTell):
         """
         return best_distinct(self._knowledge.population.active, top_n)
 
-    def summarize(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
+    def summarize(self, top_n: int = 1, debug: int = 1) -> list[Any]:
+        """Log and return the best individuals, one entry per rank, as Propulate 1.2 did.
+
+        A collective over all ranks of the optimization: call it on every rank. Entry ``r`` is
+        the best of rank ``r``'s island, so ``summarize()[comm.rank]`` is this rank's island's.
+        :meth:`summarize_islands` gives one entry per island instead.
+
+        Parameters
+        ----------
+        top_n : int
+            How many individuals per island (fewer when fewer exist).
+        debug : int
+            0 or less: return without logging; 0 also makes each entry the single best
+            individual (or ``None``), as in 1.2.
+
+        Returns
+        -------
+        list
+            One entry per rank of the optimization (per worker with multi-rank workers): a list
+            of the ``top_n`` best distinct individuals of its island, best first; with
+            ``debug=0`` that list's first individual, or ``None`` if the island has none.
+        """
+        islands, of_rank = self._gather_summary(top_n, debug)
+        if debug == 0:
+            return [islands[i][0] if islands[i] else None for i in of_rank]
+        return [islands[i] for i in of_rank]
+
+    def summarize_islands(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
         """Log and return the best ``top_n`` distinct individuals of every island.
 
         A collective over all ranks of the optimization: call it on every rank.
@@ -453,11 +508,14 @@ class Propulator(AskAndTell):
         list of list of Individual
             One list per island, best first.
         """
+        return self._gather_summary(top_n, debug)[0]
+
+    def _gather_summary(self, top_n: int, debug: int) -> tuple[list[list[Individual]], list[int]]:
         top_n = check_int("summarize", "top_n", top_n, 1, example=3)
         self._backends.connect(messaging=False)
         group, collectives = self._backends.worker_group, self._backends.collectives
         if collectives is None:  # another rank of a multi-rank worker: its first rank tells
-            return group.share(None) if group is not None else []  # type: ignore[no-any-return]
+            return group.share(None) if group is not None else ([], [])  # type: ignore[no-any-return]
         known = len(self._knowledge.population)
         result = summarize_islands(collectives, self.island_idx, self.best(top_n), known, top_n,
                                    debug)  # fmt: skip

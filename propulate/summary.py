@@ -54,7 +54,7 @@ def summarize_islands(
     known: int,
     top_n: int,
     debug: int,
-) -> list[list[Individual]]:
+) -> tuple[list[list[Individual]], list[int]]:
     """Gather every worker's best on every rank; rank 0 logs them (unless ``debug <= 0``).
 
     Parameters
@@ -72,11 +72,12 @@ def summarize_islands(
 
     Returns
     -------
-    list of list of Individual
-        One list per island, best first.
+    tuple of (list of list of Individual) and (list of int)
+        One list per island, best first; and the island of every worker, in rank order.
     """
     islands: dict[int, tuple[list[Individual], int]] = {}
-    for index, their_best, their_known in collectives.allgather((island, best, known)):
+    gathered = collectives.allgather((island, best, known))
+    for index, their_best, their_known in gathered:
         if index not in islands or their_known > islands[index][1]:
             islands[index] = (their_best, their_known)
     if debug > 0 and collectives.rank == 0:
@@ -88,4 +89,5 @@ def summarize_islands(
             everybody = [ind for chosen, _ in islands.values() for ind in chosen]
             overall = sorted(everybody, key=_rank_key)[:top_n]
             log.info(format_individuals(f"Top {top_n} overall:", overall))
-    return [islands[index][0] for index in sorted(islands)]
+    order = sorted(islands)
+    return [islands[index][0] for index in order], [order.index(i) for i, _, _ in gathered]

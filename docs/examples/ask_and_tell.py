@@ -55,6 +55,6 @@ with propulator, ThreadPoolExecutor(IN_FLIGHT) as pool:  # leaving it finishes t
                 propulator.tell(ind, future.result())
             except (subprocess.SubprocessError, ValueError) as error:
                 propulator.tell(ind, None, status="failed", error=str(error))
-best = propulator.summarize(top_n=1, debug=0)[0][0]
+best = propulator.summarize_islands(top_n=1, debug=0)[0][0]
 if comm.rank == 0:
     print(f"best: x={best['x']:.3f}, y={best['y']:.3f}, loss={best.loss:.3g}")

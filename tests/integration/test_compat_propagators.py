@@ -6,6 +6,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from propulate import Individual
 from propulate.population import ActiveView
 from propulate.propagators import Compose, CrossoverUniform, InitUniform, Propagator, SelectMin
@@ -114,3 +116,20 @@ def test_a_plain_sorting_function_as_the_propagator(tmp_path: Any) -> None:
                       make_propagator=make)  # fmt: skip
     assert len(ranks[1].population) == 8
     assert seen and all(t is list for t in seen)
+
+
+def test_population_can_be_set_between_runs(tmp_path: Any) -> None:
+    from propulate import ConfigurationError
+
+    (p,) = run_local(1, tmp_path, loss, generations=6, limits=LIMITS)
+    best = min(p.population, key=lambda ind: ind.loss)
+    p.population = [best]
+    assert p.population == [best] and p.island_comm is None  # in-memory back-ends
+    stranger = Individual({"x": 0.1, "y": 0.2}, LIMITS)
+    stranger.loss = 1.0
+    with pytest.raises(ConfigurationError, match="distinct"):
+        p.population = [stranger, stranger]
+    with pytest.raises(ConfigurationError, match="evaluated"):
+        p.population = [Individual({"x": 0.1, "y": 0.2}, LIMITS)]
+    p.population = [stranger]
+    assert [ind.key for ind in p.population] == [(-1, -1)]

@@ -148,7 +148,7 @@ def test_multi_rank_workers_share_params_and_use_the_worker_comm(shared_tmp_path
     if world().rank % 2 == 0:
         for ind in islands.propulator.population:
             assert ind.loss == pytest.approx(sphere(ind))  # rank 0 of the worker: + 0
-    best = islands.summarize(top_n=2, debug=0)
+    best = islands.summarize_islands(top_n=2, debug=0)
     assert len(best) == 2  # every rank, the followers too, gets the summary
     assert (
         world().allgather([[i.loss for i in b] for b in best])[1:]

@@ -86,7 +86,7 @@ def test_10d_sphere_is_optimized(shared_tmp_path):
     generations = max(2000 // comm.size, 400)
     propulator = make(sphere, generations, shared_tmp_path)
     propulator.propulate(logging_interval=0)
-    (best,) = propulator.summarize(top_n=1, debug=0)[0]
+    (best,) = propulator.summarize_islands(top_n=1, debug=0)[0]
     # A uniform random point in [-5.12, 5.12]^10 has expected loss ~87 and the best of 2000
     # random samples is around 25; the GA must get below 1.
     assert best.loss < 1.0, best
@@ -116,7 +116,7 @@ def test_summarize_gathers_the_same_result_on_every_rank(shared_tmp_path):
 
     propulator = make(sphere, 5, shared_tmp_path)
     propulator.propulate(logging_interval=0)
-    result = propulator.summarize(top_n=3, debug=0)
+    result = propulator.summarize_islands(top_n=3, debug=0)
     losses = [ind.loss for ind in result[0]]
     assert losses == sorted(losses) and len(losses) == 3
     assert all(other == losses for other in MPI.COMM_WORLD.allgather(losses))

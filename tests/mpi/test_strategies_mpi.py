@@ -54,7 +54,7 @@ def run(factory, total, minimum, path, seed=0):
 def best_everywhere(propulator):
     from mpi4py import MPI
 
-    (best,) = propulator.summarize(top_n=1, debug=0)[0]
+    (best,) = propulator.summarize_islands(top_n=1, debug=0)[0]
     losses = MPI.COMM_WORLD.allgather(best.loss)
     assert all(loss == losses[0] for loss in losses)
     return best

@@ -1,0 +1,65 @@
+"""Propulate 1.2's view of a run under mpirun: summaries per rank, the communicators."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from propulate import Individual, Islands, Propulator
+from propulate.utils import get_default_propagator
+
+LIMITS = {"a": (-5.0, 5.0), "b": (-5.0, 5.0)}
+
+
+def sphere(params):
+    return sum(v * v for v in params.values())
+
+
+def world():
+    from mpi4py import MPI
+
+    return MPI.COMM_WORLD
+
+
+def make_islands(path, num_islands):
+    rng = random.Random(world().rank)
+    propagator = get_default_propagator(4, LIMITS, rng=rng)
+    return Islands(sphere, propagator, rng, generations=6, num_islands=num_islands,
+                   checkpoint_path=path)  # fmt: skip
+
+
+@pytest.mark.mpi(min_size=1)
+def test_summarize_has_one_entry_per_rank_as_in_12(shared_tmp_path):
+    islands = make_islands(shared_tmp_path, min(2, world().size))
+    islands.propulate(logging_interval=0, debug=0)
+    per_island = islands.summarize_islands(top_n=2, debug=0)
+    per_rank = islands.summarize(top_n=2, debug=1)
+    assert len(per_rank) == world().size
+    mine = per_rank[world().rank]  # 1.2 scripts index the summary by their rank
+    assert [i.key for i in mine] == [i.key for i in per_island[islands.island_idx]]
+    assert len(mine) == 2 and mine[0].loss <= mine[1].loss
+    islands_of = world().allgather(islands.island_idx)
+    for rank, best in enumerate(per_rank):
+        assert [i.key for i in best] == [i.key for i in per_island[islands_of[rank]]]
+    single = islands.summarize(top_n=2, debug=0)  # 1.2: debug=0 gives one individual per rank
+    assert isinstance(single[world().rank], Individual)
+    assert single[world().rank].key == mine[0].key
+
+
+@pytest.mark.mpi(min_size=1)
+def test_the_communicators_of_12(shared_tmp_path):
+    from mpi4py import MPI
+
+    rng = random.Random(world().rank)
+    propulator = Propulator(sphere, get_default_propagator(4, LIMITS, rng=rng), rng,
+                            generations=2, checkpoint_path=shared_tmp_path)  # fmt: skip
+    assert propulator.island_comm is MPI.COMM_WORLD
+    assert propulator.propulate_comm is MPI.COMM_WORLD
+    assert propulator.worker_sub_comm is MPI.COMM_SELF
+    world().Barrier()
+    islands = make_islands(shared_tmp_path / "islands", min(2, world().size))
+    p = islands.propulator
+    assert p.propulate_comm.size == world().size
+    assert p.island_comm.size == world().allgather(islands.island_idx).count(islands.island_idx)
+    assert p.worker_sub_comm.size == 1
