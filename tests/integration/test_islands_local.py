@@ -143,7 +143,10 @@ def test_island_resume_keeps_migration_state(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"world_size": 4, "num_islands": 5}, "more than the 4 worker"),
+        (
+            {"world_size": 4, "num_islands": 5, "migration_topology": [[0] * 5] * 5},
+            "more than the 4 worker",
+        ),
         ({"world_size": 6, "ranks_per_worker": 4}, "multiple of 4"),
         ({"world_size": 4, "island_sizes": [2, 1]}, "add up to 3"),
         ({"world_size": 4, "num_islands": 2, "migration_topology": [[0, 1]]}, "2 x 2"),
@@ -212,3 +215,8 @@ def test_numpy_numbers_are_accepted_and_bools_refused(tmp_path):
 def test_equal_sizes_differ_by_at_most_one():
     assert plan_islands(7, num_islands=3).sizes == (3, 2, 2)
     assert plan_islands(8, num_islands=2, ranks_per_worker=2).sizes == (2, 2)
+
+
+def test_more_islands_than_workers_runs_one_island_per_worker_as_12_did():
+    with pytest.warns(UserWarning, match="num_islands=5 is more than the 4 worker"):
+        assert plan_islands(4, num_islands=5).sizes == (1, 1, 1, 1)
