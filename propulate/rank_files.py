@@ -19,6 +19,7 @@ from .errors import CheckpointError
 from .files import refuse_symlink
 from .job_lock import JobLock, Layout, claim
 from .knowledge import Knowledge
+from .legacy import report_v12_checkpoints
 from .propagators.base import listeners
 from .run_state import RunState, state_path
 from .search_space import SearchSpace
@@ -97,6 +98,8 @@ class RankFiles:
         """
         log = self.log
         knowledge, generation = Knowledge.resume(log, log.rank, listeners(propagator), early)
+        if log.rank == 0 and not len(knowledge.population):
+            report_v12_checkpoints(self.directory)  # never read implicitly: they are pickles
         state = RunState.load(self.state_path, propagator)
         if state is not None:
             state.restore(self.state_path, propagator, rng)

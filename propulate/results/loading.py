@@ -16,6 +16,7 @@ from typing import Any
 
 from ..checkpoint import _limits_from_fingerprint, log_files, read_log
 from ..errors import CheckpointError
+from ..legacy import find_v12_checkpoints
 from ..population import Status
 from ..search_space import SearchSpace
 
@@ -143,6 +144,12 @@ def _no_logs_message(path: Path) -> str:
         f"'{path}' holds no Propulate checkpoint logs (files named island-<i>-rank-<r>.ckpt): "
         "give the folder that was the run's checkpoint_path"
     )
+    if find_v12_checkpoints(path):
+        return (
+            f"{message}. It holds a checkpoint of Propulate 1.2 (island_<i>_ckpt.pickle), which "
+            "is a pickle and is never read implicitly; if you trust it, convert it with "
+            "propulate.legacy.import_v12_checkpoint(folder, new_folder, limits, trust=True)."
+        )
     if path.is_dir():
         nested = sorted({p.parent for p in path.glob("*/island-*-rank-*.ckpt")})
         if nested:
