@@ -240,15 +240,15 @@ class Individual(Mapping[str, Value]):
 
     def keys(self) -> KeysView[str]:  # type: ignore[override]  # 1.2: the extra keys too
         """The hyperparameter names followed by the extra ``_`` keys (as in Propulate 1.2)."""
-        return self.mapping.keys()
+        return (self.mapping if self._extras else self._values).keys()
 
     def items(self) -> ItemsView[str, Any]:  # type: ignore[override]  # 1.2: extras too
         """The hyperparameters and the extra ``_`` keys with their values."""
-        return self.mapping.items()
+        return (self.mapping if self._extras else self._values).items()
 
     def values(self) -> ValuesView[Any]:  # type: ignore[override]  # 1.2: extras too
         """The hyperparameter values followed by those of the extra ``_`` keys."""
-        return self.mapping.values()
+        return (self.mapping if self._extras else self._values).values()
 
     @property
     def mapping(self) -> dict[str, Any]:
