@@ -63,3 +63,26 @@ def test_the_communicators_of_12(shared_tmp_path):
     assert p.propulate_comm.size == world().size
     assert p.island_comm.size == world().allgather(islands.island_idx).count(islands.island_idx)
     assert p.worker_sub_comm.size == 1
+
+
+def tagged_sphere(params):
+    params["_where"] = {"rank": world().rank, "norm": [abs(params["a"]), abs(params["b"])]}
+    return sphere(params)
+
+
+@pytest.mark.mpi(min_size=1)
+def test_underscore_keys_travel_to_every_rank_and_into_the_checkpoint(shared_tmp_path):
+    from propulate.results import load_results
+
+    rng = random.Random(world().rank)
+    propulator = Propulator(tagged_sphere, get_default_propagator(4, LIMITS, rng=rng), rng,
+                            generations=4, checkpoint_path=shared_tmp_path)  # fmt: skip
+    propulator.propulate(logging_interval=0)
+    population = propulator.population
+    assert len(population) == 4 * world().size
+    for ind in population:  # bred and evaluated on any rank, received over MPI
+        assert ind["_where"] == {"rank": ind.rank, "norm": [abs(ind["a"]), abs(ind["b"])]}
+    world().Barrier()
+    records = load_results(shared_tmp_path)
+    assert len(records) == 4 * world().size
+    assert all(r["extras"]["_where"]["rank"] == r["rank"] for r in records)
