@@ -66,8 +66,9 @@ def test_the_communicators_of_12(shared_tmp_path):
 
 
 def tagged_sphere(params):
+    loss = sphere(params)  # before tagging: values() includes the '_' keys, as in 1.2
     params["_where"] = {"rank": world().rank, "norm": [abs(params["a"]), abs(params["b"])]}
-    return sphere(params)
+    return loss
 
 
 @pytest.mark.mpi(min_size=1)
@@ -81,6 +82,7 @@ def test_underscore_keys_travel_to_every_rank_and_into_the_checkpoint(shared_tmp
     population = propulator.population
     assert len(population) == 4 * world().size
     for ind in population:  # bred and evaluated on any rank, received over MPI
+        assert ind.status == "ok"
         assert ind["_where"] == {"rank": ind.rank, "norm": [abs(ind["a"]), abs(ind["b"])]}
     world().Barrier()
     records = load_results(shared_tmp_path)
