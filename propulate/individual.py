@@ -32,7 +32,7 @@ Key = tuple[int, int]
 _METADATA = (
     "loss",
     "generation",
-    "rank",
+    "worker",
     "island",
     "active",
     "evaltime",
@@ -58,10 +58,13 @@ class Individual(Mapping[str, Value]):
     generation : int
         The generation (evaluation count of its worker) it was bred in; -1 if unknown.
     rank : int
-        The rank of the worker that bred it; -1 if unknown.
+        The rank of the worker that bred it (see :attr:`rank`); -1 if unknown.
 
     Attributes
     ----------
+    worker : int
+        The rank in the whole run of the worker that bred it, -1 if unknown; with
+        ``generation`` it makes the :attr:`key`.
     loss : float or None
         The loss, ``None`` until evaluated; ``inf`` when the evaluation failed.
     status : str
@@ -100,9 +103,12 @@ class Individual(Mapping[str, Value]):
         "_position",
         "_key",
         "velocity",
+        "_island_rank",
         *_METADATA,
         "__dict__",
     )
+    _island_rank: int | None  # the rank within the island, when it differs from ``worker``
+    worker: int
 
     def __init__(
         self,
@@ -140,7 +146,8 @@ class Individual(Mapping[str, Value]):
         ind._position = None  # encoded lazily
         ind._key = None  # values_key, made on first use
         ind.velocity = None
-        ind.generation = ind.rank = ind.island = ind.current = -1
+        ind.generation = ind.worker = ind.island = ind.current = -1
+        ind._island_rank = None
         ind.loss = None
         ind.status = Status.PENDING
         ind.active = True
@@ -199,8 +206,23 @@ class Individual(Mapping[str, Value]):
 
     @property
     def key(self) -> Key:
-        """``(rank, generation)``: unique for every evaluated individual of a run."""
-        return (self.rank, self.generation)
+        """``(worker, generation)``: unique for every evaluated individual of a run."""
+        return (self.worker, self.generation)
+
+    @property
+    def rank(self) -> int:
+        """The rank within its island of the worker that bred it, as in Propulate 1.2.
+
+        Equal to :attr:`worker` (the rank in the whole run) with one island. Setting it sets
+        both (an individual made by hand, or one that stands for another).
+        """
+        island_rank = self._island_rank
+        return self.worker if island_rank is None else island_rank
+
+    @rank.setter
+    def rank(self, rank: int) -> None:
+        self.worker = rank
+        self._island_rank = None
 
     # ----- mapping interface ----------------------------------------------------------------
     def __getitem__(self, name: str) -> Value:

@@ -131,7 +131,7 @@ class Knowledge:
         checkpoint: it was replayed then, unseen by the callbacks, which learn of it now.
         """
         stored, new = self.merge(ind)
-        if not new and self.callbacks and ind.generation <= self._replayed.get(ind.rank, -1):
+        if not new and self.callbacks and ind.generation <= self._replayed.get(ind.worker, -1):
             self.callbacks.result(stored)
 
     def replay(self, records: Iterable[Individual], own_rank: int) -> int:
@@ -140,9 +140,9 @@ class Knowledge:
         replayed = self._replayed
         for ind in records:
             self.merge(ind)
-            if ind.generation > replayed.get(ind.rank, -1):
-                replayed[ind.rank] = ind.generation
-            if ind.rank == own_rank:
+            if ind.generation > replayed.get(ind.worker, -1):
+                replayed[ind.worker] = ind.generation
+            if ind.worker == own_rank:
                 generation = max(generation, ind.generation + 1)
         return generation
 
@@ -191,9 +191,9 @@ def adopt_population(
         if ind.key in knowledge.population:
             raise ConfigurationError(
                 f"{owner}: population[{i}] has the (rank, generation) {ind.key} of an earlier "
-                "item; give every individual a distinct ind.rank and ind.generation."
+                "item; give every individual a distinct ind.rank (worker) and ind.generation."
             )
-        if ind.rank == own_rank and ind.generation >= generation:
+        if ind.worker == own_rank and ind.generation >= generation:
             raise ConfigurationError(
                 f"{owner}: population[{i}] has generation {ind.generation} of this rank "
                 f"({own_rank}), which has bred only up to {generation - 1}; use a generation "

@@ -225,7 +225,7 @@ def import_v12_checkpoint(
         )
     space = SearchSpace.of(limits)
     islands = {int(p.name.split("_")[1]): load_v12_population(p, space, trust=trust) for p in files}
-    sizes = {i: 1 + max((ind.rank for ind in pop if ind.island == i), default=0)
+    sizes = {i: 1 + max((ind.worker for ind in pop if ind.island == i), default=0)
              for i, pop in islands.items()}  # fmt: skip
     first = {i: sum(sizes.get(j, 1) for j in range(i)) for i in sorted(islands)}
     count = 0
@@ -234,7 +234,9 @@ def import_v12_checkpoint(
         try:
             for ind in population:
                 origin = ind.island if ind.island in first else island
-                ind.rank += first[origin]  # 1.2: rank within the island; here: in the run
+                island_rank = ind.worker  # 1.2's rank: within the island
+                ind.worker += first[origin]
+                ind._island_rank = island_rank if island_rank != ind.worker else None
                 if ind.current >= 0:
                     ind.current += first[island]
                 store.append(ind)

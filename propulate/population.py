@@ -27,7 +27,7 @@ def _generation(ind: Individual) -> int:
 
 def _sort_key(ind: Individual) -> tuple[float, int, int]:
     loss = ind.loss
-    return (math.inf if loss is None or loss != loss else loss, ind.rank, ind.generation)
+    return (math.inf if loss is None or loss != loss else loss, ind.worker, ind.generation)
 
 
 class Population:
@@ -68,20 +68,20 @@ class Population:
             self._index_rank(ind)
 
     def _index_rank(self, ind: Individual) -> None:
-        by_loss = self._rank_by_loss.get(ind.rank)
+        by_loss = self._rank_by_loss.get(ind.worker)
         if by_loss is None:
-            by_loss = self._rank_by_loss[ind.rank] = SortedKeyList(key=_sort_key)
-            self._rank_by_generation[ind.rank] = SortedKeyList(key=_generation)
+            by_loss = self._rank_by_loss[ind.worker] = SortedKeyList(key=_sort_key)
+            self._rank_by_generation[ind.worker] = SortedKeyList(key=_generation)
         by_loss.add(ind)
-        self._rank_by_generation[ind.rank].add(ind)
+        self._rank_by_generation[ind.worker].add(ind)
 
     def _unindex(self, ind: Individual) -> None:
         self._active.remove(ind)
         if ind.current == self.owner:
             self._owned.remove(ind)
         if self._by_rank:
-            self._rank_by_loss[ind.rank].remove(ind)
-            self._rank_by_generation[ind.rank].remove(ind)
+            self._rank_by_loss[ind.worker].remove(ind)
+            self._rank_by_generation[ind.worker].remove(ind)
 
     def _rank_indexes(self) -> tuple[dict[int, SortedKeyList], dict[int, SortedKeyList]]:
         """The per-rank indexes (by loss, by generation), built from the active ones if new."""
@@ -208,14 +208,16 @@ class ActiveView(Sequence[Individual]):
     def of_rank(self, rank: int) -> ActiveView:
         """The active individuals bred by ``rank``, sorted by loss (O(1) to get)."""
         if self._population is None:
-            return ActiveView(SortedKeyList((i for i in self._sorted if i.rank == rank), _sort_key))
+            return ActiveView(
+                SortedKeyList((i for i in self._sorted if i.worker == rank), _sort_key)
+            )
         empty = SortedKeyList(key=_sort_key)
         return ActiveView(self._population._rank_indexes()[0].get(rank, empty))
 
     def latest_of(self, rank: int) -> Individual | None:
         """The active individual ``rank`` bred last (highest generation), if any."""
         if self._population is None:
-            own = [i for i in self._sorted if i.rank == rank]
+            own = [i for i in self._sorted if i.worker == rank]
             return max(own, key=_generation) if own else None
         by_generation = self._population._rank_indexes()[1].get(rank)
         return by_generation[-1] if by_generation else None

@@ -68,7 +68,7 @@ def encode_individual(
     head = _HEAD.pack(
         KIND_INDIVIDUAL,
         STATUS_CODES[ind.status],
-        ind.rank,
+        ind.worker,
         ind.generation,
         ind.island,
         int(ind.active if active is None else active),
@@ -88,6 +88,8 @@ def encode_individual(
         value = getattr(ind, name, None)
         if value is not None:
             extras[name] = value
+    if ind._island_rank is not None:  # only on islands after the first: no cost with one
+        extras["island_rank"] = ind._island_rank
     if ind.extras:
         extras[_USER_KEYS] = ind.extras
     blob = json.dumps(extras, separators=(",", ":"), default=_plain).encode() if extras else b""
@@ -129,7 +131,7 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
         raise ValueError("record length does not match its search space")
     ind = Individual._from_trusted(space.from_record(values), space)
     ind.status = _STATUS_NAMES[status]
-    ind.rank, ind.generation, ind.island = rank, generation, island
+    ind.worker, ind.generation, ind.island = rank, generation, island
     ind.active = bool(active)
     ind.current, ind.migration_steps = current, steps
     ind.loss, ind.evaltime, ind.evalperiod = loss, evaltime, evalperiod
@@ -164,6 +166,11 @@ def _apply_extras(ind: Individual, extras: Any) -> None:
         setattr(ind, "error", error)  # noqa: B010  # not a slot
     if "surrogate" in extras:
         setattr(ind, "surrogate", extras["surrogate"])  # noqa: B010  # not a slot
+    island_rank = extras.get("island_rank")
+    if island_rank is not None:
+        if not isinstance(island_rank, int) or isinstance(island_rank, bool):
+            raise ValueError("record extra 'island_rank' is not an int")
+        ind._island_rank = island_rank
     keys = extras.get(_USER_KEYS)
     if keys is not None:
         if not isinstance(keys, dict) or not all(

@@ -221,6 +221,12 @@ class Run:
         known = self.knowledge.population.bred_on.get(self.place.island, 0)
         return known + len(self.pending) >= total
 
+    def _island_rank(self) -> int | None:
+        """This worker's rank within its island (1.2's ``Individual.rank``); None if the same."""
+        place = self.place
+        island_rank = list(place.islands[place.island]).index(place.rank)
+        return None if island_rank == self.settings.rank else island_rank
+
     def breed(self, propagator: Callable[..., Any], generation: int) -> Individual:
         """Breed the next child from the population, tag it and keep it until it is told."""
         population = self.knowledge.population
@@ -239,7 +245,8 @@ class Run:
                 child.position = template._position
             if template.velocity is not None:
                 child.velocity = template.velocity.copy()
-        child.rank = child.current = self.settings.rank
+        child.worker = child.current = self.settings.rank
+        child._island_rank = self._island_rank()
         child.generation = generation
         child.island = self.place.island
         self._begin(child)

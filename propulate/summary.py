@@ -16,7 +16,7 @@ log = logging.getLogger("propulate.propulator")  # where the summary has always 
 
 
 def _rank_key(ind: Individual) -> tuple[Any, int, int]:
-    return (ind.loss, ind.rank, ind.generation)
+    return (ind.loss, ind.worker, ind.generation)
 
 
 def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:

@@ -88,7 +88,7 @@ def encode_migrant(kind: Kind, ind: Individual, owner: int, migration_steps: int
 
 def encode_location(ind: Individual) -> bytes:
     """A ``LOCATION`` notice: the individual's key and its current migration state."""
-    state = (ind.rank, ind.generation, ind.migration_steps, ind.active, ind.current)
+    state = (ind.worker, ind.generation, ind.migration_steps, ind.active, ind.current)
     return bytes((Kind.LOCATION,)) + _LOCATION.pack(*state)
 
 

@@ -323,7 +323,7 @@ class CMAPropagator(Propagator):
             sample with its result.
         """
         own = ind is self._last_sample
-        if ind.rank < 0 and not own:
+        if ind.worker < 0 and not own:
             return  # another strategy's repeat that was not evaluated (AvoidDuplicates)
         self._unused += 1
         if own:

@@ -228,7 +228,7 @@ class ParallelNelderMead(Propagator):
             result (a failed evaluation counts as an infinite loss).
         """
         if ind is self._pending and self.proposal is not None:
-            if ind.rank >= 0:
+            if ind.worker >= 0:
                 self.rank = int(ind.rank)
             if self.phase == "batch":
                 self._fill(self.box.key(self.proposal), loss_of(ind))

@@ -50,7 +50,7 @@ def _velocity_bound(owner: str, name: str, value: Any, dim: int) -> np.ndarray:
 
 def _order(ind: Individual) -> tuple[float, int, int]:
     """The order of a sorted population view: loss (missing or NaN last), rank, generation."""
-    return (loss_of(ind), ind.rank, ind.generation)
+    return (loss_of(ind), ind.worker, ind.generation)
 
 
 def _swarm_view(
@@ -69,7 +69,7 @@ def _swarm_view(
         return inds.latest_of(rank), (own_view[0] if len(own_view) else None), inds[0]
     items = as_items(inds)
     best = min(items, key=_order)
-    own = [ind for ind in items if ind.rank == rank]
+    own = [ind for ind in items if ind.worker == rank]
     if not own:
         return None, None, best
     latest = max(own, key=attrgetter("generation"))
@@ -84,7 +84,7 @@ def _new_particle(
     x = np.array([rng.random() for _ in range(n)])
     v = np.array([rng.uniform(-b, b) for b in bound]) if with_velocity else None
     child = box.individual(x, v)
-    child.rank = rank
+    child.worker = rank
     return child
 
 

@@ -146,7 +146,7 @@ class Handoff(_Combination):
             A result of the island (or an evaluation started elsewhere, for the stages that
             want those).
         """
-        if ind.status != Status.PENDING and ind.rank >= 0:  # a repeat (rank -1) is not new
+        if ind.status != Status.PENDING and ind.worker >= 0:  # a repeat (rank -1) is not new
             self.known += 1
         super().tell(ind)
 

@@ -1,7 +1,7 @@
 r"""Particle swarm optimization (PSO) propagators.
 
 Every worker owns one particle. The particle's current position and velocity are those of the
-worker's latest individual in the population (``ind.rank`` equal to the propagator's ``rank``, the
+worker's latest individual in the population (``ind.worker`` equal to the propagator's ``rank``, the
 highest ``generation``); the velocity travels with the individual in ``ind.velocity``. Its personal
 best is the worker's best individual, the swarm's best is the best individual known. A call moves
 the particle once and returns the new position as an unevaluated individual:

@@ -162,7 +162,7 @@ class TPE(Propagator):
             if pending is ind:
                 del self._pending[i]
                 break
-        if ind.rank < 0 or ind.key in self._keys:
+        if ind.worker < 0 or ind.key in self._keys:
             return
         self._keys.add(ind.key)
         row = self.coordinates.encode(ind)

@@ -166,7 +166,7 @@ def _record(ind: Any) -> dict[str, Any]:
     error = getattr(ind, "error", None)
     return {
         "island": int(ind.island),
-        "rank": int(ind.rank),
+        "rank": int(ind.worker),
         "generation": int(ind.generation),
         "status": str(ind.status),
         "loss": loss,

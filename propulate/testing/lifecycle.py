@@ -67,7 +67,7 @@ class _Island:
     def __init__(self, limits: Limits, make_population: PopulationFactory, seed: int) -> None:
         self.rng = random.Random(seed)
         everybody = make_population(limits, _random_losses(4 * 60, seed))
-        self.others = [ind for ind in everybody if ind.rank != _OWN_RANK]
+        self.others = [ind for ind in everybody if ind.worker != _OWN_RANK]
         self.population = Population()
         self.told: list[Individual] = []
         self.generation = 0

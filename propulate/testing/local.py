@@ -232,7 +232,7 @@ class LocalIsland:
                 if rank:  # a copy, as a message would bring it
                     held = decode_individual(encode_individual(ind), ind.search_space)
                 propulator.known.add(held)
-                if ind.rank == rank:
+                if ind.worker == rank:
                     propulator.generation = max(propulator.generation, ind.generation + 1)
 
     # ----- in threads ---------------------------------------------------------------------------

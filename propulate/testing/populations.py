@@ -90,7 +90,7 @@ def make_population(limits: Limits, losses: Sequence[float], seed: int = 0) -> l
         ind = Individual(space.sample(rng), space, generation=i // _RANKS, rank=i % _RANKS)
         ind.loss = loss
         ind.island = 0
-        ind.current = ind.rank
+        ind.current = ind.worker
         ind.status = Status.FAILED if loss == math.inf else Status.OK
         ind.evaltime = 1_700_000_000.0 + i
         ind.evalperiod = 0.1
@@ -158,7 +158,7 @@ def _snapshot(ind: Individual) -> tuple[Any, ...]:
         np.array(ind.position, copy=True),
         velocity,
         ind.loss,
-        ind.rank,
+        ind.worker,
         ind.generation,
         ind.island,
         ind.active,
