@@ -224,7 +224,10 @@ class Run:
     def _island_rank(self) -> int | None:
         """This worker's rank within its island (1.2's ``Individual.rank``); None if the same."""
         place = self.place
-        island_rank = list(place.islands[place.island]).index(place.rank)
+        if len(place.islands) == 1:  # the messaging group is the island
+            island_rank = place.rank
+        else:  # the messaging group is the whole run
+            island_rank = list(place.islands[place.island]).index(place.rank)
         return None if island_rank == self.settings.rank else island_rank
 
     def breed(self, propagator: Callable[..., Any], generation: int) -> Individual:

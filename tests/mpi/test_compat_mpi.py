@@ -88,3 +88,20 @@ def test_underscore_keys_travel_to_every_rank_and_into_the_checkpoint(shared_tmp
     records = load_results(shared_tmp_path)
     assert len(records) == 4 * world().size
     assert all(r["extras"]["_where"]["rank"] == r["rank"] for r in records)
+
+
+@pytest.mark.mpi(min_size=2)
+@pytest.mark.parametrize("probability", [0.0, 0.9])
+def test_individual_rank_is_the_island_rank(shared_tmp_path, probability):
+    islands = make_islands(shared_tmp_path, 2)
+    if probability:
+        islands = Islands(sphere, get_default_propagator(4, LIMITS, rng=random.Random(0)),
+                          random.Random(world().rank), generations=6, num_islands=2,
+                          migration_probability=probability, pollination=False,
+                          checkpoint_path=shared_tmp_path / "migrating")  # fmt: skip
+    islands.propulate(logging_interval=0, debug=0)
+    first = islands.plan.displs
+    for ind in islands.propulator.population:
+        assert ind.rank == ind.worker - first[ind.island]
+    mine = [i for i in islands.propulator.population if i.worker == world().rank]
+    assert len(mine) >= 1 and {i.rank for i in mine} == {islands.propulator.island_comm.rank}
