@@ -83,7 +83,7 @@ def test_underscore_keys_travel_to_every_rank_and_into_the_checkpoint(shared_tmp
     assert len(population) == 4 * world().size
     for ind in population:  # bred and evaluated on any rank, received over MPI
         assert ind.status == "ok"
-        assert ind["_where"] == {"rank": ind.rank, "norm": [abs(ind["a"]), abs(ind["b"])]}
+        assert ind["_where"] == {"rank": ind.worker, "norm": [abs(ind["a"]), abs(ind["b"])]}
     world().Barrier()
     records = load_results(shared_tmp_path)
     assert len(records) == 4 * world().size

@@ -179,7 +179,7 @@ def test_island_run_resumes(shared_tmp_path):
 @pytest.mark.parametrize(
     "kwargs",
     [
-        {"num_islands": 10_000},
+        {"num_islands": 10_000, "migration_topology": [[0, 1], [1, 0]]},
         {"island_sizes": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]},
         {"ranks_per_worker": 10_000},
         {"num_islands": 1, "migration_probability": -0.1},

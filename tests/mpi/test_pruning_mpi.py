@@ -108,7 +108,7 @@ def test_multi_rank_workers_stop_together(shared_tmp_path):
     steps = None
     if worker.rank == 0:  # the steps of this worker's individuals, in the order evaluated
         own = sorted(
-            (ind for ind in propulator.population if ind.rank == propulator._identity()),
+            (ind for ind in propulator.population if ind.worker == propulator._identity()),
             key=lambda ind: ind.generation,
         )
         steps = [(tuple(ind.values()), len(ind.curve)) for ind in own]
@@ -185,7 +185,7 @@ def test_islands_with_a_surrogate_factory(shared_tmp_path):
     # Each rank's rule learned exactly the runs it knows: its island's and the immigrants'.
     assert propulator.surrogate.completed_runs == statuses.count(Status.OK)
     assert len(propulator.surrogate._by_step[0]) == len(population)
-    own = [ind for ind in population if ind.rank == propulator._identity()]
+    own = [ind for ind in population if ind.worker == propulator._identity()]
     assert len(own) == 10
     pruned = sum(ind.status == Status.PRUNED for ind in population)
     assert comm.allreduce(pruned, op=MPI.SUM) > 0

@@ -79,7 +79,7 @@ def test_swarm_minimizes_the_sphere(name, shared_tmp_path):
     best = best_everywhere(propulator)
     # Random search with 800 evaluations: median ~3e-2.
     assert best.loss < 1e-3, best
-    own = [ind for ind in propulator.population if ind.rank == propulator._identity()]
+    own = [ind for ind in propulator.population if ind.worker == propulator._identity()]
     assert own and all(ind.velocity is not None for ind in own)
 
 
