@@ -226,9 +226,12 @@ class Individual(Mapping[str, Value]):
 
     # ----- mapping interface ----------------------------------------------------------------
     def __getitem__(self, name: str) -> Value:
-        if _is_extra(name):
-            return self._extras[name]  # type: ignore[no-any-return]  # any data a user keeps
-        return self._values[name]
+        try:
+            return self._values[name]  # the hot path: a loss reads every hyperparameter
+        except KeyError:
+            if _is_extra(name):
+                return self._extras[name]  # type: ignore[no-any-return]  # any data a user keeps
+            raise
 
     def __setitem__(self, name: str, value: Any) -> None:
         if _is_extra(name):

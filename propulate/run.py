@@ -31,7 +31,7 @@ from .progress import Progress, ProgressLine
 from .propagators.base import as_list, call_stage
 from .search_space import SearchSpace
 from .signals import StopRequest
-from .unfinished import Unfinished, UnfinishedEvaluation
+from .unfinished import JOURNAL_MIN_SECONDS, Unfinished, UnfinishedEvaluation
 from .validation import check_int, fail
 from .walltime import Walltime
 from .wire import (
@@ -258,7 +258,9 @@ class Run:
     def _begin(self, child: Individual) -> None:
         self.pending[child.key] = (child, time.monotonic())
         if self.unfinished is not None:
-            self.unfinished.begin(child)
+            expected = self.walltime.estimate
+            if expected is None or expected >= JOURNAL_MIN_SECONDS:
+                self.unfinished.begin(child)
         if self.knowledge.pending_listeners:
             # The island's other workers learn what this one evaluates now, so that a model
             # that wants to know (TPE's constant liars) does not propose the same point.
@@ -447,6 +449,8 @@ class Run:
             if not self.peers.advance_shutdown():
                 return False
         self.store.close()
+        if self.unfinished is not None:
+            self.unfinished.close()
         self.closed = True
         settings = self.settings
         if settings.debug >= 1:
@@ -470,6 +474,8 @@ class Run:
         if not self.closed:
             self.peers.abort()
             self.store.close()
+            if self.unfinished is not None:
+                self.unfinished.close()
             self.closed = True
 
     # ----- reporting ----------------------------------------------------------------------------

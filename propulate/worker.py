@@ -60,8 +60,8 @@ class Worker:
         have to agree on it at every intermediate value.
         """
         context = context or Circumstances()
-        workdir = None if context.workdir is None else str(context.workdir)
         if self.group.size > 1:
+            workdir = None if context.workdir is None else str(context.workdir)
             context = Circumstances(workdir=context.workdir, curve=context.curve,
                                     duration=context.duration)  # fmt: skip
             self.group.share((child.values_dict(), workdir, context.curve))

@@ -82,10 +82,17 @@ def as_list(result: Sequence[Individual] | Individual) -> list[Individual]:
     return [result] if isinstance(result, Individual) else list(result)
 
 
+_OURS: dict[type, bool] = {}  # by the stage's class: asked for every stage of every child
+
+
 def _ours(stage: Any) -> bool:
     """Whether ``stage``'s ``__call__`` is one of Propulate's own (not a user's 1.2-style code)."""
-    call = next((vars(k)["__call__"] for k in type(stage).__mro__ if "__call__" in vars(k)), None)
-    return str(getattr(call, "__module__", "")).startswith("propulate.")
+    kind = type(stage)
+    ours = _OURS.get(kind)
+    if ours is None:
+        call = next((vars(k)["__call__"] for k in kind.__mro__ if "__call__" in vars(k)), None)
+        ours = _OURS[kind] = str(getattr(call, "__module__", "")).startswith("propulate.")
+    return ours
 
 
 def call_stage(
@@ -110,7 +117,7 @@ def call_stage(
     list of Individual, or Individual
         What the stage returned.
     """
-    if isinstance(inds, Individual) or isinstance(inds, list) or _ours(stage):
+    if type(inds) is list or _ours(stage) or isinstance(inds, list | Individual):
         return stage(inds)  # type: ignore[no-any-return]  # any callable may be a stage
     return stage(list(inds))  # type: ignore[no-any-return]  # any callable may be a stage
 

@@ -70,3 +70,22 @@ def test_time_budget_interrupts_and_ask_resumes_first(tmp_path):
         assert second.ask().generation == interrupted.generation + 1
     # Told: no longer unfinished; asked and never told at finish(): dropped, as documented.
     assert Unfinished(tmp_path, first.search_space, 0, 0).load() == []
+
+
+def test_only_evaluations_long_enough_to_matter_are_journaled(tmp_path, monkeypatch):
+    """The journal's writes are skipped for losses faster than JOURNAL_MIN_SECONDS (0.1 s),
+    except the first evaluation: they doubled the loop's cost on a microsecond loss."""
+    begun = []
+    original = Unfinished.begin
+    monkeypatch.setattr(Unfinished, "begin", lambda self, ind: (begun.append(ind.generation),
+                                                                original(self, ind)))  # fmt: skip
+    make(lambda params: 1.0, tmp_path / "fast", 20).propulate(logging_interval=0)
+    assert begun == [0]
+
+    def slow(params):
+        time.sleep(0.12)
+        return 1.0
+
+    begun.clear()
+    make(slow, tmp_path / "slow", 4).propulate(logging_interval=0)
+    assert begun == [0, 1, 2, 3]
