@@ -289,7 +289,11 @@ class AvoidDuplicates(Propagator):
             known = find(first)
             if known is None or attempt == self.tries - 1:
                 break
-            if learns and first is not known:
+            # Only a fresh proposal is told as a repeat: a parent passed through unchanged (an
+            # evaluated member of the population, its values known under another individual
+            # after a migration) must not be relabelled. Relabelling one broke the population's
+            # index at 8 ranks with migration.
+            if learns and first is not known and first.loss is None:
                 self.propagator.tell(_repeat_of(first, known))
         return offspring
 

@@ -536,3 +536,30 @@ def test_default_propagator_names_the_bad_argument(kwargs, match):
     arguments = {"pop_size": 4, "limits": {"x": (0.0, 1.0)}, **kwargs}
     with pytest.raises(ConfigurationError, match=f"get_default_propagator: {match}"):
         get_default_propagator(**arguments)
+
+
+def test_avoid_duplicates_never_relabels_a_parent_passed_through():
+    """A learning breeder that hands back an evaluated member of the population (a parent no
+    operator changed), whose values another member holds too (after a migration), must leave it
+    as it is: relabelling it as a repeat (rank and generation -1) corrupted the population's
+    index at 8 ranks with migration."""
+    space = {"n": (0, 9)}
+    first = evaluated({"n": 4}, space, 1.0, rank=0)
+    twin = evaluated({"n": 4}, space, 1.0, rank=1)  # the same values, another individual
+    population = Population()
+    population.add(first)
+    population.add(twin)
+
+    class PassThrough(Propagator):
+        told: list = []
+
+        def __call__(self, inds):
+            return twin
+
+        def tell(self, ind):
+            PassThrough.told.append(ind)
+
+    AvoidDuplicates(PassThrough(-1, 1), tries=3)(population.active)
+    assert (twin.rank, twin.generation, twin.key) == (1, 0, (1, 0))
+    assert PassThrough.told == []
+    population.set_active(twin.key, False)  # the index still finds it under its key
