@@ -26,14 +26,12 @@ machine's load), and after its last one (the tail).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
+
+from _launch import launch, result_line
 
 LOW, HIGH = 0.020, 0.200  # seconds an evaluation sleeps
 
@@ -88,46 +86,20 @@ def worker(mode: str, generations: int, checkpoint: str, seed: int) -> None:
         before = statistics.fmean(firsts)
         tail = statistics.fmean(wall - x for x in lasts)
         between = statistics.fmean(x - f - t for x, f, t in zip(lasts, firsts, times, strict=True))
-        print(
-            "RESULT "
-            + json.dumps(
-                {
-                    "mode": mode,
-                    "ranks": comm.size,
-                    "evaluations": sum(counts),
-                    "per_rank": list(counts),
-                    "wall_s": wall,
-                    "busy_mean": statistics.fmean(shares),
-                    "busy_min": min(shares),
-                    "before_s": before,
-                    "tail_s": tail,
-                    "between_s": between,
-                }
-            ),
-            flush=True,
+        result_line(
+            {
+                "mode": mode,
+                "ranks": comm.size,
+                "evaluations": sum(counts),
+                "per_rank": list(counts),
+                "wall_s": wall,
+                "busy_mean": statistics.fmean(shares),
+                "busy_min": min(shares),
+                "before_s": before,
+                "tail_s": tail,
+                "between_s": between,
+            }
         )
-
-
-def run(python: str, mpirun: str, ranks: int, mode: str, generations: int, seed: int,
-        timeout: float, reference: bool) -> dict | None:  # fmt: skip
-    """Launch one run from a temporary folder and parse its result line."""
-    folder = tempfile.mkdtemp(prefix="propulate-tail-")
-    command = [mpirun, "-n", str(ranks), python, os.path.abspath(__file__), "--worker", mode]
-    command += ["--generations", str(generations), "--checkpoint", f"{folder}/ckpt"]
-    command += ["--seed", str(seed)]
-    env = {k: v for k, v in os.environ.items() if not (reference and k == "PYTHONPATH")}
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=folder)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])  # type: ignore[no-any-return]
-    sys.stderr.write(done.stdout[-2000:] + done.stderr[-2000:])
-    return None
 
 
 def main() -> None:
@@ -157,8 +129,10 @@ def main() -> None:
         seed = args.seed + repeat
         for name, python in modes:
             mode = "generations" if name == "1.2.2" else name
-            result = run(python, args.mpirun, args.ranks, mode, args.generations, seed,
-                         args.timeout, name == "1.2.2")  # fmt: skip
+            arguments = [mode, "--generations", str(args.generations), "--seed", str(seed)]
+            result = launch(args.mpirun, args.ranks, python, __file__, arguments,
+                            timeout=args.timeout, reference=name == "1.2.2",
+                            prefix="propulate-tail-")  # fmt: skip
             if result is None:
                 print(f"{name:>12} {seed:>4}  failed or timed out")
                 continue

@@ -11,13 +11,11 @@ other island) and the given migration probability.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
+
+from _launch import launch, result_line
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -50,7 +48,7 @@ def worker(args: argparse.Namespace) -> None:
     islands.propulate(logging_interval=0, debug=0)
     best = islands.summarize_islands(top_n=1, debug=0)
     if comm.rank == 0:
-        print("RESULT " + json.dumps(min(b[0].loss for b in best if b)), flush=True)
+        result_line({"loss": min(b[0].loss for b in best if b)})
 
 
 def main() -> None:
@@ -80,24 +78,15 @@ def main() -> None:
     for islands in args.configurations:
         losses = []
         for seed in range(args.seeds):
-            checkpoint = tempfile.mkdtemp(prefix="propulate-islands-")
-            command = [
-                args.mpirun,
-                "-n",
-                str(args.ranks),
-                sys.executable,
-                os.path.abspath(__file__),
-            ]
-            command += ["--worker", "--islands", str(islands), "--seed", str(seed)]
-            command += ["--function", args.function, "--dimensions", str(args.dimensions)]
-            command += ["--generations", str(args.generations), "--checkpoint", checkpoint]
-            command += ["--migration-probability", str(args.migration_probability)]
-            done = subprocess.run(command, capture_output=True, text=True, timeout=1200)
-            shutil.rmtree(checkpoint, ignore_errors=True)
-            lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
-            if not lines:
-                sys.exit(f"run failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-            losses.append(json.loads(lines[0][len("RESULT ") :]))
+            arguments = ["--islands", str(islands), "--seed", str(seed)]
+            arguments += ["--function", args.function, "--dimensions", str(args.dimensions)]
+            arguments += ["--generations", str(args.generations)]
+            arguments += ["--migration-probability", str(args.migration_probability)]
+            result = launch(args.mpirun, args.ranks, sys.executable, __file__, arguments,
+                            timeout=1200, prefix="propulate-islands-")  # fmt: skip
+            if result is None:
+                sys.exit(f"run failed ({islands} islands, seed {seed}): see the output above")
+            losses.append(result["loss"])
         print(
             f"{islands:>7} {statistics.median(losses):>10.4g} {min(losses):>10.4g} "
             f"{max(losses):>10.4g}",

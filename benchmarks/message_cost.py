@@ -37,16 +37,14 @@ absorbing over the rank's wall time from its first to its last evaluation (mean 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
+
+from _launch import launch, result_line
 
 DIMENSIONS = 10
 
@@ -165,27 +163,7 @@ def summarize(results: list[Any], kind: str, generations: int, size: int) -> Non
         "share": statistics.fmean(shares),
         "cpu_share": statistics.fmean(cpu_shares),
     }
-    print("RESULT " + json.dumps(line), flush=True)
-
-
-def run(mpirun: str, ranks: int, kind: str, generations: int, sleep: float,
-        timeout: float) -> dict[str, Any] | None:  # fmt: skip
-    """Launch one configuration and parse its result line."""
-    folder = tempfile.mkdtemp(prefix="propulate-messages-")
-    command = [mpirun, "-n", str(ranks), sys.executable, os.path.abspath(__file__), "--worker"]
-    command += [kind, "--generations", str(generations), "--sleep", str(sleep)]
-    command += ["--checkpoint", f"{folder}/ckpt"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=folder)
-    except subprocess.TimeoutExpired:
-        return None
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])  # type: ignore[no-any-return]
-    sys.stderr.write(done.stdout[-2000:] + done.stderr[-2000:])
-    return None
+    result_line(line)
 
 
 def main() -> None:
@@ -208,7 +186,16 @@ def main() -> None:
           f"{'of CPU':>7}")  # fmt: skip
     for kind in args.kinds:
         for ranks in args.ranks:
-            result = run(args.mpirun, ranks, kind, args.generations, args.sleep, args.timeout)
+            arguments = [kind, "--generations", str(args.generations), "--sleep", str(args.sleep)]
+            result = launch(
+                args.mpirun,
+                ranks,
+                sys.executable,
+                __file__,
+                arguments,
+                timeout=args.timeout,
+                prefix="propulate-messages-",
+            )
             if result is None:
                 print(f"{kind:>5} {ranks:>5}  failed or timed out")
                 continue

@@ -15,15 +15,13 @@ environment) for a side-by-side comparison.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _launch import launch, result_line
 
 DIMENSIONS = 10
 
@@ -71,48 +69,19 @@ def worker(generations: int, checkpoint: str) -> None:
     if comm.rank == 0:
         walls, counts, firsts, lasts, known = zip(*results, strict=True)
         ckpt_bytes = sum(f.stat().st_size for f in Path(checkpoint).rglob("*") if f.is_file())
-        print(
-            "RESULT "
-            + json.dumps(
-                {
-                    "ranks": comm.size,
-                    "generations": generations,
-                    "evaluations": sum(counts),
-                    "wall_s": max(walls),
-                    "evals_per_s": sum(counts) / max(walls),
-                    "first10_us": 1e6 * sum(firsts) / len(firsts),
-                    "last10_us": 1e6 * sum(lasts) / len(lasts),
-                    "known_min": min(known),
-                    "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
-                }
-            ),
-            flush=True,
+        result_line(
+            {
+                "ranks": comm.size,
+                "generations": generations,
+                "evaluations": sum(counts),
+                "wall_s": max(walls),
+                "evals_per_s": sum(counts) / max(walls),
+                "first10_us": 1e6 * sum(firsts) / len(firsts),
+                "last10_us": 1e6 * sum(lasts) / len(lasts),
+                "known_min": min(known),
+                "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
+            }
         )
-
-
-def run(
-    python: str, mpirun: str, ranks: int, generations: int, timeout: float, reference: bool = False
-) -> dict | None:
-    """Launch one configuration and parse its result line.
-
-    The reference runs without ``PYTHONPATH``: set to a source tree for our run, it would make
-    the reference interpreter import that tree instead of its own Propulate 1.2.2.
-    """
-    checkpoint = tempfile.mkdtemp(prefix="propulate-bench-")
-    command = [mpirun, "-n", str(ranks), python, os.path.abspath(__file__), "--worker"]
-    command += ["--generations", str(generations), "--checkpoint", checkpoint]
-    env = {k: v for k, v in os.environ.items() if not (reference and k == "PYTHONPATH")}
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"timeout": timeout}
-    finally:
-        shutil.rmtree(checkpoint, ignore_errors=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT ") :])
-    sys.stderr.write(done.stdout[-2000:] + done.stderr[-2000:])
-    return None
 
 
 def main() -> None:
@@ -143,9 +112,11 @@ def main() -> None:
         for generations in args.generations:
             for name, python in implementations:
                 reference = name == "1.2.2"
-                result = run(python, args.mpirun, ranks, generations, args.timeout, reference)
+                arguments = ["--generations", str(generations)]
+                result = launch(args.mpirun, ranks, python, __file__, arguments,
+                                timeout=args.timeout, reference=reference)  # fmt: skip
                 table[(name, ranks, generations)] = result
-                if not result or "timeout" in result:
+                if not result:
                     print(f"{name:>6} {ranks:>5} {generations:>5}  failed or timed out: {result}")
                     continue
                 print(
