@@ -18,19 +18,17 @@ from propulate.propagators import SelectMax, SelectMin
 from propulate.utils import get_default_propagator, set_logger_config
 from propulate.utils.benchmark_functions import get_function_search_space
 from propulate.utils.tutorial_cli import (
+    GA_RUN_OPTIONS,
     add_ga_options,
     add_option,
+    add_report_options,
     default_pop_size,
     parse,
     run_config,
     tutorial_parser,
 )
 
-RUN_OPTIONS = (
-    "pop_size",
-    "crossover_probability",
-    "mutation_probability",
-    "random_init_probability",
+RUN_OPTIONS = GA_RUN_OPTIONS + (
     "num_islands",
     "migration_probability",
     "num_migrants",
@@ -51,9 +49,7 @@ def parse_arguments(comm: MPI.Comm, args: list[str] | None = None):  # noqa: ANN
                help="individuals sent to each other island at a time")  # fmt: skip
     add_option(group, "--pollination", action="store_true",
                help="send copies instead of moving individuals")  # fmt: skip
-    add_option(parser, "--top-n", type=int, default=1, help="best individuals to print")
-    add_option(parser, "--verbosity", type=int, default=1,
-               help="0: quiet, 1: progress and summary, 2 and 3: more")  # fmt: skip
+    add_report_options(parser)
     return parse(parser, args)
 
 

@@ -17,8 +17,9 @@ from propulate import Propulator
 from propulate.utils import get_default_propagator, set_logger_config
 from propulate.utils.benchmark_functions import get_function_search_space
 from propulate.utils.tutorial_cli import (
+    GA_RUN_OPTIONS,
     add_ga_options,
-    add_option,
+    add_report_options,
     default_pop_size,
     parse,
     run_config,
@@ -26,21 +27,14 @@ from propulate.utils.tutorial_cli import (
 )
 
 # What a resumed run must share with the run it continues (besides function and dimensions).
-RUN_OPTIONS = (
-    "pop_size",
-    "crossover_probability",
-    "mutation_probability",
-    "random_init_probability",
-)
+RUN_OPTIONS = GA_RUN_OPTIONS
 
 
 def parse_arguments(comm: MPI.Comm, args: list[str] | None = None):  # noqa: ANN201
     """The options of this script."""
     parser = tutorial_parser(__doc__, generations=1000, logging_interval=10)
     add_ga_options(parser, default_pop_size(comm))
-    add_option(parser, "--top-n", type=int, default=1, help="best individuals to print")
-    add_option(parser, "--verbosity", type=int, default=1,
-               help="0: quiet, 1: progress and summary, 2 and 3: more")  # fmt: skip
+    add_report_options(parser)
     return parse(parser, args)
 
 

@@ -108,6 +108,15 @@ def add_option(target: Any, flag: str, **kwargs: Any) -> None:
         target.add_argument(alias, help=argparse.SUPPRESS, default=argparse.SUPPRESS, **hidden)
 
 
+GA_RUN_OPTIONS = (
+    "pop_size",
+    "crossover_probability",
+    "mutation_probability",
+    "random_init_probability",
+)
+"""The options of :func:`add_ga_options` that a resumed run must share with the run it continues."""
+
+
 def add_ga_options(parser: argparse.ArgumentParser, pop_size: int) -> None:
     """The genetic algorithm's options (:func:`~propulate.utils.get_default_propagator`)."""
     group = parser.add_argument_group("genetic algorithm")
@@ -118,6 +127,13 @@ def add_ga_options(parser: argparse.ArgumentParser, pop_size: int) -> None:
                help="of mutating each coordinate")  # fmt: skip
     add_option(group, "--random-init-probability", type=float, default=0.1,
                help="of a child drawn at random instead of bred")  # fmt: skip
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    """How much a tutorial prints: ``--top-n`` best individuals and ``--verbosity``."""
+    add_option(parser, "--top-n", type=int, default=1, help="best individuals to print")
+    add_option(parser, "--verbosity", type=int, default=1,
+               help="0: quiet, 1: progress and summary, 2 and 3: more")  # fmt: skip
 
 
 def default_pop_size(comm: Any = None) -> int:
