@@ -56,6 +56,8 @@ class Meter:
         self.cpu: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self.on = False
+        self.messages = 0
+        self.depth = 0
 
     def wrap(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """``function`` timed into ``name`` (while :attr:`on`)."""
@@ -64,14 +66,16 @@ class Meter:
         self.calls.setdefault(name, 0)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            if not self.on:
+            if not self.on or self.depth:  # a call inside a timed one is counted there
                 return function(*args, **kwargs)
+            self.depth += 1
             begin = clock()
             try:
                 return function(*args, **kwargs)
             finally:
                 self.cpu[name] += clock() - begin
                 self.calls[name] += 1
+                self.depth -= 1
 
         return timed
 
@@ -83,17 +87,28 @@ def instrument(meter: Meter) -> None:
 
     paths = [
         (run, "encode_result", "encode"),
-        (peers.Peers, "post_to_island", "post"),
+        (peers.Peers, "post_result", "post"),  # posts at once, or keeps for a batch
+        (peers.Peers, "flush_if_due", "post"),  # a due batch found by absorb
         (peers.Peers, "pending_sends", "free"),
         (mpi.MPITransport, "poll", "receive"),
         (run, "decode_individual_message", "decode"),
+        (run, "records_of_batch", "decode"),
+        (run, "decode_individual", "decode"),  # a record of a batch
         (knowledge.Knowledge, "merge_result", "merge"),
     ]
     for owner, attribute, name in paths:
         setattr(owner, attribute, meter.wrap(name, getattr(owner, attribute)))
+    # Messages actually posted (a batch is one message per peer, like a single result).
+    original = peers.Peers._post_to_island
+
+    def counted(self: Any, data: bytes) -> None:
+        meter.messages += len(self.island_peers)
+        original(self, data)
+
+    peers.Peers._post_to_island = counted  # type: ignore[method-assign]
 
 
-def worker(kind: str, generations: int, sleep: float, checkpoint: str) -> None:
+def worker(kind: str, generations: int, sleep: float, batch: float, checkpoint: str) -> None:
     """One rank's run (under mpirun); rank 0 prints a JSON line with the measurements."""
     import logging
     import random
@@ -122,7 +137,8 @@ def worker(kind: str, generations: int, sleep: float, checkpoint: str) -> None:
     rng = random.Random(comm.rank)
     propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
     propulator = Propulator(loss, propagator, rng=rng, island_comm=comm,
-                            generations=generations, checkpoint_path=checkpoint)  # fmt: skip
+                            generations=generations, checkpoint_path=checkpoint,
+                            batch_seconds=batch)  # fmt: skip
     comm.Barrier()
     propulator.start(logging_interval=10**9, debug=0)
     meter.on = True
@@ -133,7 +149,7 @@ def worker(kind: str, generations: int, sleep: float, checkpoint: str) -> None:
     propulator.finish()
     received = meter.calls["merge"]  # the peers' results absorbed inside the loop
     wall, cpu = span[2] - span[0], span[3] - span[1]
-    mine = (dict(meter.cpu), dict(meter.calls), received, wall, cpu)
+    mine = (dict(meter.cpu), dict(meter.calls), received, wall, cpu, meter.messages)
     results = comm.gather(mine, root=0)
     if comm.rank == 0:
         summarize(results, kind, generations, comm.size)
@@ -141,7 +157,7 @@ def worker(kind: str, generations: int, sleep: float, checkpoint: str) -> None:
 
 def summarize(results: list[Any], kind: str, generations: int, size: int) -> None:
     """Print rank 0's JSON line from every rank's measurements."""
-    cpus, _, received, walls, cpu_spans = zip(*results, strict=True)
+    cpus, _, received, walls, cpu_spans, messages = zip(*results, strict=True)
     send = sum(c["encode"] + c["post"] + c["free"] for c in cpus)
     absorb = sum(c["receive"] + c["decode"] + c["merge"] for c in cpus)
     sent_results = generations * size
@@ -162,6 +178,7 @@ def summarize(results: list[Any], kind: str, generations: int, size: int) -> Non
         "merge_us": 1e6 * sum(c["merge"] for c in cpus) / max(absorbed, 1),
         "share": statistics.fmean(shares),
         "cpu_share": statistics.fmean(cpu_shares),
+        "results_per_message": sent_results * max(size - 1, 1) / max(sum(messages), 1),
     }
     result_line(line)
 
@@ -174,36 +191,34 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=["us", "sleep"], choices=["us", "sleep"])
     parser.add_argument("--generations", type=int, default=40, help="per rank")
     parser.add_argument("--sleep", type=float, default=0.02, help="seconds (kind 'sleep')")
+    parser.add_argument("--batch-seconds", type=float, nargs="+", default=[0.0],
+                        help="Propulator's batch_seconds; several: one row each")  # fmt: skip
     parser.add_argument("--mpirun", default=shutil.which("mpirun") or "mpirun")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per run")
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker, args.generations, args.sleep, args.checkpoint)
+        worker(args.worker, args.generations, args.sleep, args.batch_seconds[0], args.checkpoint)
         return
     print(f"{args.generations} generations per rank; sleep {args.sleep * 1e3:g} ms for 'sleep'")
-    print(f"{'kind':>5} {'ranks':>5} {'results':>7} {'send us':>8} {'per peer':>8} "
-          f"{'absorb us':>9} {'(receive':>8} {'merge)':>7} {'comm share':>10} "
+    print(f"{'kind':>5} {'ranks':>5} {'batch s':>7} {'per msg':>7} {'results':>7} {'send us':>8} "
+          f"{'per peer':>8} {'absorb us':>9} {'(receive':>8} {'merge)':>7} {'comm share':>10} "
           f"{'of CPU':>7}")  # fmt: skip
     for kind in args.kinds:
         for ranks in args.ranks:
-            arguments = [kind, "--generations", str(args.generations), "--sleep", str(args.sleep)]
-            result = launch(
-                args.mpirun,
-                ranks,
-                sys.executable,
-                __file__,
-                arguments,
-                timeout=args.timeout,
-                prefix="propulate-messages-",
-            )
-            if result is None:
-                print(f"{kind:>5} {ranks:>5}  failed or timed out")
-                continue
-            print(f"{kind:>5} {ranks:>5} {result['results']:>7} {result['send_us']:>8.0f} "
-                  f"{result['send_per_peer_us']:>8.1f} {result['absorb_us']:>9.1f} "
-                  f"{result['receive_us']:>8.1f} {result['merge_us']:>7.1f} "
-                  f"{100 * result['share']:>9.2f}% {100 * result['cpu_share']:>6.1f}%",
-                  flush=True)  # fmt: skip
+            for batch in args.batch_seconds:
+                arguments = [kind, "--generations", str(args.generations)]
+                arguments += ["--sleep", str(args.sleep), "--batch-seconds", str(batch)]
+                result = launch(args.mpirun, ranks, sys.executable, __file__, arguments,
+                                timeout=args.timeout, prefix="propulate-messages-")  # fmt: skip
+                if result is None:
+                    print(f"{kind:>5} {ranks:>5} {batch:>7g}  failed or timed out")
+                    continue
+                print(f"{kind:>5} {ranks:>5} {batch:>7g} {result['results_per_message']:>7.1f} "
+                      f"{result['results']:>7} {result['send_us']:>8.0f} "
+                      f"{result['send_per_peer_us']:>8.1f} {result['absorb_us']:>9.1f} "
+                      f"{result['receive_us']:>8.1f} {result['merge_us']:>7.1f} "
+                      f"{100 * result['share']:>9.2f}% {100 * result['cpu_share']:>6.1f}%",
+                      flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

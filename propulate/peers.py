@@ -7,6 +7,11 @@ that order: a rank that stops breeding posts FINISHED to every peer and keeps se
 once it has FINISHED from everybody, no result or migrant can still be on its way to it, so it
 posts DONE; once it has DONE from everybody, everything anybody sent it has arrived. So at the
 end every rank of an island holds the same population, whatever order ranks finish in.
+
+With ``batch_seconds`` > 0 a worker's results wait, up to that long, to go to its island's
+peers together in one ``RESULTS`` message (:meth:`Peers.post_result`). Whatever else the worker
+posts (a location notice, a migrant, FINISHED, STOP) sends the waiting results first, so the
+per-sender order, and with it the shutdown's guarantee, is kept.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from .comm import Message, Transport
-from .wire import Kind, signal
+from .wire import Kind, encode_results, signal
 
 __all__ = ["Peers"]
 
@@ -38,6 +43,10 @@ class Peers:
         The messaging group (every rank of the run when islands migrate, else the island).
     island : sequence of int
         The transport ranks of this worker's island, this one included.
+    batch_seconds : float
+        How long a result may wait to be sent with later ones (0: each at once).
+    clock : callable
+        Seconds of a monotonic clock (a parameter for tests).
 
     Notes
     -----
@@ -46,7 +55,13 @@ class Peers:
     peer posts FINISHED and DONE too, so nobody waits for a rank that is gone.
     """
 
-    def __init__(self, transport: Transport, island: Sequence[int]) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        island: Sequence[int],
+        batch_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.transport = transport
         self.rank = transport.rank
         self.island = island
@@ -55,28 +70,68 @@ class Peers:
         self._finished: set[int] = set()
         self._done: set[int] = set()
         self._phase = _BREEDING
+        self.batch_seconds = batch_seconds
+        self.clock = clock
+        self._waiting: list[bytes] = []  # records of results not sent yet (batching only)
+        self._waiting_since = 0.0
 
     def post(self, dest: int, data: bytes) -> None:
-        """Post one message (non-blocking)."""
+        """Post one message (non-blocking), after any waiting results."""
+        self.flush()
+        self._post(dest, data)
+
+    def _post(self, dest: int, data: bytes) -> None:
         self.transport.post(dest, data)
 
+    def post_result(self, message: bytes) -> None:
+        """Post a ``RESULT`` message to the island, or keep its record for a batch.
+
+        With ``batch_seconds`` > 0 the record waits until the oldest waiting one has waited
+        that long (checked here and by :meth:`flush_if_due`) or until anything else is posted.
+        """
+        if self.batch_seconds <= 0:
+            self.post_to_island(message)
+            return
+        if not self._waiting:
+            self._waiting_since = self.clock()
+        self._waiting.append(message[1:])  # the record: the message less its kind
+        self.flush_if_due()
+
+    def flush_if_due(self) -> None:
+        """Send the waiting results if the oldest has waited ``batch_seconds``."""
+        if self._waiting and self.clock() - self._waiting_since >= self.batch_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the waiting results now, as one message to each peer of the island."""
+        waiting = self._waiting
+        if waiting:
+            self._waiting = []
+            self._post_to_island(encode_results(waiting))
+
     def post_to_island(self, data: bytes) -> None:
-        """Post ``data`` to every other worker of this island."""
+        """Post ``data`` to every other worker of this island (after any waiting results)."""
+        self.flush()
+        self._post_to_island(data)
+
+    def _post_to_island(self, data: bytes) -> None:
         post = self.transport.post
         for peer in self.island_peers:
             post(peer, data)
 
     def post_to_members(self, members: Sequence[int], data: bytes) -> None:
         """Post ``data`` to each of ``members`` (e.g. every worker of another island)."""
+        self.flush()
         post = self.transport.post
         for member in members:
             post(member, data)
 
     def broadcast(self, kind: Kind) -> None:
         """Post a message without body (STOP, FINISHED, DONE) to every other rank."""
+        self.flush()
         data = signal(kind)
         for peer in self.everybody_else:
-            self.transport.post(peer, data)
+            self._post(peer, data)
 
     def poll(self) -> list[Message]:
         """Every message that has arrived, less the shutdown messages (which are noted)."""

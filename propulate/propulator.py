@@ -101,6 +101,11 @@ class Propulator(AskAndTell):
         If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
         :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with
         loss ``inf`` and the run goes on.
+    batch_seconds : float
+        How long a result may wait to go to the island's other workers together with later
+        ones, in one message (0, the default: each at once). For large islands with short
+        evaluations, where messaging takes a noticeable share of a rank's time; see
+        :ref:`batching`.
     transport, collectives, worker_group, rank
         Communication back-ends for tests (in-memory); by default built from the communicators.
     migration_policy : MigrationPolicy, optional
@@ -149,6 +154,7 @@ class Propulator(AskAndTell):
         total_evaluations: int | None = None,
         max_eval_seconds: float | None = None,
         raise_on_loss_error: bool = False,
+        batch_seconds: float = 0.0,
         transport: Transport | None = None,
         collectives: Collectives | None = None,
         worker_group: WorkerGroup | None = None,
@@ -171,6 +177,7 @@ class Propulator(AskAndTell):
             max_eval_seconds = check_number(owner, "max_eval_seconds", max_eval_seconds, 0,
                                             low_open=True, example=3600)  # fmt: skip
         self.max_eval_seconds = max_eval_seconds
+        self.batch_seconds = check_number(owner, "batch_seconds", batch_seconds, 0, example=5)
         if generations == -1 and time_budget is None and total_evaluations is None:
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
@@ -329,7 +336,8 @@ class Propulator(AskAndTell):
             islands = [self.island_members(i) for i in range(self.num_islands)]
             settings = RunSettings(self._identity(), self.island_idx, self.generations,
                                    self.time_budget, self.raise_on_loss_error, logging_interval,
-                                   debug, self.total_evaluations)  # fmt: skip
+                                   debug, self.total_evaluations,
+                                   self.batch_seconds)  # fmt: skip
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip

@@ -29,6 +29,7 @@ from .peers import Peers
 from .population import Individual, Key, Status
 from .progress import Progress, ProgressLine
 from .propagators.base import as_list, call_stage
+from .records import decode_individual
 from .search_space import SearchSpace
 from .signals import StopRequest
 from .unfinished import JOURNAL_MIN_SECONDS, Unfinished, UnfinishedEvaluation
@@ -42,6 +43,7 @@ from .wire import (
     encode_migrant,
     encode_result,
     encode_started,
+    records_of_batch,
 )
 
 __all__ = ["Run", "RunSettings", "check_total_evaluations"]
@@ -50,7 +52,7 @@ log = logging.getLogger("propulate.propulator")  # the loop's lines keep the loo
 _SIGNALS = ("SIGTERM", "SIGINT")
 # Plain ints for the per-message dispatch: looking up an enum member costs several times more.
 _RESULT, _LOCATION, _STOP = int(Kind.RESULT), int(Kind.LOCATION), int(Kind.STOP)
-_STARTED = int(Kind.STARTED)
+_STARTED, _RESULTS = int(Kind.STARTED), int(Kind.RESULTS)
 STATE_INTERVAL = 30.0  # seconds between saves of the run state during a run
 
 
@@ -91,6 +93,9 @@ class RunSettings:
         Whether the first failed evaluation stops the run.
     logging_interval, debug : int
         Progress lines every this many generations; how much to log.
+    batch_seconds : float
+        How long a result may wait to go to the peers with later ones (see
+        :class:`~propulate.peers.Peers`; 0: each at once).
     """
 
     rank: int
@@ -101,6 +106,7 @@ class RunSettings:
     logging_interval: int = 10
     debug: int = -1
     total_evaluations: int | None = None
+    batch_seconds: float = 0.0
 
 
 class Run:
@@ -187,7 +193,7 @@ class Run:
         store.open()
         place = Place(transport.rank, settings.island, islands, rng)
         own = islands[place.island] if len(islands) > 1 else islands[0]
-        peers = Peers(transport, own)
+        peers = Peers(transport, own, settings.batch_seconds)
         return cls(knowledge, peers, store, place, policy, space, stop, settings, save_state)
 
     # ----- asking and telling ---------------------------------------------------------------------
@@ -310,7 +316,7 @@ class Run:
         self.store.append_record(message[1:])  # the record is the message less its kind
         if self.unfinished is not None:
             self.unfinished.end(child)
-        self.peers.post_to_island(message)
+        self.peers.post_result(message)
         self.evaluations += 1
         self.walltime.record(outcome.duration)
         if self.migrating:
@@ -318,7 +324,8 @@ class Run:
         self.peers.pending_sends()
 
     def absorb(self) -> None:
-        """Act on every message that has arrived."""
+        """Act on every message that has arrived (and send waiting results that are due)."""
+        self.peers.flush_if_due()
         self.take(self.peers.poll())
 
     def take(self, messages: list[Message]) -> None:
@@ -332,6 +339,9 @@ class Run:
             kind = data[0]
             if kind == _RESULT:
                 knowledge.merge_result(decode_individual_message(data, self.space))
+            elif kind == _RESULTS:
+                for record in records_of_batch(data):
+                    knowledge.merge_result(decode_individual(record, self.space))
             elif kind == _LOCATION:
                 knowledge.apply_notice(*decode_location(data))
             elif kind == _STARTED:

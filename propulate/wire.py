@@ -3,8 +3,8 @@
 A message is bytes: the first byte is its :class:`Kind`, the rest its body. The transport
 carries the bytes and nothing else, so this module is the one place that knows what a message
 means. Results, migrants and started evaluations carry the record of :mod:`propulate.records`;
-a location notice carries an individual's key and migration state; the shutdown messages carry
-nothing.
+a batch of results carries several records, each after its length; a location notice carries an
+individual's key and migration state; the shutdown messages carry nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ __all__ = [
     "body_of",
     "signal",
     "encode_result",
+    "encode_results",
+    "records_of_batch",
     "encode_started",
     "encode_migrant",
     "encode_location",
@@ -41,12 +43,15 @@ class Kind(IntEnum):
     POLLEN = 6  #: a copy of an individual sent to the receiver's island
     LOCATION = 7  #: a new migration state of an individual the receiver knows (or will)
     STARTED = 8  #: an evaluation the sender has begun (its result follows as a RESULT)
+    RESULTS = 9  #: several results of the sender's island in one message (see ``batch_seconds``)
 
 
 # rank, generation (the key), migration_steps, active, current
 _LOCATION = struct.Struct("<iiHBi")
 _SIGNALS = {kind: bytes((kind,)) for kind in (Kind.FINISHED, Kind.DONE, Kind.STOP)}
 _RESULT_PREFIX = bytes((Kind.RESULT,))  # built once: results are the most frequent message
+_RESULTS_PREFIX = bytes((Kind.RESULTS,))
+_LENGTH = struct.Struct("<I")  # the length of each record of a RESULTS batch
 
 
 def kind_of(data: bytes) -> int:
@@ -73,6 +78,52 @@ def encode_result(ind: Individual) -> bytes:
         The message; ``body_of(message)`` is the record.
     """
     return _RESULT_PREFIX + encode_individual(ind)
+
+
+def encode_results(records: list[bytes]) -> bytes:
+    """A ``RESULTS`` message: the records of several results (each ``body_of`` a RESULT).
+
+    Parameters
+    ----------
+    records : list of bytes
+        The records, in the order they were made; their receiver merges them in that order.
+
+    Returns
+    -------
+    bytes
+        The message: the kind byte, the number of records, then each record after its length
+        (both 4 bytes, little-endian).
+    """
+    pack = _LENGTH.pack
+    body = b"".join(pack(len(record)) + record for record in records)
+    return _RESULTS_PREFIX + pack(len(records)) + body
+
+
+def records_of_batch(data: bytes) -> list[bytes]:
+    """The records of a ``RESULTS`` message, in the order they were made.
+
+    Raises
+    ------
+    ValueError
+        If the message is cut short (a length runs past its end).
+    """
+    records, offset, size, unpack = [], 1 + _LENGTH.size, len(data), _LENGTH.unpack_from
+    if size < offset:
+        raise ValueError(f"a RESULTS message of {size} bytes is cut short at byte {size}")
+    (count,) = unpack(data, 1)
+    for _ in range(count):
+        if offset + _LENGTH.size > size:
+            break
+        (length,) = unpack(data, offset)
+        offset += _LENGTH.size
+        if offset + length > size:
+            break
+        records.append(data[offset : offset + length])
+        offset += length
+    if len(records) < count or offset != size:
+        raise ValueError(f"a RESULTS message of {size} bytes is cut short or overlong: "
+                         f"{len(records)} of {count} records end at byte {offset}")  # fmt: skip
+    return records
 
 
 def encode_started(ind: Individual) -> bytes:

@@ -113,3 +113,25 @@ def test_preloaded_individuals_are_known_but_not_told():
         assert all(len(p.population) == 10 for p in local.propulators)
         assert local.run() == 6
         assert len(local.propulators[1].population) == 16
+
+
+@pytest.mark.parametrize("batch_seconds", [0.0, 3600.0])
+def test_batched_results_end_with_identical_complete_populations_in_fewer_messages(batch_seconds):
+    size, generations = 4, 8
+    propagators = [get_default_propagator(4, LIMITS_3D, rng=random.Random(r)) for r in range(size)]
+    with LocalIsland(sphere, propagators, generations=generations,
+                     batch_seconds=batch_seconds) as local:  # fmt: skip
+        local.simulate(seed=3, mean_delay=0.5)
+        expected = {(rank, g) for rank in range(size) for g in range(generations)}
+        populations = [
+            sorted((ind.key, ind.loss) for ind in propulator.population)
+            for propulator in local.propulators
+        ]
+        assert {key for key, _ in populations[0]} == expected
+        assert all(population == populations[0] for population in populations)
+        shutdown = 2 * size * (size - 1)  # FINISHED and DONE
+        results = local.network.messages_sent - shutdown
+        if batch_seconds:  # nothing was due: each rank's results went in one batch per peer
+            assert results == size * (size - 1)
+        else:
+            assert results == size * generations * (size - 1)

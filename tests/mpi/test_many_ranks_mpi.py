@@ -1,5 +1,7 @@
 """A short run at many ranks (CI runs it at 32, oversubscribed): nothing lost, everyone agrees.
 
+Each test runs twice: results sent one by one, and batched (``batch_seconds``).
+
 The losses sleep a few milliseconds, so ranks interleave as on cores of their own however few
 cores the machine has. One island of every rank: each rank must end with every result of every
 rank. Then four pollinating islands: each island's ranks must agree, and each must hold every
@@ -32,7 +34,8 @@ def world():
 
 
 @pytest.mark.mpi(min_size=1)
-def test_every_rank_holds_every_result_of_every_rank(shared_tmp_path):
+@pytest.mark.parametrize("batch_seconds", [0.0, 0.01])  # 0.01: about 5 results per message
+def test_every_rank_holds_every_result_of_every_rank(shared_tmp_path, batch_seconds):
     comm = world()
     rng = random.Random(comm.rank)
     propulator = Propulator(
@@ -42,6 +45,7 @@ def test_every_rank_holds_every_result_of_every_rank(shared_tmp_path):
         island_comm=comm,
         generations=GENERATIONS,
         checkpoint_path=shared_tmp_path,
+        batch_seconds=batch_seconds,
     )
     propulator.propulate(logging_interval=0)
     everyone = comm.allgather(sorted(ind.key for ind in propulator.population))
@@ -50,7 +54,8 @@ def test_every_rank_holds_every_result_of_every_rank(shared_tmp_path):
 
 
 @pytest.mark.mpi(min_size=4)
-def test_pollinating_islands_agree_and_keep_what_they_bred(shared_tmp_path):
+@pytest.mark.parametrize("batch_seconds", [0.0, 0.01])
+def test_pollinating_islands_agree_and_keep_what_they_bred(shared_tmp_path, batch_seconds):
     comm = world()
     rng = random.Random(comm.rank)
     islands = Islands(
@@ -61,6 +66,7 @@ def test_pollinating_islands_agree_and_keep_what_they_bred(shared_tmp_path):
         num_islands=4,
         migration_probability=0.3,
         checkpoint_path=shared_tmp_path,
+        batch_seconds=batch_seconds,
     )
     islands.propulate(logging_interval=0, debug=0)
     population = islands.propulator.population
