@@ -50,6 +50,9 @@ class Dimension:
         The spacing of a stepped range (legal values ``low, low + step, ..., high``).
     values : tuple of float
         The legal values of a value set, sorted (empty unless the dimension is one).
+    condition : tuple of (str, tuple) pairs
+        When the dimension is active: each named categorical holds one of its listed values
+        (empty: always active; see :mod:`propulate.conditions`).
     """
 
     name: str
@@ -61,6 +64,7 @@ class Dimension:
     offset: int = 0
     step: float | None = None
     values: tuple[Any, ...] = ()
+    condition: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def width(self) -> int:

@@ -157,15 +157,23 @@ class Individual(Mapping[str, Value]):
         return ind
 
     def _set_values(self, values: Mapping[str, Any]) -> None:
+        space = self._space
         self._extras = {k: v for k, v in values.items() if _is_extra(k)}
-        missing = set(self._space.names) - set(values)
-        extra = set(values) - set(self._space.names) - set(self._extras)
+        if space.conditional:
+            # An inactive parameter has no value: None or NaN (an empty cell) stand for none.
+            values = {k: v for k, v in values.items() if not _is_empty(v)}
+        active = space.active(values) if space.conditional else set(space.names)
+        missing = active - set(values)
+        extra = set(values) - set(space.names) - set(self._extras)
         if missing or extra:
             raise KeyError(
                 f"values do not match the search space: missing {sorted(missing)}, "
                 f"unknown {sorted(extra)}."
             )
-        self._values = {name: self._space.coerce(name, values[name]) for name in self._space.names}
+        # The values of inactive parameters are dropped: they have no effect.
+        self._values = {
+            name: space.coerce(name, values[name]) for name in space.names if name in active
+        }
         self._position: np.ndarray | None = None
         self._key: tuple[Value, ...] | None = None
 
@@ -231,13 +239,20 @@ class Individual(Mapping[str, Value]):
         except KeyError:
             if _is_extra(name):
                 return self._extras[name]  # type: ignore[no-any-return]  # any data a user keeps
+            space = self._space
+            if space.conditional and name in space.by_name:
+                raise KeyError(f"{space.conditions.explain(name, self._values)}") from None
             raise
 
     def __setitem__(self, name: str, value: Any) -> None:
         if _is_extra(name):
             self._extras[name] = value
             return
-        value = self._space.coerce(name, value)
+        space = self._space
+        value = space.coerce(name, value)
+        if space.conditional:
+            self._set_conditional(name, value)
+            return
         self._values[name] = value
         self._key = None
         if self._position is not None:
@@ -245,6 +260,29 @@ class Individual(Mapping[str, Value]):
             self._space.write_slot(position, self._space[name], value)
             position.flags.writeable = False
             self._position = position
+
+    def _set_conditional(self, name: str, value: Value) -> None:
+        """Set a value of a conditional space: parameters it (de)activates follow."""
+        conditions = self._space.conditions
+        if name not in conditions.active(self._values):
+            raise KeyError(
+                f"{conditions.explain(name, self._values)}: it has no value to set. Set the "
+                f"parameter(s) it depends on first."
+            )
+        values = {**self._values, name: value}
+        active = conditions.active(values)
+        if active != set(values):
+            # A parameter that becomes active takes the value its slot holds (the placeholder
+            # of the search space, or its last value): set it afterwards to choose another.
+            held = dict(zip(self._space.names, _slots(self._space, self.position), strict=True))
+            values = {n: values.get(n, held[n]) for n in self._space.names if n in active}
+        self._assign(values)
+
+    def _assign(self, values: dict[str, Value]) -> None:
+        """Replace the hyperparameter values by ``values`` (trusted: complete and valid)."""
+        self._values = values
+        self._key = None
+        self._position = None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -298,7 +336,9 @@ class Individual(Mapping[str, Value]):
         """The hyperparameter values in search-space order: equal for equal hyperparameters."""
         key = self._key
         if key is None:  # the values change only through the methods that reset it
-            key = self._key = tuple(self._values[name] for name in self._space.names)
+            values = self._values
+            # An inactive parameter is None: equal hyperparameters have equal keys.
+            key = self._key = tuple(values.get(name) for name in self._space.names)
         return key
 
     # ----- comparison and display -----------------------------------------------------------
@@ -346,6 +386,16 @@ class Individual(Mapping[str, Value]):
 def _is_extra(name: object) -> bool:
     """Whether ``name`` is an extra key (1.2's ``_``-prefixed keys), never a hyperparameter."""
     return isinstance(name, str) and name.startswith("_")
+
+
+def _is_empty(value: Any) -> bool:
+    """Whether ``value`` stands for "no value" (None, NaN, an empty string: an empty cell)."""
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
+def _slots(space: SearchSpace, position: np.ndarray) -> list[Value]:
+    """The value every slot of ``position`` holds, active or not."""
+    return [space.read_slot(position, d) for d in space.dimensions]
 
 
 def _short(value: Any) -> str:

@@ -11,6 +11,8 @@ one of the specifications below::
         "width": propulate.Int(32, 512, step=32),
         "act": propulate.Categorical(["relu", "tanh"]),
         "bias": propulate.Bool(),                   # or (True, False)
+        "optimizer": ("sgd", "adam"),
+        "momentum": propulate.Float(0.0, 0.99, when={"optimizer": "sgd"}),  # conditional
     }
 
 Every domain, tuple or specification, becomes a :class:`~propulate.dimension.Dimension` through
@@ -20,8 +22,8 @@ Every domain, tuple or specification, becomes a :class:`~propulate.dimension.Dim
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,7 +38,15 @@ EXAMPLE = "Example: {'layers': (2, 10), 'lr': (1e-4, 1e-2, 'log'), 'act': ('relu
 
 
 class Parameter:
-    """Base of the explicit specifications (:class:`Int`, :class:`Float`, ...)."""
+    """Base of the explicit specifications (:class:`Int`, :class:`Float`, ...).
+
+    Every specification takes ``when``: a dictionary that makes the parameter *conditional*,
+    active only while each named categorical parameter holds one of the given values, e.g.
+    ``when={"optimizer": "sgd"}`` or ``when={"optimizer": ("sgd", "rmsprop")}`` (see
+    :mod:`propulate.conditions`).
+    """
+
+    when: Mapping[str, Any] | None = None
 
     def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:
         """Validate the specification and return the dimension it describes.
@@ -74,12 +84,15 @@ class Int(Parameter):
         Only ``low, low + step, ..., high`` are legal; ``high - low`` must be a multiple.
     log : bool
         Sample and mutate on a logarithmic scale (``low >= 1``; not with a step).
+    when : dict, optional
+        Active only when these categoricals hold these values (see :class:`Parameter`).
     """
 
     low: int
     high: int
     step: int | None = None
     log: bool = False
+    when: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
         where = where or f"limits[{name!r}] = {self!r}"
@@ -103,10 +116,10 @@ class Int(Parameter):
         return Dimension(name, "int", low=low, high=high, log=self.log, offset=offset, step=step)
 
     def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
-        if self.step is None:
+        if self.step is None and not self.when:
             return [_plain(self.low), _plain(self.high)] + ([LOG_MARKER] if self.log else [])
-        return {"kind": "int", "low": _plain(self.low), "high": _plain(self.high),
-                "step": _plain(self.step), "log": self.log}  # fmt: skip
+        return _with_when(self, {"kind": "int", "low": _plain(self.low), "high": _plain(self.high),
+                "step": _plain(self.step), "log": self.log})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,12 +134,15 @@ class Float(Parameter):
         Only ``low, low + step, ..., high`` are legal; ``high - low`` must be a multiple.
     log : bool
         Sample and mutate on a logarithmic scale (``low > 0``; not with a step).
+    when : dict, optional
+        Active only when these categoricals hold these values (see :class:`Parameter`).
     """
 
     low: float
     high: float
     step: float | None = None
     log: bool = False
+    when: Mapping[str, Any] | None = field(default=None, hash=False)
 
     def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
         where = where or f"limits[{name!r}] = {self!r}"
@@ -147,11 +163,12 @@ class Float(Parameter):
         return Dimension(name, "float", low=low, high=high, log=self.log, offset=offset, step=step)
 
     def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
-        if self.step is None:
+        if self.step is None and not self.when:
             low, high = float(self.low), float(self.high)
             return [low, high] + ([LOG_MARKER] if self.log else [])
-        return {"kind": "float", "low": float(self.low), "high": float(self.high),
-                "step": float(self.step), "log": self.log}  # fmt: skip
+        step = None if self.step is None else float(self.step)
+        return _with_when(self, {"kind": "float", "low": float(self.low), "high": float(self.high),
+                "step": step, "log": self.log})  # fmt: skip
 
 
 @dataclass(frozen=True, init=False)
@@ -165,12 +182,16 @@ class Ordinal(Parameter):
     ----------
     values : sequence of int or sequence of float
         The legal values, each once; all ints gives int values, any float makes them floats.
+    when : dict, optional
+        Active only when these categoricals hold these values (see :class:`Parameter`).
     """
 
     values: tuple[Any, ...]
+    when: Mapping[str, Any] | None = field(default=None, hash=False)
 
-    def __init__(self, values: Sequence[Any]) -> None:
+    def __init__(self, values: Sequence[Any], when: Mapping[str, Any] | None = None) -> None:
         object.__setattr__(self, "values", tuple(values) if _is_sequence(values) else values)
+        object.__setattr__(self, "when", when)
 
     def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
         where = where or f"limits[{name!r}] = {self!r}"
@@ -194,7 +215,9 @@ class Ordinal(Parameter):
         if not all(_is_int(x) for x in values):
             values = [float(x) for x in values]
         # The shorthand of a set needs more than two numbers; fewer would read as a range.
-        return values if len(values) > 2 else {"kind": "ordinal", "values": values}
+        if len(values) > 2 and not self.when:
+            return values
+        return _with_when(self, {"kind": "ordinal", "values": values})
 
 
 @dataclass(frozen=True, init=False)
@@ -205,12 +228,16 @@ class Categorical(Parameter):
     ----------
     choices : sequence of str or sequence of bool
         The choices, each once (one choice pins the value).
+    when : dict, optional
+        Active only when these categoricals hold these values (see :class:`Parameter`).
     """
 
     choices: tuple[Any, ...]
+    when: Mapping[str, Any] | None = field(default=None, hash=False)
 
-    def __init__(self, choices: Sequence[Any]) -> None:
+    def __init__(self, choices: Sequence[Any], when: Mapping[str, Any] | None = None) -> None:
         object.__setattr__(self, "choices", tuple(choices) if _is_sequence(choices) else choices)
+        object.__setattr__(self, "when", when)
 
     def dimension(self, name: str, offset: int = 0, where: str | None = None) -> Dimension:  # noqa: D102
         where = where or f"limits[{name!r}] = {self!r}"
@@ -236,17 +263,26 @@ class Categorical(Parameter):
         return Dimension(name, "categorical", choices=choices, offset=offset)
 
     def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
-        return [bool(x) if isinstance(x, np.bool_) else x for x in self.choices]
+        choices = [bool(x) if isinstance(x, np.bool_) else x for x in self.choices]
+        return (
+            _with_when(self, {"kind": "categorical", "choices": choices}) if self.when else choices
+        )
 
 
 class Bool(Categorical):
-    """A boolean hyperparameter: ``False`` or ``True`` (the shorthand is ``(True, False)``)."""
+    """A boolean hyperparameter: ``False`` or ``True`` (the shorthand is ``(True, False)``).
 
-    def __init__(self) -> None:
-        super().__init__((False, True))
+    Parameters
+    ----------
+    when : dict, optional
+        Active only when these categoricals hold these values (see :class:`Parameter`).
+    """
+
+    def __init__(self, when: Mapping[str, Any] | None = None) -> None:
+        super().__init__((False, True), when=when)
 
     def __repr__(self) -> str:
-        return "Bool()"
+        return f"Bool(when={self.when!r})" if self.when else "Bool()"
 
 
 def parse_domain(name: Any, domain: Any, offset: int = 0) -> Dimension:
@@ -265,7 +301,10 @@ def parse_domain(name: Any, domain: Any, offset: int = 0) -> Dimension:
             f"rename it (e.g. {name.lstrip('_') or 'x'!r})."
         )
     if isinstance(domain, Parameter):
-        return domain.dimension(name, offset)
+        dimension = domain.dimension(name, offset)
+        if domain.when is None:
+            return dimension
+        return replace(dimension, condition=_condition(f"limits[{name!r}]", domain.when))
     where = f"limits[{name!r}] = {domain!r}"
     if not isinstance(domain, (tuple, list)):
         raise SearchSpaceError(
@@ -321,6 +360,41 @@ def _shorthand(domain: tuple[Any, ...] | list[Any], where: str) -> Parameter:
         f"{where}: a value set mixes ints and floats; write all as floats, {floats!r}, or all "
         f"as ints for an int value set."
     )
+
+
+def _condition(where: str, when: Any) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """``when`` as ``((name, (value, ...)), ...)``; its names and values are checked later."""
+    example = "Example: when={'optimizer': 'sgd'} or when={'optimizer': ('sgd', 'rmsprop')}."
+    if not isinstance(when, Mapping) or not when:
+        raise SearchSpaceError(
+            f"{where}: when={when!r} is not a non-empty dict of categorical name -> value(s). "
+            f"{example}"
+        )
+    condition = []
+    for parent, wanted in when.items():
+        if not isinstance(parent, str):
+            raise SearchSpaceError(
+                f"{where}: when key {parent!r} is not a parameter name. {example}"
+            )
+        values = tuple(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else (wanted,)
+        if not values:
+            raise SearchSpaceError(
+                f"{where}: when={{{parent!r}: {wanted!r}}} lists no value, so the parameter "
+                f"would never be active; give at least one. {example}"
+            )
+        values = tuple(bool(v) if isinstance(v, np.bool_) else v for v in values)
+        condition.append((parent, values))
+    return tuple(condition)
+
+
+def _with_when(spec: Parameter, data: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of a specification plus its condition, if it has one."""
+    if spec.when:
+        data["when"] = {
+            str(p): [bool(v) if isinstance(v, np.bool_) else v for v in values]
+            for p, values in _condition("when", spec.when)
+        }
+    return data
 
 
 def _range(bounds: Sequence[Any], where: str, log: bool) -> Parameter:
@@ -412,11 +486,13 @@ def parameter_from_json(data: list[Any] | dict[str, Any]) -> tuple[Any, ...] | P
     """The limits entry a checkpoint stored (see :meth:`Parameter.to_json`)."""
     if isinstance(data, list):
         return tuple(data)
-    kind = data.get("kind")
+    kind, when = data.get("kind"), data.get("when")
     if kind == "int":
-        return Int(data["low"], data["high"], step=data.get("step"), log=data.get("log", False))
+        return Int(data["low"], data["high"], data.get("step"), data.get("log", False), when)
     if kind == "float":
-        return Float(data["low"], data["high"], step=data.get("step"), log=data.get("log", False))
+        return Float(data["low"], data["high"], data.get("step"), data.get("log", False), when)
     if kind == "ordinal":
-        return Ordinal(data["values"])
+        return Ordinal(data["values"], when=when)
+    if kind == "categorical":
+        return Categorical(data["choices"], when=when)
     raise SearchSpaceError(f"unknown stored search-space entry {data!r}.")

@@ -11,7 +11,10 @@ shorthand) or an explicit specification from :mod:`propulate.parameters`:
 * ``("relu", "sigmoid", "tanh")``: strings, a categorical choice; ``(True, False)`` a boolean;
 * ``("relu", "relu")``, ``(0.5, 0.5)``, ``(2, 2)``: a pinned value;
 * ``propulate.Int(0, 100, step=10)``, ``propulate.Float(0.0, 1.0, step=0.1)``,
-  ``propulate.Ordinal([...])``, ``propulate.Categorical([...])``, ``propulate.Bool()``.
+  ``propulate.Ordinal([...])``, ``propulate.Categorical([...])``, ``propulate.Bool()``;
+  each takes ``when={"optimizer": "sgd"}``, a *conditional* parameter (see
+  :mod:`propulate.conditions`): inactive parameters have no value in a dictionary of values,
+  their slots in a position hold a placeholder and their entry in a record is NaN.
 
 :class:`SearchSpace` validates the dictionary, samples values, and converts between a dictionary
 of values and the encoded position vector (ints and floats one slot each, a categorical one-hot
@@ -22,12 +25,14 @@ numeric dimension (see :mod:`propulate.dimension`), so they never special-case a
 from __future__ import annotations
 
 import json
+import math
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .conditions import Conditions
 from .dimension import Dimension, Value
 from .errors import SearchSpaceError
 from .parameters import EXAMPLE, Parameter, parse_domain
@@ -77,6 +82,9 @@ class SearchSpace:
         self.encoded_size: int = offset
         self.numeric_names: tuple[str, ...] = tuple(d.name for d in dimensions if d.is_numeric)
         self._all_float = all(d.kind == "float" for d in dimensions)
+        self.conditions = Conditions(dimensions)
+        #: Whether some parameter is conditional (active only for some values of others).
+        self.conditional: bool = bool(self.conditions)
 
     @classmethod
     def of(cls, limits: Limits | SearchSpace) -> SearchSpace:
@@ -111,14 +119,36 @@ class SearchSpace:
         return f"SearchSpace({self.limits!r})"
 
     def sample(self, rng: random.Random) -> dict[str, Value]:
-        """Draw one value per dimension."""
-        return {d.name: d.sample(rng) for d in self.dimensions}
+        """Draw one value per active dimension."""
+        values = {d.name: d.sample(rng) for d in self.dimensions}
+        return self.conditions.prune(values) if self.conditional else values
+
+    def active(self, values: Mapping[str, Any]) -> set[str]:
+        """The names of the parameters active for ``values`` (all of them without conditions)."""
+        return self.conditions.active(values) if self.conditional else set(self.names)
+
+    def complete(
+        self,
+        values: Mapping[str, Value],
+        rng: random.Random,
+        donors: Sequence[Mapping[str, Any]] = (),
+    ) -> dict[str, Value]:
+        """The values of the active parameters: see :meth:`Conditions.complete`."""
+        if not self.conditional:
+            return dict(values)
+        return self.conditions.complete(values, rng, donors)
 
     def encode(self, values: Mapping[str, Value]) -> np.ndarray:
-        """Encode a dictionary of values into a position vector (categoricals one-hot)."""
+        """Encode a dictionary of values into a position vector (categoricals one-hot).
+
+        An inactive parameter's slots hold a placeholder: its middle value, its first choice.
+        """
         position = np.zeros(self.encoded_size)
         for d in self.dimensions:
-            self.write_slot(position, d, values[d.name])
+            value = values.get(d.name)
+            if value is None:
+                value = d.choices[0] if d.kind == "categorical" else d.from_unit(0.5)
+            self.write_slot(position, d, value)
         return position
 
     def decode(self, position: np.ndarray) -> dict[str, Value]:
@@ -129,7 +159,8 @@ class SearchSpace:
                 f"position has shape {position.shape}; this search space encodes into "
                 f"({self.encoded_size},) (ints and floats one slot, categoricals one-hot)."
             )
-        return {d.name: self.read_slot(position, d) for d in self.dimensions}
+        values = {d.name: self.read_slot(position, d) for d in self.dimensions}
+        return self.conditions.prune(values) if self.conditional else values
 
     def write_slot(self, position: np.ndarray, dimension: Dimension, value: Value) -> None:
         """Write one value into its slot(s) of an encoded position."""
@@ -179,7 +210,19 @@ class SearchSpace:
         return int(round(number)) if dimension.kind == "int" else number
 
     def to_record(self, values: Mapping[str, Value]) -> list[float]:
-        """Compact numeric form of the values: one float per dimension (category index)."""
+        """Compact numeric form of the values: one float per dimension (category index).
+
+        An inactive parameter is NaN.
+        """
+        if self.conditional:
+            return [
+                math.nan
+                if d.name not in values
+                else float(self.category_index(d, values[d.name]))
+                if d.kind == "categorical"
+                else float(values[d.name])
+                for d in self.dimensions
+            ]
         return [
             float(self.category_index(d, values[d.name]))
             if d.kind == "categorical"
@@ -192,6 +235,16 @@ class SearchSpace:
         numbers = record.tolist() if isinstance(record, np.ndarray) else list(record)
         if self._all_float:
             return dict(zip(self.names, numbers, strict=True))
+        if self.conditional:
+            return {
+                d.name: d.choices[int(x)]
+                if d.kind == "categorical"
+                else int(x)
+                if d.kind == "int"
+                else x
+                for d, x in zip(self.dimensions, numbers, strict=True)
+                if x == x  # NaN: inactive
+            }
         return {
             d.name: d.choices[int(x)]
             if d.kind == "categorical"

@@ -20,6 +20,12 @@ CMA-ES adapts a Gaussian over continuous coordinates. On a mixed space
   update instead of its natural gradient).
 
 On a space of floats only this changes nothing: no margin, no categorical, the same samples.
+
+A conditional parameter (see :mod:`propulate.conditions`) keeps its coordinate of the Gaussian
+(or its distribution, if categorical) in every sample; a sample whose choices leave it inactive
+simply has no value for it. An individual where it was inactive enters an update at the mean in
+that coordinate (:meth:`MixedSpace.impute`), so it does not move the mean there, and does not
+count for that categorical's distribution.
 """
 
 from __future__ import annotations
@@ -101,9 +107,16 @@ class MixedSpace:
         return np.array(rows, dtype=float).reshape(-1, self.dim)
 
     def categories_of(self, inds: Sequence[Individual]) -> np.ndarray:
-        """The choice indices of every categorical of several individuals, one row each."""
-        rows = [self.coordinates.encode(ind)[self._categorical] for ind in inds]
+        """The choice indices of every categorical of several individuals (-1: inactive)."""
+        rows = [
+            np.nan_to_num(self.coordinates.encode(ind)[self._categorical], nan=-1.0) for ind in inds
+        ]
         return np.array(rows, dtype=int).reshape(len(rows), len(self._categorical))
+
+    @staticmethod
+    def impute(rows: np.ndarray, mean: np.ndarray | float) -> np.ndarray:
+        """``rows`` with ``mean`` where a conditional parameter was inactive (NaN)."""
+        return np.where(np.isnan(rows), mean, rows)
 
     def individual(self, x: np.ndarray, categories: Sequence[int]) -> Individual:
         """A new individual at continuous coordinates ``x`` (clipped) with these choices."""
@@ -150,7 +163,13 @@ class MixedSpace:
         w = weights[: len(elite)] / max(float(weights[: len(elite)].sum()), 1e-300)
         for j, probabilities in enumerate(self.probabilities):
             k = len(probabilities)
-            target = np.bincount(elite[:, j], weights=w, minlength=k)
+            has = elite[:, j] >= 0  # -1: inactive there, no evidence about this choice
+            if not has.any():
+                continue
+            if has.all():
+                target = np.bincount(elite[:, j], weights=w, minlength=k)
+            else:
+                target = np.bincount(elite[has, j], weights=w[has], minlength=k) / w[has].sum()
             updated = (1.0 - CATEGORICAL_RATE) * probabilities + CATEGORICAL_RATE * target
             # Every choice keeps at least the floor; the rest is shared as the update says.
             floor = 1.0 / (lambd * k)

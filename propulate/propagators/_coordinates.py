@@ -11,7 +11,10 @@ number they can put a density or a Gaussian on. :class:`ModelCoordinates` maps
 * a grid (a value set or a stepped range) like the integer range ``0..n-1`` of the ranks of
   its ``n`` legal values, so a model sees evenly spaced ordinal values and every decoded
   coordinate is a legal value;
-* a categorical to the index of its choice (0, 1, ...).
+* a categorical to the index of its choice (0, 1, ...);
+* an inactive conditional parameter (see :mod:`propulate.conditions`) to NaN: a model learns
+  each conditional parameter only from the results where it was active, and :meth:`snap` and
+  :meth:`values` drop the coordinates a row's choices leave inactive.
 
 Encoding and decoding are vectorized over many individuals at once.
 """
@@ -89,6 +92,20 @@ class ModelCoordinates:
         ]
         self._dims = dims
         self._kinds = ["grid" if g else d.kind for d, g in zip(dims, grid, strict=True)]
+        # Conditions as columns: (column, [(parent column, allowed choice indices)]), parents
+        # first, so one pass over the columns finds every row's active ones.
+        column = {name: j for j, name in enumerate(self.names)}
+        self._activity = [
+            (
+                column[d.name],
+                [
+                    (column[p], np.array([self._categorical_index[column[p]][v] for v in allowed]))
+                    for p, allowed in d.condition
+                ],
+            )
+            for d in space.conditions.order
+            if d.condition
+        ]
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
         if not self._any_log:
@@ -102,7 +119,10 @@ class ModelCoordinates:
         if self._any_categorical:
             row = np.empty(self.dim)
             for j, (d, kind) in enumerate(zip(self._dims, self._kinds, strict=True)):
-                value = values[d.name]
+                value = values.get(d.name)
+                if value is None:  # an inactive conditional parameter
+                    row[j] = np.nan
+                    continue
                 row[j] = self._categorical_index[j][value] if kind == "categorical" else value
         else:
             row = np.array([values[name] for name in self.names], dtype=float)
@@ -116,8 +136,25 @@ class ModelCoordinates:
 
     def _ranks(self, row: np.ndarray) -> np.ndarray:
         for j in self._grid:
-            row[j] = self._dims[j].grid_index(row[j])
+            if row[j] == row[j]:  # NaN: inactive
+                row[j] = self._dims[j].grid_index(row[j])
         return row
+
+    def active(self, coordinates: np.ndarray) -> np.ndarray:
+        """Which coordinates are active, by the choices of each row (one row or a stack)."""
+        coordinates = np.asarray(coordinates, dtype=float)
+        active = np.ones(coordinates.shape, dtype=bool)
+        for j, condition in self._activity:
+            for p, allowed in condition:
+                parent = np.round(coordinates[..., p])
+                active[..., j] &= active[..., p] & np.isin(parent, allowed)
+        return active
+
+    def mask(self, coordinates: np.ndarray) -> np.ndarray:
+        """The coordinates with NaN where a row's choices leave a parameter inactive."""
+        if not self._activity:
+            return coordinates
+        return np.where(self.active(coordinates), coordinates, np.nan)
 
     def _unit(self, raw: np.ndarray) -> np.ndarray:
         unit = (self._scale(raw) - self._origin) / self._span
@@ -132,7 +169,7 @@ class ModelCoordinates:
         """
         coordinates = np.asarray(coordinates, dtype=float)
         values = self._raw_values(coordinates)
-        return self._unit(values)
+        return self.mask(self._unit(values))
 
     def _raw_values(self, coordinates: np.ndarray) -> np.ndarray:
         # np.minimum(np.maximum(...)) rather than np.clip: the same values, a fraction of the
@@ -151,11 +188,15 @@ class ModelCoordinates:
 
     def values(self, coordinates: np.ndarray) -> dict[str, Value]:
         """The values of one row of coordinates, of the right types and inside the limits."""
-        raw = self._raw_values(np.asarray(coordinates, dtype=float)).tolist()
+        raw_row = self._raw_values(np.asarray(coordinates, dtype=float))
+        raw = raw_row.tolist()
         if not (self._any_integer or self._any_categorical):
             return dict(zip(self.names, raw, strict=True))
+        active = self.active(raw_row).tolist() if self._activity else None
         values: dict[str, Value] = {}
         for j, (kind, name) in enumerate(zip(self._kinds, self.names, strict=True)):
+            if active is not None and not active[j]:
+                continue  # an inactive conditional parameter has no value
             if kind == "categorical":
                 values[name] = self._dims[j].choices[int(raw[j])]
             elif kind == "grid":

@@ -12,11 +12,17 @@ Bandwidths follow Scott's rule on the weighted spread of the observations, ``sig
 n^(-1 / (d + 4))``, with ``d`` the number of numeric columns; with few observations, whose
 spread says little, the spread is pulled towards the prior's width, and no bandwidth is below
 the caller's ``min_bandwidth``.
+
+A NaN coordinate is an inactive conditional parameter (see :mod:`._coordinates`): an
+observation without a value for a column has a uniform kernel there (it says nothing about it),
+each column's bandwidth comes from the observations that have it, and a point's density is
+taken over the columns it has (the others are integrated out).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -97,10 +103,12 @@ class ParzenEstimator:
         self.component_share = np.asarray(weights, dtype=float) / total
         # Truncation to [0, 1]: each kernel's mass inside, per observation and numeric column.
         self.log_mass = np.zeros((n, d))
+        self._absent = np.isnan(self.mus)
+        self.masked = bool(self._absent.any())
         if n and numeric.any():
             mus, sig = self.mus[:, numeric], self.sigma[:, numeric]
             inside = normal_cdf((1.0 - mus) / sig) - normal_cdf(-mus / sig)
-            self.log_mass[:, numeric] = np.log(np.maximum(inside, 1e-12))
+            self.log_mass[:, numeric] = np.log(np.maximum(np.nan_to_num(inside, nan=1.0), 1e-12))
         self._log_mass_rows = self.log_mass.sum(axis=1)
         self._onehot_mus: np.ndarray | None = None  # of the shared block, made on first use
         # Categorical kernels: the observed choice keeps 1 - lambda, the others share lambda.
@@ -114,13 +122,25 @@ class ParzenEstimator:
         prior_sigma = 1.0 / math.sqrt(12.0)  # the standard deviation of U(0, 1)
         if n == 0:
             return np.full(d, prior_sigma)
+        numeric_dims = max(int(self.numeric.sum()), 1)
+        present = ~np.isnan(self.mus)
+        if not present.all():
+            # Each column from the observations that have it (inactive ones are NaN).
+            mus = np.where(present, self.mus, 0.0)
+            w_col = weights[:, None] * present
+            total = np.maximum(w_col.sum(axis=0), 1e-300)
+            mean = (w_col * mus).sum(axis=0) / total
+            var = (w_col * (mus - mean) ** 2).sum(axis=0) / total
+            count = present.sum(axis=0).astype(float)
+            confidence = count / (count + 2.0)
+            spread = confidence * np.sqrt(np.maximum(var, 0.0)) + (1.0 - confidence) * prior_sigma
+            return spread * np.maximum(count, 1.0) ** (-1.0 / (numeric_dims + 4.0))
         w = weights / max(float(weights.sum()), 1e-300)
         mean = w @ self.mus
         spread = np.sqrt(np.maximum(w @ (self.mus - mean) ** 2, 0.0))
         # With few observations their spread says little: shrink towards the prior's width.
         confidence = n / (n + 2.0)
         spread = confidence * spread + (1.0 - confidence) * prior_sigma
-        numeric_dims = max(int(self.numeric.sum()), 1)
         return spread * n ** (-1.0 / (numeric_dims + 4.0))
 
     # ----- sampling -------------------------------------------------------------------------
@@ -139,6 +159,8 @@ class ParzenEstimator:
         if np.any(chosen):
             mus = self.mus[picks[chosen]]
             out[chosen] = self._sample_kernels(rng, mus, self.sigma[picks[chosen]])
+            if self.masked:  # a column the observation lacks: drawn from its uniform kernel
+                out = np.where(np.isnan(out), prior_rows, out)
         return out
 
     def _sample_kernels(
@@ -166,13 +188,21 @@ class ParzenEstimator:
         """The log density at each row of ``points`` (a mass per choice for categoricals)."""
         points = np.asarray(points, dtype=float)
         c = len(points)
-        prior = float(-np.sum(np.log(np.where(self.numeric, 1.0, self.choices))))
+        log_choices = np.log(np.where(self.numeric, 1.0, self.choices))
+        masked = self.masked or bool(np.isnan(points).any())
+        if masked:  # the prior over the columns each point has
+            prior: Any = -np.where(np.isnan(points), 0.0, log_choices).sum(axis=1)
+        else:
+            prior = float(-np.sum(log_choices))
         if len(self.mus) == 0:
-            return np.full(c, prior)
+            return np.full(c, prior, dtype=float)
         # Per point and component: the log of the component's weight and kernel at the point.
-        blocks = [self._shared_block(points)]
-        if len(self.mus) > self.shared:
-            blocks.append(self._own_block(points))
+        if masked:
+            blocks = [self._masked_block(points)]
+        else:
+            blocks = [self._shared_block(points)]
+            if len(self.mus) > self.shared:
+                blocks.append(self._own_block(points))
         total = np.hstack(blocks) + self.log_weights
         peak = total.max(axis=1)
         mixture = peak + np.log(np.exp(total - peak[:, None]).sum(axis=1))
@@ -219,6 +249,27 @@ class ParzenEstimator:
                 same = points[:, j, None] == mus[None, :, j]
                 keep, other = math.log(self.keep[j]), math.log(max(self.other[j], 1e-300))
                 block += np.where(same, keep, other)
+        return block
+
+    def _masked_block(self, points: np.ndarray) -> np.ndarray:
+        """The log kernels of every component where points or observations lack columns.
+
+        A column a point lacks is left out (integrated out); a column an observation lacks has
+        that observation's uniform kernel, density 1 (numeric) or ``1 / k`` (categorical).
+        """
+        mus, sigma = self.mus, self.sigma
+        block = np.zeros((len(points), len(mus)))
+        for j in range(len(self.numeric)):
+            x, mu = points[:, j, None], mus[None, :, j]
+            if self.numeric[j]:
+                z = (x - mu) / sigma[None, :, j]
+                term = -0.5 * z * z - (_LOG_SQRT_2PI + np.log(sigma[None, :, j]))
+                term = np.where(np.isnan(mu), 0.0, term - self.log_mass[None, :, j])
+            else:
+                keep, other = math.log(self.keep[j]), math.log(max(self.other[j], 1e-300))
+                term = np.where(x == mu, keep, other)
+                term = np.where(np.isnan(mu), -math.log(self.choices[j]), term)
+            block += np.where(np.isnan(x), 0.0, term)
         return block
 
     def _onehot(self, indices: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -216,7 +216,8 @@ class CMAPropagator(Propagator):
             self.par = None  # collapsed to float resolution: restart (new sigma and C)
         if self.par is None:
             start = self.rng.choice(best[: self.pool_size])
-            self.par = self._new_parameter(np.clip(self.mixed.of(start), 0.0, 1.0))
+            start_row = self.mixed.impute(self.mixed.of(start), 0.5)
+            self.par = self._new_parameter(np.clip(start_row, 0.0, 1.0))
             self._unused = max(self._unused, self.update_every)  # the first update: all known
         if self._unused >= self.update_every:
             # Count lambda of the results as used and carry the rest over: results that arrive
@@ -253,6 +254,7 @@ class CMAPropagator(Propagator):
             ranked = np.vstack([ranked, bad])
             weights = np.concatenate([weights, bad_weights])
         self._recent.clear()
+        ranked = self.mixed.impute(ranked, par.mean)  # inactive conditional parameters
         old_mean = par.mean
         self.adapter.update_mean(par, ranked)  # binds a new array: old_mean stays the old one
         stretch = self.mixed.margin
@@ -328,7 +330,8 @@ class CMAPropagator(Propagator):
         self._unused += 1
         if own:
             self._last_sample = None
-            self._recent.append((ind.key, self.mixed.of(ind)))
+            mean = 0.5 if self.par is None else self.par.mean
+            self._recent.append((ind.key, self.mixed.impute(self.mixed.of(ind), mean)))
             del self._recent[: -self.lambd]
 
     # ----- plain state ----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import ConfigurationError
 from ..population import Individual
@@ -96,6 +96,16 @@ class PointMutation(Stochastic):
 
     def _mutate(self, parent: Individual, points: int) -> Individual:
         child = parent.copy()
+        if self.space.conditional:
+            # Only active parameters mutate; a changed choice may (de)activate others, which
+            # ``complete`` drops or draws anew, so the child never misses an active value.
+            values = child.values_dict()
+            active = [d for d in self.space.dimensions if d.name in values]
+            for dimension in self.rng.sample(active, min(points, len(active))):
+                if dimension.name in values:  # not deactivated by an earlier point
+                    values[dimension.name] = _resample(dimension, values[dimension.name], self.rng)
+            child._assign(self.space.complete(values, self.rng))
+            return child
         for dimension in self.rng.sample(self.space.dimensions, points):
             child[dimension.name] = _resample(dimension, child[dimension.name], self.rng)
         return child
@@ -187,7 +197,10 @@ class IntervalMutationNormal(Stochastic):
         if not self.applies():
             return parent
         child = parent.copy()
-        for dimension in self.rng.sample(self.numeric, self.points):
+        numeric = self.numeric
+        if self.space.conditional:
+            numeric = [d for d in numeric if d.name in parent]
+        for dimension in self.rng.sample(numeric, min(self.points, len(numeric))):
             unit = dimension.to_unit(child[dimension.name])  # type: ignore[arg-type]
             child[dimension.name] = dimension.from_unit(
                 unit + self.rng.gauss(0.0, self.sigma_factor)
@@ -225,11 +238,10 @@ class CrossoverUniform(Stochastic):
         if not self.applies():
             return inds[0]
         first, second = inds[0], inds[1]
-        child = first.copy()
-        for name in child:
-            if self.rng.random() >= self.relative_parent_contribution:
-                child[name] = second[name]
-        return child
+        share = self.relative_parent_contribution
+        return _crossed(
+            first, lambda: second if self.rng.random() >= share else first, inds, self.rng
+        )
 
 
 class CrossoverMultiple(Stochastic):
@@ -257,10 +269,7 @@ class CrossoverMultiple(Stochastic):
             raise ConfigurationError("CrossoverMultiple needs at least one parent.")
         if not self.applies():
             return inds[0]
-        child = inds[0].copy()
-        for name in child:
-            child[name] = self.rng.choice(inds)[name]
-        return child
+        return _crossed(inds[0], lambda: self.rng.choice(inds), inds, self.rng)
 
 
 class CrossoverSigmoid(Stochastic):
@@ -294,11 +303,38 @@ class CrossoverSigmoid(Stochastic):
             return inds[0]
         first, second = inds[0], inds[1]
         share = _first_parent_share(first.loss, second.loss, self.temperature)
-        child = first.copy()
+        return _crossed(
+            first, lambda: second if self.rng.random() >= share else first, inds, self.rng
+        )
+
+
+def _crossed(
+    first: Individual,
+    donor: Callable[[], Individual],
+    parents: Sequence[Individual],
+    rng: random.Random,
+) -> Individual:
+    """A copy of ``first`` whose every value comes from the parent ``donor()`` draws for it.
+
+    In a conditional space a value comes from the drawn parent only where it is active there;
+    a parameter the child's choices activate takes a parent's value, else a fresh draw, and an
+    inactive one is dropped (see :meth:`~propulate.search_space.SearchSpace.complete`).
+    """
+    child = first.copy()
+    space = first.search_space
+    if not space.conditional:
         for name in child:
-            if self.rng.random() >= share:
-                child[name] = second[name]
+            parent = donor()
+            if parent is not first:
+                child[name] = parent[name]
         return child
+    values = child.values_dict()
+    for name in first:
+        parent = donor()
+        if name in parent:
+            values[name] = parent[name]
+    child._assign(space.complete(values, rng, parents))
+    return child
 
 
 def _first_parent_share(loss_1: float | None, loss_2: float | None, temperature: float) -> float:

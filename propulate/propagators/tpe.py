@@ -177,7 +177,7 @@ class TPE(Propagator):
 
     @staticmethod
     def _row_key(row: np.ndarray) -> bytes:
-        return np.round(row, 12).tobytes()
+        return np.round(np.nan_to_num(row, nan=-1.0), 12).tobytes()  # NaN: inactive
 
     # ----- proposing ------------------------------------------------------------------------
     def __call__(self, inds: Sequence[Individual] = ()) -> Individual:
@@ -224,6 +224,9 @@ class TPE(Propagator):
         numeric = self.coordinates.numeric
         diff = candidates[:, None, :] - reference[None, :, :]
         squared = np.where(numeric, diff * diff, (diff != 0).astype(float))
+        if self.space.conditional:  # a parameter one has and the other lacks: distance 1
+            absent = np.isnan(candidates)[:, None, :], np.isnan(reference)[None, :, :]
+            squared = np.where(absent[0] | absent[1], absent[0] != absent[1], squared)
         return np.sqrt(squared.sum(axis=2)).min(axis=1)
 
     def _most_promising(self, generator: np.random.Generator) -> np.ndarray:

@@ -11,6 +11,7 @@ memory, in threads or stepped deterministically with controlled message delivery
 
 from .battery import (
     ALL_CHECKS,
+    CONDITIONAL_LIMITS,
     FLOAT_LIMITS,
     KINDS_LIMITS,
     MIXED_LIMITS,
@@ -41,6 +42,7 @@ __all__ = [
     "LocalIsland",
     "FLOAT_LIMITS",
     "KINDS_LIMITS",
+    "CONDITIONAL_LIMITS",
     "MIXED_LIMITS",
     "PopulationFactory",
     "PropagatorFactory",

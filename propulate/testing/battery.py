@@ -43,8 +43,8 @@ from typing import Any
 from ..errors import PropulateError
 from ..search_space import Limits
 from .lifecycle import check_state_round_trip, check_tell
-from .populations import DEFAULT_SIZE as DEFAULT_SIZE  # parents=-1 propagators get this many
 from .populations import (
+    CONDITIONAL_LIMITS,
     FLOAT_LIMITS,
     KINDS_LIMITS,
     MIXED_LIMITS,
@@ -59,11 +59,13 @@ from .populations import (
     breed,
     make_population,
 )
+from .populations import DEFAULT_SIZE as DEFAULT_SIZE  # parents=-1 propagators get this many
 
 __all__ = [
     "MIXED_LIMITS",
     "FLOAT_LIMITS",
     "KINDS_LIMITS",
+    "CONDITIONAL_LIMITS",
     "PropagatorFactory",
     "PopulationFactory",
     "make_population",

@@ -26,6 +26,7 @@ __all__ = [
     "MIXED_LIMITS",
     "FLOAT_LIMITS",
     "KINDS_LIMITS",
+    "CONDITIONAL_LIMITS",
     "PropagatorFactory",
     "PopulationFactory",
     "DEFAULT_SIZE",
@@ -68,6 +69,18 @@ KINDS_LIMITS: dict[str, Any] = {
     "scale": (0.5, 0.5),
     "layers": (1, 4),
     "lr": (1e-4, 1e-2, "log"),
+}
+
+# Conditional parameters (see propulate.conditions): momentum only for two optimizers, a
+# boolean only for one, a stepped float nested below that boolean, a value set for another.
+CONDITIONAL_LIMITS: dict[str, Any] = {
+    "opt": ("sgd", "adam", "rmsprop"),
+    "lr": (1e-4, 1e-1, "log"),
+    "momentum": Float(0.0, 0.99, when={"opt": ("sgd", "rmsprop")}),
+    "nesterov": Bool(when={"opt": "sgd"}),
+    "dampening": Float(0.0, 0.5, step=0.1, when={"nesterov": False}),
+    "beta2": Ordinal([0.9, 0.99, 0.999], when={"opt": "adam"}),
+    "layers": (1, 4),
 }
 
 PropagatorFactory = Callable[[Limits, random.Random], Propagator]
@@ -126,8 +139,11 @@ def assert_valid_child(child: Individual, limits: Limits, where: str = "") -> No
     prefix = f"{where}: " if where else ""
     assert isinstance(child, Individual), f"{prefix}{child!r} is not an Individual"
     assert child.search_space == space, f"{prefix}child lives in another search space"
-    assert list(child) == list(space.names), f"{prefix}names {list(child)} != {space.names}"
+    active = [name for name in space.names if name in space.active(child)]
+    assert list(child) == active, f"{prefix}names {list(child)} != the active ones {active}"
     for d in space:
+        if d.name not in active:
+            continue
         value = child[d.name]
         assert type(value) is d.value_type, (
             f"{prefix}{d.name}={value!r} is a {type(value).__name__}, expected "

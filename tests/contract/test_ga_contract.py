@@ -24,6 +24,7 @@ from propulate.propagators import (
 from propulate.search_space import Limits
 from propulate.testing import (
     ALL_CHECKS,
+    CONDITIONAL_LIMITS,
     FLOAT_LIMITS,
     KINDS_LIMITS,
     MIXED_LIMITS,
@@ -80,7 +81,9 @@ FACTORIES: list[tuple[str, PropagatorFactory]] = [
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize(
-    "limits", [MIXED_LIMITS, FLOAT_LIMITS, KINDS_LIMITS], ids=["mixed", "float", "kinds"]
+    "limits",
+    [MIXED_LIMITS, FLOAT_LIMITS, KINDS_LIMITS, CONDITIONAL_LIMITS],
+    ids=["mixed", "float", "kinds", "conditional"],
 )
 @pytest.mark.parametrize(("name", "factory"), FACTORIES, ids=[name for name, _ in FACTORIES])
 def test_contract(name, factory, limits, check):

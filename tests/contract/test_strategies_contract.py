@@ -28,6 +28,7 @@ from propulate.propagators import (
 from propulate.search_space import Limits
 from propulate.testing import (
     ALL_CHECKS,
+    CONDITIONAL_LIMITS,
     FLOAT_LIMITS,
     KINDS_LIMITS,
     MIXED_LIMITS,
@@ -106,7 +107,11 @@ CONTINUOUS_ONLY = [(name, f) for name, f in FACTORIES if "CMA" not in name]
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize(("name", "factory"), MIXED, ids=[name for name, _ in MIXED])
-@pytest.mark.parametrize("limits", [MIXED_LIMITS, KINDS_LIMITS], ids=["mixed", "kinds"])
+@pytest.mark.parametrize(
+    "limits",
+    [MIXED_LIMITS, KINDS_LIMITS, CONDITIONAL_LIMITS],
+    ids=["mixed", "kinds", "conditional"],
+)
 def test_contract_on_mixed_spaces(name, factory, check, limits):
     check(factory, limits)
 
