@@ -270,12 +270,11 @@ class Individual(Mapping[str, Value]):
                 f"parameter(s) it depends on first."
             )
         values = {**self._values, name: value}
-        active = conditions.active(values)
-        if active != set(values):
+        if conditions.active(values) != set(values):
             # A parameter that becomes active takes the value its slot holds (the placeholder
             # of the search space, or its last value): set it afterwards to choose another.
             held = dict(zip(self._space.names, _slots(self._space, self.position), strict=True))
-            values = {n: values.get(n, held[n]) for n in self._space.names if n in active}
+            values = conditions.prune({**held, **values})
         self._assign(values)
 
     def _assign(self, values: dict[str, Value]) -> None:

@@ -97,12 +97,17 @@ def _infer_space(records: Sequence[Mapping[str, Any]]) -> SearchSpace:
 
 
 def _unit(dimension: Dimension, values: Sequence[Any]) -> np.ndarray:
-    """Values on a 0..1 scale: by the dimension's bounds (log where log), categories spread."""
+    """Values on a 0..1 scale: by the dimension's bounds (log where log), categories spread.
+
+    ``None`` (an inactive conditional parameter) is NaN.
+    """
     if dimension.kind == "categorical":
         count = len(dimension.choices)
-        index = np.array([dimension.choices.index(v) for v in values], dtype=float)
-        return index / (count - 1) if count > 1 else np.full(len(values), 0.5)
-    return np.array([dimension.to_unit(float(v)) for v in values])
+        index = np.array(
+            [np.nan if v is None else dimension.choices.index(v) for v in values], dtype=float
+        )
+        return index / (count - 1) if count > 1 else np.where(np.isnan(index), np.nan, 0.5)
+    return np.array([np.nan if v is None else dimension.to_unit(float(v)) for v in values])
 
 
 def _loss_scale(losses: np.ndarray) -> str:

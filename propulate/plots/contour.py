@@ -88,7 +88,7 @@ def plot_contour(
     k = len(dims)
     panel = 3.4 if k > 2 else 5.0
     figure = _figure(panel * (k - 1) + 1.2, panel * (k - 1) + 0.5)
-    units = {d.name: _unit(d, [r["params"][d.name] for r in ok]) for d in dims}
+    units = {d.name: _unit(d, [r["params"].get(d.name) for r in ok]) for d in dims}
     best = int(np.argmin(losses)) if len(ok) else -1
     for row in range(1, k):
         for column in range(row):
@@ -139,8 +139,10 @@ def _chosen(
 def _panel(
     ax: Axes, x: np.ndarray, y: np.ndarray, losses: np.ndarray, norm: Normalize, best: int
 ) -> None:
-    if len(losses):
-        grid, values = _smoothed(x, y, np.clip(np.asarray(norm(losses), dtype=float), 0, 1))
+    both = ~(np.isnan(x) | np.isnan(y))  # where both parameters were active
+    if both.any():
+        z = np.clip(np.asarray(norm(losses[both]), dtype=float), 0, 1)
+        grid, values = _smoothed(x[both], y[both], z)
         levels = np.linspace(0.0, 1.0, _LEVELS + 1)
         ax.contourf(grid, grid, values, levels=levels, cmap=_CMAP, alpha=0.85)
     ax.scatter(

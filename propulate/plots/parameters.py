@@ -65,7 +65,7 @@ def plot_parallel_coordinates(results: Results, search_space: SearchSpace | None
     ax = figure.add_subplot()
     losses = np.array([r["loss"] for r in ok], dtype=float)
     norm = _loss_norm(losses, _CLIP_QUANTILE)
-    columns = [_unit(d, [r["params"][d.name] for r in ok]) for d in dims]
+    columns = [_unit(d, [r["params"].get(d.name) for r in ok]) for d in dims]
     loss_unit = np.asarray(norm(losses), dtype=float) if len(ok) else np.zeros(0)
     columns.append(np.clip(loss_unit, 0, 1))
     xs = np.arange(len(columns), dtype=float)
@@ -184,13 +184,13 @@ def plot_slices(results: Results, search_space: SearchSpace | None = None) -> Fi
     scatter = None
     for index, d in enumerate(dims):
         ax = figure.add_subplot(rows, columns, index + 1)
-        values = [r["params"][d.name] for r in ok]
+        values = [r["params"].get(d.name) for r in ok]  # None: inactive, not drawn
         if d.kind == "categorical":
-            x = np.array([d.choices.index(v) for v in values], dtype=float) + jitter
+            x = _unit(d, values) * max(len(d.choices) - 1, 0) + jitter
             ax.set_xticks(range(len(d.choices)), [str(c) for c in d.choices])
             ax.set_xlim(-0.5, len(d.choices) - 0.5)
         else:
-            x = np.array(values, dtype=float)
+            x = np.array([np.nan if v is None else v for v in values], dtype=float)
             if d.log:
                 ax.set_xscale("log")
             elif d.kind == "int":
