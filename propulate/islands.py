@@ -21,6 +21,7 @@ from .errors import ConfigurationError
 from .migrator import Migrator, Pollinator
 from .population import Individual
 from .propagators.base import Propagator
+from .propagators.constraints import check_constraints
 from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
 from .run import check_total_evaluations
@@ -200,7 +201,8 @@ class Islands:
         Told of every result of an island, on the island's first worker (one tracker run per
         island); see :mod:`propulate.callbacks`.
     **kwargs
-        Further keyword arguments for :class:`Propulator` (e.g. ``time_budget``).
+        Further keyword arguments for :class:`Propulator` (e.g. ``time_budget`` or
+        ``constraints``).
     """
 
     def __init__(
@@ -230,6 +232,7 @@ class Islands:
             generations = -1  # the default 0 means "not given" beside an island budget
         # Checked before the communicators are split, so every rank raises the same error.
         check_total_evaluations("Islands", kwargs.get("total_evaluations"), generations)
+        check_constraints("Islands", kwargs.get("constraints"))
         world = world if world is not None else mpi.world()
         self.plan = plan_islands(
             world.Get_size(),

@@ -32,6 +32,7 @@ from .knowledge import Knowledge, adopt_population
 from .migration import MigrationPolicy, NoMigration
 from .population import Individual, Population, Status
 from .propagators.base import Propagator, as_list, listeners, search_space_of
+from .propagators.constraints import with_constraints
 from .propagators.operators import SelectMin
 from .rank_files import RankFiles
 from .run import Run, RunSettings, check_total_evaluations
@@ -113,6 +114,9 @@ class Propulator(AskAndTell):
     callbacks : list of Callback, optional
         Told of every result the island learns during a run, on the island's first worker
         unless a callback asks for every rank; see :mod:`propulate.callbacks`.
+    constraints : list of callable, optional
+        Feasibility functions of the hyperparameters: the propagator is wrapped in
+        :class:`~propulate.propagators.Feasible`, so a child that breaks one is bred again.
     run_config : mapping, optional
         What makes this run this run, as JSON-able values, e.g. ``{"function": "rastrigin",
         "pop_size": 8}``: kept in the checkpoint folder by the first run, and a resume with
@@ -162,6 +166,7 @@ class Propulator(AskAndTell):
         migration_policy: MigrationPolicy | None = None,
         callbacks: Sequence[Callback] | None = None,
         run_config: Mapping[str, Any] | None = None,
+        constraints: Sequence[Callable[[Mapping[str, Any]], Any]] | None = None,
     ) -> None:
         owner = type(self).__name__
         check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
@@ -181,7 +186,7 @@ class Propulator(AskAndTell):
         if generations == -1 and time_budget is None and total_evaluations is None:
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
-        self.propagator = propagator
+        self.propagator = with_constraints(owner, propagator, constraints)
         self.rng = rng if rng is not None else random.Random()
         self.island_idx = check_int(owner, "island_idx", island_idx, 0, example=0)
         self.checkpoint_path = Path(checkpoint_path)

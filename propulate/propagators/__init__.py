@@ -2,6 +2,7 @@
 
 from .base import Propagator
 from .cmaes import ActiveCMA, BasicCMA, CMAAdapter, CMAParameter, CMAPropagator
+from .constraints import Feasible
 from .ga import (
     CrossoverMultiple,
     CrossoverSigmoid,
@@ -16,6 +17,7 @@ from .operators import (
     Compose,
     Conditional,
     InitUniform,
+    Rebreed,
     SelectMax,
     SelectMin,
     SelectUniform,
@@ -38,6 +40,8 @@ __all__ = [
     "Conditional",
     "Compose",
     "AvoidDuplicates",
+    "Feasible",
+    "Rebreed",
     "SelectMin",
     "SelectMax",
     "SelectUniform",

@@ -26,6 +26,7 @@ __all__ = [
     "Conditional",
     "Compose",
     "AvoidDuplicates",
+    "Rebreed",
     "SelectMin",
     "SelectMax",
     "SelectUniform",
@@ -246,7 +247,74 @@ class InitUniform(Stochastic):
         return Individual._from_trusted(self.space.sample(self.rng), self.space)
 
 
-class AvoidDuplicates(Propagator):
+class Rebreed(Propagator):
+    """Base of the wrappers that call a propagator again while its first child is rejected.
+
+    Subclasses say what is rejected (:meth:`rejecter`), what a learning propagator is told of
+    a rejected proposal (:meth:`result_of`) and what happens after ``tries`` rejections
+    (:meth:`exhausted`); the loop is this class's.
+
+    Parameters
+    ----------
+    propagator : Propagator
+        The propagator to call.
+    tries : int
+        The most calls per child.
+    owner : str
+        The subclass's name, for error messages.
+    """
+
+    def __init__(self, propagator: Propagator, tries: int, owner: str) -> None:
+        super().__init__(propagator.parents, propagator.offspring, propagator.rng)
+        self.propagator = propagator
+        self.tries = check_int(owner, "tries", tries, 1, example=10)
+        self._learns: bool | None = None  # whether the wrapped propagator learns from tell
+
+    def rejecter(self, inds: Sequence[Individual]) -> Callable[[Individual], Any]:
+        """A function of a child: ``None`` if it is accepted, else why it is rejected."""
+        raise NotImplementedError
+
+    def result_of(self, child: Individual, reason: Any) -> Individual | None:
+        """What a learning propagator is told of its rejected proposal (``None``: nothing)."""
+        raise NotImplementedError
+
+    def exhausted(
+        self, offspring: list[Individual] | Individual, first: Individual, reason: Any
+    ) -> list[Individual] | Individual:
+        """The result after ``tries`` rejections (by default the last offspring)."""
+        return offspring
+
+    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
+        """Call the wrapped propagator until its first child is accepted (or give up)."""
+        reject = self.rejecter(inds)
+        if self._learns is None:
+            self._learns = bool(listeners(self.propagator))
+        learns = self._learns
+        for attempt in range(self.tries):
+            offspring = call_stage(self.propagator, inds)
+            if isinstance(offspring, list) and not offspring:
+                return offspring  # nothing to check; the Propulator reports the empty result
+            first = offspring[0] if isinstance(offspring, list) else offspring
+            reason = reject(first)
+            if reason is None:
+                return offspring
+            if attempt == self.tries - 1:
+                return self.exhausted(offspring, first, reason)
+            # Only a fresh proposal is told: a parent passed through unchanged (an evaluated
+            # member of the population) must not be relabelled. Relabelling one broke the
+            # population's index at 8 ranks with migration.
+            if learns and first.loss is None:
+                result = self.result_of(first, reason)
+                if result is not None:
+                    self.propagator.tell(result)
+        raise AssertionError("unreachable: the last attempt returns")  # pragma: no cover
+
+    def stages(self) -> Sequence[Propagator]:
+        """The wrapped propagator."""
+        return (self.propagator,)
+
+
+class AvoidDuplicates(Rebreed):
     """Breed again, up to ``tries`` times, while the child repeats known hyperparameters.
 
     Genetic operators often hand a parent on unchanged (no crossover, no mutation drawn, or two
@@ -270,36 +338,15 @@ class AvoidDuplicates(Propagator):
     """
 
     def __init__(self, propagator: Propagator, tries: int = 10) -> None:
-        super().__init__(propagator.parents, propagator.offspring, propagator.rng)
-        self.propagator = propagator
-        self.tries = check_int("AvoidDuplicates", "tries", tries, 1, example=10)
-        self._learns: bool | None = None  # whether the wrapped propagator learns from tell
+        super().__init__(propagator, tries, "AvoidDuplicates")
 
-    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
-        """Call the wrapped propagator until its first child is new to ``inds`` (or give up)."""
-        find = _known_values(inds)
-        if self._learns is None:
-            self._learns = bool(listeners(self.propagator))
-        learns = self._learns
-        for attempt in range(self.tries):
-            offspring = call_stage(self.propagator, inds)
-            if isinstance(offspring, list) and not offspring:
-                break  # nothing to check; the Propulator reports the empty result
-            first = offspring[0] if isinstance(offspring, list) else offspring
-            known = find(first)
-            if known is None or attempt == self.tries - 1:
-                break
-            # Only a fresh proposal is told as a repeat: a parent passed through unchanged (an
-            # evaluated member of the population, its values known under another individual
-            # after a migration) must not be relabelled. Relabelling one broke the population's
-            # index at 8 ranks with migration.
-            if learns and first is not known and first.loss is None:
-                self.propagator.tell(_repeat_of(first, known))
-        return offspring
+    def rejecter(self, inds: Sequence[Individual]) -> Callable[[Individual], Any]:
+        """A child is rejected by the known individual with its hyperparameters."""
+        return _known_values(inds)
 
-    def stages(self) -> Sequence[Propagator]:
-        """The wrapped propagator."""
-        return (self.propagator,)
+    def result_of(self, child: Individual, reason: Any) -> Individual | None:
+        """The repeat with the known individual's result (nothing if it is that individual)."""
+        return None if child is reason else _repeat_of(child, reason)
 
 
 def _repeat_of(child: Individual, known: Individual) -> Individual:
