@@ -175,7 +175,7 @@ class Individual(Mapping[str, Value]):
             name: space.coerce(name, values[name]) for name in space.names if name in active
         }
         self._position: np.ndarray | None = None
-        self._key: tuple[Value, ...] | None = None
+        self._key: tuple[Value | None, ...] | None = None
 
     # ----- the encoded position -------------------------------------------------------------
     @property
@@ -331,8 +331,11 @@ class Individual(Mapping[str, Value]):
         """A plain dictionary copy of the hyperparameter values."""
         return dict(self._values)
 
-    def values_key(self) -> tuple[Value, ...]:
-        """The hyperparameter values in search-space order: equal for equal hyperparameters."""
+    def values_key(self) -> tuple[Value | None, ...]:
+        """The hyperparameter values in search-space order: equal for equal hyperparameters.
+
+        An inactive conditional parameter is ``None``.
+        """
         key = self._key
         if key is None:  # the values change only through the methods that reset it
             values = self._values

@@ -49,7 +49,7 @@ class Population:
         self._by_key: dict[Key, Individual] = {}
         self.bred_on: dict[int, int] = {}  # island -> how many known individuals were bred there
         # Every known set of hyperparameters, and the first individual known to have it.
-        self._values_known: dict[tuple[Value, ...], Individual] = {}
+        self._values_known: dict[tuple[Value | None, ...], Individual] = {}
         self._active: SortedKeyList = SortedKeyList(key=_sort_key)
         self._owned: SortedKeyList = SortedKeyList(key=_sort_key)
         # Per breeding rank: its active individuals by loss and by generation (particle swarms
