@@ -129,9 +129,10 @@ def test_contract_with_a_pinned_float(name, factory, check):
 @pytest.mark.parametrize(
     ("name", "factory"), CONTINUOUS_ONLY, ids=[name for name, _ in CONTINUOUS_ONLY]
 )
-def test_mixed_spaces_are_refused_with_a_clear_error(name, factory):
+@pytest.mark.parametrize("limits", [MIXED_LIMITS, CONDITIONAL_LIMITS], ids=["mixed", "conditional"])
+def test_mixed_spaces_are_refused_with_a_clear_error(name, factory, limits):
     with pytest.raises(ConfigurationError, match="continuous") as error:
-        factory(MIXED_LIMITS, random.Random(0))
+        factory(limits, random.Random(0))
     assert "float" in str(error.value)
 
 
