@@ -19,10 +19,12 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from .dimension import Dimension, Value
 from .errors import SearchSpaceError
 
-__all__ = ["Conditions"]
+__all__ = ["Conditions", "parse_when", "when_json"]
 
 Condition = tuple[tuple[str, tuple[Any, ...]], ...]
 
@@ -172,3 +174,40 @@ def _topological(
     for d in dimensions:
         visit(d)
     return tuple(done.values())
+
+
+def parse_when(where: str, when: Any) -> Condition:
+    """``when`` as ``((name, (value, ...)), ...)``; names and values are checked by Conditions.
+
+    Raises
+    ------
+    SearchSpaceError
+        If ``when`` is not a non-empty dict of names to a value or a non-empty list of values.
+    """
+    example = "Example: when={'optimizer': 'sgd'} or when={'optimizer': ('sgd', 'rmsprop')}."
+    if not isinstance(when, Mapping) or not when:
+        raise SearchSpaceError(
+            f"{where}: when={when!r} is not a non-empty dict of categorical name -> value(s). "
+            f"{example}"
+        )
+    condition = []
+    for parent, wanted in when.items():
+        if not isinstance(parent, str):
+            raise SearchSpaceError(
+                f"{where}: when key {parent!r} is not a parameter name. {example}"
+            )
+        values = tuple(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else (wanted,)
+        if not values:
+            raise SearchSpaceError(
+                f"{where}: when={{{parent!r}: {wanted!r}}} lists no value, so the parameter "
+                f"would never be active; give at least one. {example}"
+            )
+        condition.append((parent, tuple(bool(v) if isinstance(v, np.bool_) else v for v in values)))
+    return tuple(condition)
+
+
+def when_json(when: Mapping[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a specification's stored form) with its condition ``when``, if any, added."""
+    if when:
+        data["when"] = {p: list(values) for p, values in parse_when("when", when)}
+    return data

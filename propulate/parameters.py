@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .conditions import parse_when, when_json
 from .dimension import Dimension
 from .errors import SearchSpaceError
 
@@ -118,8 +119,9 @@ class Int(Parameter):
     def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
         if self.step is None and not self.when:
             return [_plain(self.low), _plain(self.high)] + ([LOG_MARKER] if self.log else [])
-        return _with_when(self, {"kind": "int", "low": _plain(self.low), "high": _plain(self.high),
-                "step": _plain(self.step), "log": self.log})  # fmt: skip
+        low, high, step = _plain(self.low), _plain(self.high), _plain(self.step)
+        data = {"kind": "int", "low": low, "high": high, "step": step, "log": self.log}
+        return when_json(self.when, data)
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,10 @@ class Float(Parameter):
         if self.step is None and not self.when:
             low, high = float(self.low), float(self.high)
             return [low, high] + ([LOG_MARKER] if self.log else [])
+        low, high = float(self.low), float(self.high)
         step = None if self.step is None else float(self.step)
-        return _with_when(self, {"kind": "float", "low": float(self.low), "high": float(self.high),
-                "step": step, "log": self.log})  # fmt: skip
+        return when_json(self.when, {"kind": "float", "low": low, "high": high, "step": step,
+                                     "log": self.log})  # fmt: skip
 
 
 @dataclass(frozen=True, init=False)
@@ -217,7 +220,7 @@ class Ordinal(Parameter):
         # The shorthand of a set needs more than two numbers; fewer would read as a range.
         if len(values) > 2 and not self.when:
             return values
-        return _with_when(self, {"kind": "ordinal", "values": values})
+        return when_json(self.when, {"kind": "ordinal", "values": values})
 
 
 @dataclass(frozen=True, init=False)
@@ -265,7 +268,9 @@ class Categorical(Parameter):
     def to_json(self) -> list[Any] | dict[str, Any]:  # noqa: D102
         choices = [bool(x) if isinstance(x, np.bool_) else x for x in self.choices]
         return (
-            _with_when(self, {"kind": "categorical", "choices": choices}) if self.when else choices
+            when_json(self.when, {"kind": "categorical", "choices": choices})
+            if self.when
+            else choices
         )
 
 
@@ -304,7 +309,7 @@ def parse_domain(name: Any, domain: Any, offset: int = 0) -> Dimension:
         dimension = domain.dimension(name, offset)
         if domain.when is None:
             return dimension
-        return replace(dimension, condition=_condition(f"limits[{name!r}]", domain.when))
+        return replace(dimension, condition=parse_when(f"limits[{name!r}]", domain.when))
     where = f"limits[{name!r}] = {domain!r}"
     if not isinstance(domain, (tuple, list)):
         raise SearchSpaceError(
@@ -360,41 +365,6 @@ def _shorthand(domain: tuple[Any, ...] | list[Any], where: str) -> Parameter:
         f"{where}: a value set mixes ints and floats; write all as floats, {floats!r}, or all "
         f"as ints for an int value set."
     )
-
-
-def _condition(where: str, when: Any) -> tuple[tuple[str, tuple[Any, ...]], ...]:
-    """``when`` as ``((name, (value, ...)), ...)``; its names and values are checked later."""
-    example = "Example: when={'optimizer': 'sgd'} or when={'optimizer': ('sgd', 'rmsprop')}."
-    if not isinstance(when, Mapping) or not when:
-        raise SearchSpaceError(
-            f"{where}: when={when!r} is not a non-empty dict of categorical name -> value(s). "
-            f"{example}"
-        )
-    condition = []
-    for parent, wanted in when.items():
-        if not isinstance(parent, str):
-            raise SearchSpaceError(
-                f"{where}: when key {parent!r} is not a parameter name. {example}"
-            )
-        values = tuple(wanted) if isinstance(wanted, (list, tuple, set, frozenset)) else (wanted,)
-        if not values:
-            raise SearchSpaceError(
-                f"{where}: when={{{parent!r}: {wanted!r}}} lists no value, so the parameter "
-                f"would never be active; give at least one. {example}"
-            )
-        values = tuple(bool(v) if isinstance(v, np.bool_) else v for v in values)
-        condition.append((parent, values))
-    return tuple(condition)
-
-
-def _with_when(spec: Parameter, data: dict[str, Any]) -> dict[str, Any]:
-    """The stored form of a specification plus its condition, if it has one."""
-    if spec.when:
-        data["when"] = {
-            str(p): [bool(v) if isinstance(v, np.bool_) else v for v in values]
-            for p, values in _condition("when", spec.when)
-        }
-    return data
 
 
 def _range(bounds: Sequence[Any], where: str, log: bool) -> Parameter:
