@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .backends import Backends
     from .rank_files import RankFiles
     from .run import Run
+    from .seeding import Seeds
     from .surrogate import EarlyStopping
     from .worker import Worker
 
@@ -41,6 +42,7 @@ class AskAndTell:
     _backends: Backends
     _early: EarlyStopping | None
     propagator: Any
+    _seeds: Seeds | None
     generation: int
     evaluations_this_run: int
 
@@ -85,7 +87,10 @@ class AskAndTell:
             return resumed
         if run.should_stop(self.generation) or run.too_late():
             return None
-        child = run.breed(self.propagator, self.generation)
+        source = self.propagator  # known configurations (seeds) come before bred children
+        if self._seeds is not None:
+            source = self._seeds.source(source, self.generation, run.space)
+        child = run.breed(source, self.generation)
         self.generation += 1
         return child
 

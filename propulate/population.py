@@ -96,7 +96,8 @@ class Population:
         if ind.key in self._by_key:
             return False
         self._by_key[ind.key] = ind
-        self.bred_on[ind.island] = self.bred_on.get(ind.island, 0) + 1
+        if ind.generation >= 0:  # an imported result (see warm_start) was not bred here
+            self.bred_on[ind.island] = self.bred_on.get(ind.island, 0) + 1
         self._values_known.setdefault(ind.values_key(), ind)
         if ind.active:
             self._index(ind)

@@ -37,11 +37,13 @@ from .propagators.operators import SelectMin
 from .rank_files import RankFiles
 from .run import Run, RunSettings, check_total_evaluations
 from .search_space import SearchSpace
+from .seeding import Head, Seeds, with_seeds
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
 from .unfinished import circumstances
 from .validation import check_callable, check_int, check_number, check_probability, fail
+from .warm_start import WarmStart
 from .worker import Worker
 
 __all__ = ["Propulator"]
@@ -124,6 +126,12 @@ class Propulator(AskAndTell):
         that differ, on every rank, before anything is read or written (the search space and
         the layout of ranks are always checked). Leave out what may change between resumes,
         such as ``generations``.
+    seeds : list of dict, optional
+        Known configurations, each evaluated exactly once in the whole run before any bred
+        child (spread over the workers and islands; a resume keeps them); see :ref:`seeding`.
+    warm_start : str or Path or list of them, optional
+        Checkpoint folders of earlier runs, or CSV files of ``propulate export``, whose results
+        join the population without being evaluated again; see :ref:`warm-start`.
 
     Notes
     -----
@@ -167,6 +175,8 @@ class Propulator(AskAndTell):
         callbacks: Sequence[Callback] | None = None,
         run_config: Mapping[str, Any] | None = None,
         constraints: Sequence[Callable[[Mapping[str, Any]], Any]] | None = None,
+        seeds: Sequence[Mapping[str, Any]] | None = None,
+        warm_start: str | Path | Sequence[str | Path] | None = None,
     ) -> None:
         owner = type(self).__name__
         check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
@@ -203,7 +213,11 @@ class Propulator(AskAndTell):
         self.surrogate = None if self._early is None else self._early.surrogate
         self.time_budget = time_budget
         self.run_config = run_config
-        self._run_config = _checked_config(owner, run_config)
+        self.seeds, self.warm_start = seeds, warm_start
+        self._space: SearchSpace | None = None
+        self._seeds = None if seeds is None else Seeds.checked(owner, seeds, self.search_space)
+        self._warm = None if warm_start is None else WarmStart(owner, warm_start)
+        self._run_config = _checked_config(owner, with_seeds(run_config, self._seeds))
         self.raise_on_loss_error = raise_on_loss_error
         self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
         self.callbacks = check_callbacks(owner, callbacks)
@@ -212,7 +226,6 @@ class Propulator(AskAndTell):
         migrating = not isinstance(self.migration_policy, NoMigration)
         self._backends = Backends(island_comm, propulate_comm, worker_sub_comm, migrating,
                                   transport, collectives, worker_group, rank)  # fmt: skip
-        self._space: SearchSpace | None = None
         self._files: RankFiles | None = None
         self._knowledge_store: Knowledge | None = None
         self._run: Run | None = None
@@ -334,6 +347,7 @@ class Propulator(AskAndTell):
         files = self._rank_files()
         layout = self._backends.layout(self.island_idx, self.island_sizes)
         files.claim(replace(layout, config=self._run_config))
+        head = Head(self._seeds, self._warm, layout, self._identity(), self.island_idx)
         try:
             knowledge = self._knowledge
             knowledge.listeners = listeners(self.propagator)  # the propagator may be replaced
@@ -346,6 +360,7 @@ class Propulator(AskAndTell):
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip
+            head.import_results(knowledge, files.log, self.search_space)
             self.generation = max(self.generation, self._run.resume_unfinished(files.unfinished))
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked
