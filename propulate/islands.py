@@ -25,6 +25,7 @@ from .propagators.constraints import check_constraints
 from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
 from .run import check_total_evaluations
+from .seeding import check_head_arguments
 from .validation import check_int, check_matrix, check_probability, fail
 
 __all__ = ["Islands", "IslandPlan", "plan_islands"]
@@ -201,8 +202,8 @@ class Islands:
         Told of every result of an island, on the island's first worker (one tracker run per
         island); see :mod:`propulate.callbacks`.
     **kwargs
-        Further keyword arguments for :class:`Propulator` (e.g. ``time_budget`` or
-        ``constraints``).
+        Further keyword arguments for :class:`Propulator` (e.g. ``time_budget``,
+        ``constraints``, ``seeds`` or ``warm_start``).
     """
 
     def __init__(
@@ -233,6 +234,7 @@ class Islands:
         # Checked before the communicators are split, so every rank raises the same error.
         check_total_evaluations("Islands", kwargs.get("total_evaluations"), generations)
         check_constraints("Islands", kwargs.get("constraints"))
+        check_head_arguments("Islands", propagator, kwargs.get("seeds"), kwargs.get("warm_start"))
         world = world if world is not None else mpi.world()
         self.plan = plan_islands(
             world.Get_size(),

@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     from .knowledge import Knowledge
     from .warm_start import WarmStart
 
-__all__ = ["Head", "Seeds", "check_configuration", "worker_order", "with_seeds", "SEEDS_CONFIG_KEY"]
+__all__ = [
+    "Head",
+    "Seeds",
+    "check_configuration",
+    "check_head_arguments",
+    "worker_order",
+    "with_seeds",
+    "SEEDS_CONFIG_KEY",
+]
 
 # The entry of the stored run configuration that holds the seeds (a name users' own entries
 # are unlikely to take).
@@ -279,3 +287,15 @@ class Head:
         if self.warm_start is None:
             return 0
         return self.warm_start.import_into(knowledge, store, space, self.island, self.recorder)
+
+
+def check_head_arguments(owner: str, propagator: Any, seeds: Any, warm_start: Any) -> None:
+    """Check ``seeds`` and ``warm_start`` before communicators are split (see Islands)."""
+    from .propagators.base import as_list, search_space_of
+    from .warm_start import WarmStart
+
+    if seeds is not None:
+        space = search_space_of(propagator) or as_list(propagator([]))[0].search_space
+        Seeds.checked(owner, seeds, space)
+    if warm_start is not None:
+        WarmStart(owner, warm_start)
