@@ -10,6 +10,7 @@ size or probabilities on the same folder is refused: give it its own --checkpoin
 
 import logging
 import random
+from pathlib import Path
 
 from mpi4py import MPI
 
@@ -19,6 +20,7 @@ from propulate.utils.benchmark_functions import get_function_search_space
 from propulate.utils.tutorial_cli import (
     GA_RUN_OPTIONS,
     add_ga_options,
+    add_option,
     add_report_options,
     default_pop_size,
     parse,
@@ -35,6 +37,9 @@ def parse_arguments(comm: MPI.Comm, args: list[str] | None = None):  # noqa: ANN
     parser = tutorial_parser(__doc__, generations=1000, logging_interval=10)
     add_ga_options(parser, default_pop_size(comm))
     add_report_options(parser)
+    add_option(parser, "--warm-start", type=Path, nargs="+", default=None,
+               help="checkpoint folders or CSV files (of 'propulate export') of earlier runs, "
+               "whose results the run breeds from without evaluating them again")  # fmt: skip
     return parse(parser, args)
 
 
@@ -67,6 +72,7 @@ def main() -> None:
         generations=config.generations,
         checkpoint_path=config.checkpoint,
         run_config=run_config(config, RUN_OPTIONS),
+        warm_start=config.warm_start,
     )
     propulator.propulate(logging_interval=config.logging_interval, debug=config.verbosity)
     best = propulator.summarize(top_n=config.top_n, debug=config.verbosity)

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..population import Status
 from ..reporting import format_duration
+from ..warm_start import IMPORTED_KEY
 from .loading import _param_names
 
 __all__ = [
@@ -65,7 +66,11 @@ class ResultSummary:
         ``compute_time / (workers * run_time)``: the fraction of the workers' time spent
         evaluating (the rest went to breeding, communication, start-up and waiting).
     best : list of dict
-        The best successfully evaluated records with distinct hyperparameters, best first.
+        The best successfully evaluated records with distinct hyperparameters, best first
+        (imported ones among them).
+    imported : int
+        Results imported from earlier runs (see :mod:`propulate.warm_start`): not evaluated in
+        this run, so left out of every count and time above but ranked among the best.
     """
 
     evaluations: int
@@ -82,6 +87,7 @@ class ResultSummary:
     compute_time: float
     utilization: float
     best: list[dict[str, Any]]
+    imported: int = 0
 
 
 def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> ResultSummary:
@@ -101,6 +107,8 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
     """
     if top_n < 0:
         raise ValueError(f"top_n={top_n}; give 0 or more.")
+    everything = records
+    records = [r for r in records if not _imported(r)]
     by_status = {Status.OK: 0, Status.FAILED: 0, Status.PRUNED: 0}
     islands: dict[int, dict[str, Any]] = {}
     for r in records:
@@ -152,8 +160,13 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         evaluations_per_second=len(records) / run_time if run_time > 0 else math.nan,
         compute_time=compute,
         utilization=compute / (workers * run_time) if run_time > 0 and workers else math.nan,
-        best=best_records(records, top_n),
+        best=best_records(everything, top_n),
+        imported=len(everything) - len(records),
     )
+
+
+def _imported(record: Mapping[str, Any]) -> bool:
+    return IMPORTED_KEY in (record.get("extras") or {})
 
 
 def _pauses(starts: np.ndarray, ends: np.ndarray, median_duration: float) -> float:
@@ -240,6 +253,8 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
         f"by {s.workers} worker{'s' if s.workers != 1 else ''} on "
         f"{len(s.islands)} island{'s' if len(s.islands) != 1 else ''}"
     )
+    if s.imported:
+        lines.append(f"  and {s.imported} results imported from earlier runs (not evaluated here)")
     if s.evaluations:
         paused = s.span - s.run_time
         start, end = _time(s.first_start), _time(s.last_end)
@@ -273,7 +288,13 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
             format_table(
                 ["#", "loss", "island", "rank", "generation", *names],
                 [
-                    [place, r["loss"], r["island"], r["rank"], r["generation"]]
+                    [
+                        place,
+                        r["loss"],
+                        r["island"],
+                        r["rank"],
+                        "imported" if _imported(r) else r["generation"],
+                    ]  # fmt: skip
                     + [r["params"].get(n, "") for n in names]
                     for place, r in enumerate(s.best, start=1)
                 ],

@@ -12,6 +12,7 @@ from propulate.checkpoint import log_files, read_log
 from propulate.cli import write_csv
 from propulate.errors import CheckpointError, ConfigurationError
 from propulate.results import load_results
+from propulate.results.summaries import format_summary, summarize_results
 from propulate.testing.local import LocalIsland
 from propulate.utils import get_default_propagator
 from propulate.warm_start import IMPORTED_KEY
@@ -171,6 +172,10 @@ def test_imported_results_join_the_population_without_being_evaluated(tmp_path, 
     assert {ind.key for ind in imported} <= set(told)  # the propagator learned of them
     new = load_results(tmp_path / "new")
     assert sum(IMPORTED_KEY in r["extras"] for r in new) == len(old)  # recorded once
+    summary = summarize_results(new, top_n=len(new))
+    assert (summary.imported, summary.evaluations) == (len(old), ranks * generations)
+    assert len(summary.best) > summary.evaluations  # the imported ones rank among the best
+    assert "imported" in format_summary(summary)
     # A resume finds them in the checkpoint and imports nothing again.
     with island(ranks, tmp_path / "new", 2 * generations, warm_start=source) as local:
         local.run()
