@@ -181,6 +181,8 @@ def test_imported_results_join_the_population_without_being_evaluated(tmp_path, 
         local.run()
     again = load_results(tmp_path / "new")
     assert sum(IMPORTED_KEY in r["extras"] for r in again) == len(old)
+    records = logged(tmp_path / "new")  # the logs themselves: no record written twice
+    assert sum(IMPORTED_KEY in extras for _, _, _, extras in records) == len(old)
     assert len(again) == len(old) + 2 * ranks * generations
 
 
