@@ -22,6 +22,7 @@ Seeds count towards ``generations`` and ``total_evaluations`` like every evaluat
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,8 @@ __all__ = [
     "with_seeds",
     "SEEDS_CONFIG_KEY",
 ]
+
+log = logging.getLogger(__name__)
 
 # The entry of the stored run configuration that holds the seeds (a name users' own entries
 # are unlikely to take).
@@ -212,6 +215,19 @@ class Seeds:
         self._mine = self.configurations[slot::count]
         return len(self._mine)
 
+    def check_recorded(self, knowledge: Knowledge, worker: int) -> None:
+        """Warn if generations meant for this worker's seeds were bred (seeds added on a resume)."""
+        for generation, config in enumerate(self._mine):
+            known = knowledge.population.get((worker, generation))
+            if known is not None and known.values_dict() != config:
+                log.warning(
+                    "seeds: worker %d's generation %d was bred before the seeds were given (a "
+                    "resume of a run without them), so seeds[...]=%r is not evaluated; give "
+                    "seeds to a new checkpoint_path (with warm_start from this one).",
+                    worker, generation, config,
+                )  # fmt: skip
+                return
+
     def source(self, propagator: Any, generation: int, space: SearchSpace) -> Any:
         """What breeds ``generation``: a stage handing out this worker's seed, or ``propagator``."""
         if not 0 <= generation < len(self._mine):
@@ -277,13 +293,19 @@ class Head:
                 "propulate.Islands(..., warm_start=...) instead."
             )
         self.recorder = sum(sizes[:island])
-        self.island = island
-        self.warm_start = warm_start
+        self.island, self.worker = island, worker
+        self.warm_start, self.seeds = warm_start, seeds
         if seeds is not None:
             seeds.assign(worker, sizes)
 
     def import_results(self, knowledge: Knowledge, store: CheckpointLog, space: SearchSpace) -> int:
-        """Import the warm start's results not yet in ``knowledge``; return how many."""
+        """Import the warm start's results not yet in ``knowledge``; return how many.
+
+        Also warns if this worker's seed generations hold other configurations (seeds added
+        on the resume of a run that had none: they are not evaluated).
+        """
+        if self.seeds is not None:
+            self.seeds.check_recorded(knowledge, self.worker)
         if self.warm_start is None:
             return 0
         return self.warm_start.import_into(knowledge, store, space, self.island, self.recorder)

@@ -209,3 +209,12 @@ def test_islands_check_seeds_before_splitting_communicators():
         Islands(loss, get_default_propagator(4, LIMITS), world=object(), generations=2,
                 seeds=[{**OPTIMUM, "x": 9.0}])  # fmt: skip
     assert Propulator  # the same keyword on the Propulator is covered above
+
+
+def test_seeds_added_on_a_resume_are_reported_as_not_evaluated(tmp_path, caplog):
+    with island(1, tmp_path, 3) as local:
+        local.run()
+    with island(1, tmp_path, 5, seeds=[OPTIMUM]) as local:
+        local.run()
+    assert "is not evaluated" in caplog.text and "seeds[...]" in caplog.text
+    assert sum(values == OPTIMUM for _, _, values, _ in logged(tmp_path)) == 0
