@@ -32,7 +32,7 @@ COMMON = {
 GA = {"--pop-size", "--crossover-probability", "--mutation-probability",
       "--random-init-probability", "--top-n", "--verbosity"}  # fmt: skip
 OPTIONS = {
-    "propulator_example.py": COMMON | GA,
+    "propulator_example.py": COMMON | GA | {"--warm-start"},
     "islands_example.py": COMMON | GA | {
         "--num-islands", "--migration-probability", "--num-migrants", "--pollination"
     },
@@ -127,3 +127,18 @@ def test_underscore_flags_of_1_2_still_work_and_island_settings_are_kept(tmp_pat
                 cwd=tmp_path)  # fmt: skip
     assert other.returncode != 0
     assert "num_migrants: 2 != 1" in other.stdout + other.stderr
+
+
+@pytest.mark.skipif(MPIRUN is None, reason="needs mpirun")
+def test_propulator_example_warm_starts_from_an_exported_csv(tmp_path):
+    from propulate.cli import main as cli
+
+    first = run("propulator_example.py", "--generations", "6", "--checkpoint", "first",
+                "--logging-interval", "0", cwd=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    assert cli(["export", str(tmp_path / "first"), "--csv", str(tmp_path / "first.csv")]) == 0
+    second = run("propulator_example.py", "--generations", "3", "--checkpoint", "second",
+                 "--logging-interval", "0", "--warm-start", "first.csv", cwd=tmp_path)  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    imported = [i for p in log_files(tmp_path / "second") for i in read_log(p)[1] if i.extras]
+    assert len(imported) == 12 and evaluations(tmp_path / "second") == 12 + 6
