@@ -56,7 +56,9 @@ SEEDS_CONFIG_KEY = "propulate.seeds"
 
 
 def _example(space: SearchSpace) -> str:
-    return "{" + ", ".join(f"{name!r}: {_legal(space, name)!r}" for name in space.names) + "}"
+    legal = {name: _legal(space, name) for name in space.names}
+    active = space.active(legal)
+    return "{" + ", ".join(f"{k!r}: {v!r}" for k, v in legal.items() if k in active) + "}"
 
 
 def _legal(space: SearchSpace, name: str) -> Value:
@@ -97,18 +99,21 @@ def check_configuration(
             f"{owner}: {label}={config!r} must be a dict of hyperparameter -> value; e.g. "
             f"{label}={_example(space)}."
         )
-    missing = [name for name in space.names if name not in config]
+    active = space.active(config)  # conditional parameters: only those whose condition holds
+    missing = [name for name in space.names if name in active and name not in config]
     unknown = [name for name in config if name not in space.by_name]
-    if missing or unknown:
+    inactive = [name for name in config if name in space.by_name and name not in active]
+    if missing or unknown or inactive:
         raise ConfigurationError(
             f"{owner}: {label}={dict(config)!r} does not match the search space: missing "
-            f"{missing}, unknown {unknown}. Give exactly the names {list(space.names)}; e.g. "
-            f"{label}={_example(space)}."
+            f"{missing}, unknown {unknown}, inactive for these values {inactive}. Give exactly "
+            f"the active names; e.g. {label}={_example(space)}."
         )
-    values: dict[str, Value] = {}
-    for name in space.names:
-        values[name] = _checked_value(owner, label, config, name, config[name], space)
-    return values
+    return {
+        name: _checked_value(owner, label, config, name, config[name], space)
+        for name in space.names
+        if name in active
+    }
 
 
 def _checked_value(

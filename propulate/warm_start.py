@@ -134,8 +134,12 @@ def convert(
     ConfigurationError
         If the records' hyperparameters are not the names of ``space``.
     """
-    names = set(records[0]["params"]) if records else set(space.names)
-    if names != set(space.names):
+    names = {name for record in records for name in record["params"]}
+    if not records:
+        names = set(space.names)
+    # A conditional space's inactive parameters may be absent from every record.
+    expected = set(space.names) if not space.conditional else names & set(space.names)
+    if names != expected or not names:
         raise ConfigurationError(
             f"warm_start={label!r}: its hyperparameters {sorted(names)} are not this run's "
             f"{sorted(space.names)} (missing {sorted(set(space.names) - names)}, unknown "
@@ -144,11 +148,13 @@ def convert(
     individuals: list[Individual] = []
     skipped: list[str] = []
     for row, record in enumerate(records):
-        params = record["params"]
+        params = {k: v for k, v in record["params"].items() if v is not None and v != ""}
         status = str(record.get("status") or Status.OK)
-        values = {name: _value(space, name, params.get(name)) for name in space.names}
+        typed = {name: _value(space, name, raw) for name, raw in params.items()}
+        active = space.active(typed)
+        values = {name: typed.get(name) for name in space.names if name in active}
         bad = [name for name, value in values.items() if value is None]
-        if bad or status not in _STATUSES or set(params) != names:
+        if bad or status not in _STATUSES:
             why = ", ".join(f"{n}={params.get(n)!r} outside the new limits" for n in bad)
             skipped.append(f"row {row}: {why or f'status {status!r}'}")
             continue

@@ -218,3 +218,34 @@ def test_seeds_added_on_a_resume_are_reported_as_not_evaluated(tmp_path, caplog)
         local.run()
     assert "is not evaluated" in caplog.text and "seeds[...]" in caplog.text
     assert sum(values == OPTIMUM for _, _, values, _ in logged(tmp_path)) == 0
+
+
+def test_conditional_seeds_and_a_warm_start_from_a_conditional_run(tmp_path):
+    import propulate
+
+    limits = {"opt": ("sgd", "adam"), "lr": (1e-4, 1e-1),
+              "momentum": propulate.Float(0.0, 0.99, when={"opt": "sgd"})}  # fmt: skip
+
+    def lossy(params):
+        return params["lr"] + params.get("momentum", 0.0)
+
+    def make(path, **kwargs):
+        propagators = [get_default_propagator(4, limits, rng=random.Random(r)) for r in range(2)]
+        return LocalIsland(lossy, propagators, path, generations=3, **kwargs)
+
+    with pytest.raises(ConfigurationError, match=r"inactive for these values \['momentum'\]"):
+        make(tmp_path / "x", seeds=[{"opt": "adam", "lr": 1e-3, "momentum": 0.5}])
+    seeds = [{"opt": "adam", "lr": 1e-3}, {"opt": "sgd", "lr": 1e-2, "momentum": 0.9}]
+    with make(tmp_path / "old", seeds=seeds) as local:
+        local.run()
+    assert [r[2] for r in sorted(logged(tmp_path / "old"))[:1]] == [seeds[0]]
+    stream = io.StringIO()
+    write_csv(load_results(tmp_path / "old"), stream)
+    (tmp_path / "old.csv").write_text(stream.getvalue())
+    for source in (tmp_path / "old", tmp_path / "old.csv"):
+        with make(tmp_path / f"new-{source.name}", warm_start=source) as local:
+            local.run()
+            imported = [i for i in local.propulators[0].population if IMPORTED_KEY in i.extras]
+        assert sorted(map(str, (i.values_dict() for i in imported))) == sorted(
+            str(r["params"]) for r in load_results(tmp_path / "old")
+        )
