@@ -75,7 +75,7 @@ def main() -> None:
         warm_start=config.warm_start,
     )
     propulator.propulate(logging_interval=config.logging_interval, debug=config.verbosity)
-    best = propulator.summarize(top_n=config.top_n, debug=config.verbosity)
+    best = propulator.summarize_islands(top_n=config.top_n, debug=config.verbosity)
     if comm.rank == 0:
         logging.getLogger("propulate").info(
             "Best loss: %.6g (run folder: %s)", best[0][0].loss, config.checkpoint

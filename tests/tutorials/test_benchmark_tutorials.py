@@ -142,3 +142,13 @@ def test_propulator_example_warm_starts_from_an_exported_csv(tmp_path):
     assert second.returncode == 0, second.stderr
     imported = [i for p in log_files(tmp_path / "second") for i in read_log(p)[1] if i.extras]
     assert len(imported) == 12 and evaluations(tmp_path / "second") == 12 + 6
+
+
+@pytest.mark.parametrize("script", ["propulator_example.py", "islands_example.py"])
+@pytest.mark.parametrize("verbosity", ["0", "1"])
+def test_the_ga_tutorials_finish_at_every_verbosity(script, verbosity, tmp_path):
+    result = run(script, "--generations", "3", "--verbosity", verbosity, "--checkpoint",
+                 str(tmp_path / "ckpt"), cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    if script == "propulator_example.py":  # (islands' logs also hold migration records)
+        assert evaluations(tmp_path / "ckpt") == 6
