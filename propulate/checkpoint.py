@@ -14,6 +14,7 @@ owner appends after it. A damaged header raises :class:`~propulate.errors.Checkp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mmap
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import CheckpointError
-from .files import create_exclusively, make_folder, open_for_append, write_atomically
+from .files import create_exclusively, make_folder, open_for_append, write_atomically, write_error
 from .files import write_json_atomically as write_json_atomically
 from .log_format import FORMAT_VERSION, Gap, encode_frame, encode_header, parse_header, scan_frames
 from .parameters import parameter_from_json
@@ -324,18 +325,32 @@ class CheckpointLog:
             self.open()
         assert self._stream is not None  # for mypy: open() set it
         frame = encode_frame(record, self._version)
-        self._stream.write(frame)
-        self._stream.flush()
+        try:
+            self._stream.write(frame)
+            self._stream.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= self.fsync_interval:
+                os.fsync(self._stream.fileno())
+                self._last_sync = now
+        except OSError as error:
+            raise self._write_failed(error) from None
         self.bytes_written += len(frame)
-        now = time.monotonic()
-        if now - self._last_sync >= self.fsync_interval:
-            os.fsync(self._stream.fileno())
-            self._last_sync = now
 
     def close(self) -> None:
         """Flush, ``fsync`` and close the log."""
         if self._stream is not None:
-            self._stream.flush()
-            os.fsync(self._stream.fileno())
-            self._stream.close()
+            try:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+            except OSError as error:
+                raise self._write_failed(error) from None
             self._stream = None
+
+    def _write_failed(self, error: OSError) -> CheckpointError:
+        """Drop the log's unwritten bytes and say what happened (a full disk, a lost mount...)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()  # its buffered bytes cannot be written either: close the file
+        return write_error(self.path, error)

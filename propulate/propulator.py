@@ -27,6 +27,7 @@ from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
 from .comm.agreement import agree
 from .errors import PeerError, UsageError
+from .failures import check_loss_signature
 from .job_lock import canonical_config
 from .knowledge import Knowledge, adopt_population
 from .migration import MigrationPolicy, NoMigration
@@ -41,7 +42,7 @@ from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
 from .unfinished import circumstances
-from .validation import check_callable, check_int, check_number, check_probability, fail
+from .validation import check_callable, check_int, check_number, check_probability, check_rng, fail
 from .worker import Worker
 
 __all__ = ["Propulator"]
@@ -187,7 +188,7 @@ class Propulator(AskAndTell):
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
         self.propagator = with_constraints(owner, propagator, constraints)
-        self.rng = rng if rng is not None else random.Random()
+        self.rng = check_rng(owner, "rng", rng) or random.Random()
         self.island_idx = check_int(owner, "island_idx", island_idx, 0, example=0)
         self.checkpoint_path = Path(checkpoint_path)
         self.migration_topology = migration_topology
@@ -420,6 +421,8 @@ class Propulator(AskAndTell):
         LossFunctionError
             If ``raise_on_loss_error`` is set and an evaluation failed (after a clean shutdown).
         """
+        # Before any communication, on every rank: a loss that cannot be called fails every rank.
+        check_loss_signature(type(self).__name__, self.loss_fn, self._backends.passes_comm())
         self._backends.connect()
         worker = self._worker()
         if not worker.leads:
