@@ -4,7 +4,9 @@ Every rank appends the individuals *it* evaluated to its own file,
 ``<checkpoint_path>/island-<i>-rank-<r>.ckpt``, one record per evaluation, written and flushed
 as soon as the evaluation ends (``fsync`` batched every ``fsync_interval`` seconds). Nothing is
 ever rewritten or truncated, so the cost per evaluation does not grow with the population.
-Resuming reads the logs of every rank of the island.
+Resuming reads the logs of every rank of the island. Each time a job opens a log, it appends a
+session record with its host name, so every evaluation's host is known (``propulate summary``
+shows failures and durations per host).
 
 The bytes of a log are :mod:`propulate.log_format`'s business (a header, then self-checking
 frames). A damaged frame is skipped with a warning that names the file, the offset and how many
@@ -20,6 +22,7 @@ import logging
 import mmap
 import os
 import re
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -32,7 +35,13 @@ from .files import write_json_atomically as write_json_atomically
 from .log_format import FORMAT_VERSION, Gap, encode_frame, encode_header, parse_header, scan_frames
 from .parameters import parameter_from_json
 from .population import Individual
-from .records import decode_individual, encode_individual
+from .records import (
+    KIND_SESSION,
+    decode_individual,
+    decode_session,
+    encode_individual,
+    encode_session,
+)
 from .search_space import SearchSpace
 
 __all__ = [
@@ -97,6 +106,9 @@ class LogContents:
         The damaged or torn stretches skipped (see :class:`~propulate.log_format.Gap`).
     size : int
         The file's size when it was read.
+    sessions : list of (int, dict)
+        The session records (see :mod:`propulate.records`): the index in ``individuals`` of
+        the first individual recorded in each session, and its host, pid and start time.
     """
 
     header: dict[str, Any] | None
@@ -104,6 +116,15 @@ class LogContents:
     good_end: int = 0
     gaps: list[Gap] = field(default_factory=list)
     size: int = 0
+    sessions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def hosts(self) -> list[str | None]:
+        """The host of the session each individual was recorded in (``None``: not known)."""
+        hosts: list[str | None] = [None] * len(self.individuals)
+        bounds = [first for first, _ in self.sessions] + [len(self.individuals)]
+        for (first, session), end in zip(self.sessions, bounds[1:], strict=True):
+            hosts[first:end] = [session["host"]] * (end - first)
+        return hosts
 
     @property
     def version(self) -> int:
@@ -190,7 +211,11 @@ def _scan(
             continue
         first, end = item
         try:
-            contents.individuals.append(decode_individual(data[first:end], space))
+            if data[first] == KIND_SESSION:
+                session = decode_session(data[first:end])
+                contents.sessions.append((len(contents.individuals), session))
+            else:
+                contents.individuals.append(decode_individual(data[first:end], space))
         except (ValueError, KeyError, TypeError, struct.error) as error:
             # An intact checksum over a record that does not decode: a record of another
             # layout; skip it like a damaged frame.
@@ -314,6 +339,9 @@ class CheckpointLog:
             self._version = contents.version if contents is not None else FORMAT_VERSION
         self._stream = open_for_append(self.path)
         self._last_sync = time.monotonic()
+        # Which host this job's rank runs on, once per job and rank (see propulate.records).
+        session = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        self.append_record(encode_session(session))
 
     def append(self, ind: Individual) -> None:
         """Append one evaluated individual and flush it to the operating system."""

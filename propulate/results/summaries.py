@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..population import Status
 from ..reporting import format_duration
+from .hosts import HOST_HEADERS, HostSummary, host_rows, summarize_hosts
 from .loading import _param_names
 
 __all__ = [
@@ -66,6 +67,9 @@ class ResultSummary:
         evaluating (the rest went to breeding, communication, start-up and waiting).
     best : list of dict
         The best successfully evaluated records with distinct hyperparameters, best first.
+    hosts : list of HostSummary
+        Evaluations, failures and durations per host, with the hosts that stand out flagged
+        (empty if the checkpoint predates host records; see :mod:`propulate.results.hosts`).
     """
 
     evaluations: int
@@ -82,6 +86,7 @@ class ResultSummary:
     compute_time: float
     utilization: float
     best: list[dict[str, Any]]
+    hosts: list[HostSummary] = field(default_factory=list)
 
 
 def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> ResultSummary:
@@ -153,6 +158,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         compute_time=compute,
         utilization=compute / (workers * run_time) if run_time > 0 and workers else math.nan,
         best=best_records(records, top_n),
+        hosts=summarize_hosts(records),
     )
 
 
@@ -266,6 +272,9 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
                 ],
             )
         )
+    if s.hosts:
+        lines.append("Hosts:")
+        lines.append(format_table(HOST_HEADERS, host_rows(s.hosts)))
     if s.best:
         names = _param_names(s.best)
         lines.append(f"Best {len(s.best)}:")
