@@ -6,8 +6,8 @@ dictionary per evaluated individual; :func:`load_dataframe` gives the same as a
 :class:`pandas.DataFrame`; :func:`summarize_results` counts and times them and
 :func:`format_summary` prints that as a table (with failures and durations per host,
 :func:`summarize_hosts`, so a bad node stands out). :func:`parameter_importance` estimates how
-much of the loss's variation each hyperparameter explains. :func:`to_optuna` writes the evaluations as
-the trials of an Optuna study, for Optuna's dashboard and plots.
+much of the loss's variation each hyperparameter explains. :func:`to_optuna` writes the
+evaluations as the trials of an Optuna study, for Optuna's dashboard and plots.
 
 Everything here works on the folder of a run that is still writing: a record that is half
 written is skipped without a warning (it will be complete the next time the folder is read).
