@@ -297,6 +297,7 @@ class CheckpointLog:
         self._version = FORMAT_VERSION
         self._last_sync = 0.0
         self.bytes_written = 0
+        self.session_started = time.time()  # set again when the log is opened
 
     def load_island(self) -> list[Individual]:
         """Read every intact record of this island, from every rank's log."""
@@ -340,7 +341,12 @@ class CheckpointLog:
         self._stream = open_for_append(self.path)
         self._last_sync = time.monotonic()
         # Which host this job's rank runs on, once per job and rank (see propulate.records).
-        session = {"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}
+        self.session_started = time.time()
+        session = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": self.session_started,
+        }
         self.append_record(encode_session(session))
 
     def append(self, ind: Individual) -> None:

@@ -41,6 +41,7 @@ from .search_space import SearchSpace
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
+from .transit import take_in_lost_emigrants
 from .unfinished import circumstances
 from .validation import check_callable, check_int, check_number, check_probability, check_rng, fail
 from .worker import Worker
@@ -348,6 +349,7 @@ class Propulator(AskAndTell):
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip
             self.generation = max(self.generation, self._run.resume_unfinished(files.unfinished))
+            take_in_lost_emigrants(self._run, self.checkpoint_path)
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked
             raise
