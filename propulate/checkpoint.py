@@ -219,7 +219,9 @@ def _scan(
         except (ValueError, KeyError, TypeError, struct.error) as error:
             # An intact checksum over a record that does not decode: a record of another
             # layout; skip it like a damaged frame.
-            contents.gaps.append(Gap(first, end + 4, 1, False))
+            # Reported from the frame's first byte, as damaged frames are.
+            framing = 8 if contents.version == 2 else 4
+            contents.gaps.append(Gap(first - framing, end + 4, 1, False))
             log.debug("%s: the record at offset %d does not decode: %s", path, first, error)
             continue
         contents.good_end = end + 4

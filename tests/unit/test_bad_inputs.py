@@ -268,3 +268,34 @@ def test_the_index_of_cases_tested_elsewhere_points_to_existing_files():
     root = Path(__file__).parents[2]
     for case, path in ELSEWHERE.items():
         assert (root / path).is_file(), case
+
+
+def test_a_record_with_an_intact_frame_that_does_not_decode_is_named_with_file_and_offset(
+    tmp_path, caplog
+):
+    """Not a JSONDecodeError, KeyError or struct.error: a warning with the file and offset."""
+    from propulate.checkpoint import CheckpointLog, scan_log
+    from propulate.log_format import encode_frame
+    from propulate.population import Individual
+    from propulate.records import encode_individual
+
+    space = SearchSpace(LIMITS)
+    log = CheckpointLog(tmp_path, space, 0, 0)
+    log.open()
+    good = []
+    for generation in range(3):
+        ind = Individual({"x": generation / 10}, space)
+        ind.loss, ind.status, ind.generation = 1.0, "ok", generation
+        good.append(encode_individual(ind))
+    log.append_record(good[0])
+    # A record whose checksum is right but whose JSON extras are not JSON, and one cut short.
+    bad_json = good[1][:-4] + (7).to_bytes(4, "little") + b"{broken"
+    log.close()
+    path = tmp_path / "island-0-rank-0.ckpt"
+    with path.open("ab") as stream:
+        offset = stream.tell()
+        stream.write(encode_frame(bad_json) + encode_frame(good[1][:20]) + encode_frame(good[2]))
+    caplog.set_level(logging.WARNING, logger="propulate")
+    contents = scan_log(path)
+    assert [ind.generation for ind in contents.individuals] == [0, 2]
+    assert f"{path}: " in caplog.text and f"at offset {offset} skipped" in caplog.text
