@@ -20,6 +20,9 @@ report their populations; the trial checks that
 Worker mode (run by the driver under mpirun)::
 
     python benchmarks/kill_migration.py --worker CKPT GENERATIONS OUT.json
+
+It does not use ``benchmarks/_launch.py``, which runs each job to its end in a fresh folder: here
+jobs are killed mid-run and resumed in one folder.
 """
 
 from __future__ import annotations
