@@ -61,6 +61,16 @@ class Backends:
 
         return mpi.self_comm() if index == 2 else mpi.world()
 
+    def passes_comm(self) -> bool:
+        """Whether the loss function is given the worker's communicator (no communication)."""
+        if self.worker_group is not None:
+            return self.worker_group.comm is not None
+        if self.comms[2] is None:
+            return False
+        from .comm import mpi
+
+        return not mpi.is_self(self.comms[2])
+
     def connect(self, messaging: bool = True) -> None:
         """Build the MPI back-ends not given (collective on the communicators).
 

@@ -4,7 +4,9 @@ Every rank appends the individuals *it* evaluated to its own file,
 ``<checkpoint_path>/island-<i>-rank-<r>.ckpt``, one record per evaluation, written and flushed
 as soon as the evaluation ends (``fsync`` batched every ``fsync_interval`` seconds). Nothing is
 ever rewritten or truncated, so the cost per evaluation does not grow with the population.
-Resuming reads the logs of every rank of the island.
+Resuming reads the logs of every rank of the island. Each time a job opens a log, it appends a
+session record with its host name, so every evaluation's host is known (``propulate summary``
+shows failures and durations per host).
 
 The bytes of a log are :mod:`propulate.log_format`'s business (a header, then self-checking
 frames). A damaged frame is skipped with a warning that names the file, the offset and how many
@@ -14,11 +16,13 @@ owner appends after it. A damaged header raises :class:`~propulate.errors.Checkp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mmap
 import os
 import re
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -26,12 +30,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import CheckpointError
-from .files import create_exclusively, make_folder, open_for_append, write_atomically
+from .files import create_exclusively, make_folder, open_for_append, write_atomically, write_error
 from .files import write_json_atomically as write_json_atomically
 from .log_format import FORMAT_VERSION, Gap, encode_frame, encode_header, parse_header, scan_frames
 from .parameters import parameter_from_json
 from .population import Individual
-from .records import decode_individual, encode_individual
+from .records import (
+    KIND_SESSION,
+    decode_individual,
+    decode_session,
+    encode_individual,
+    encode_session,
+)
 from .search_space import SearchSpace
 
 __all__ = [
@@ -96,6 +106,9 @@ class LogContents:
         The damaged or torn stretches skipped (see :class:`~propulate.log_format.Gap`).
     size : int
         The file's size when it was read.
+    sessions : list of (int, dict)
+        The session records (see :mod:`propulate.records`): the index in ``individuals`` of
+        the first individual recorded in each session, and its host, pid and start time.
     """
 
     header: dict[str, Any] | None
@@ -103,6 +116,15 @@ class LogContents:
     good_end: int = 0
     gaps: list[Gap] = field(default_factory=list)
     size: int = 0
+    sessions: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def hosts(self) -> list[str | None]:
+        """The host of the session each individual was recorded in (``None``: not known)."""
+        hosts: list[str | None] = [None] * len(self.individuals)
+        bounds = [first for first, _ in self.sessions] + [len(self.individuals)]
+        for (first, session), end in zip(self.sessions, bounds[1:], strict=True):
+            hosts[first:end] = [session["host"]] * (end - first)
+        return hosts
 
     @property
     def version(self) -> int:
@@ -189,11 +211,17 @@ def _scan(
             continue
         first, end = item
         try:
-            contents.individuals.append(decode_individual(data[first:end], space))
+            if data[first] == KIND_SESSION:
+                session = decode_session(data[first:end])
+                contents.sessions.append((len(contents.individuals), session))
+            else:
+                contents.individuals.append(decode_individual(data[first:end], space))
         except (ValueError, KeyError, TypeError, struct.error) as error:
             # An intact checksum over a record that does not decode: a record of another
             # layout; skip it like a damaged frame.
-            contents.gaps.append(Gap(first, end + 4, 1, False))
+            # Reported from the frame's first byte, as damaged frames are.
+            framing = 8 if contents.version == 2 else 4
+            contents.gaps.append(Gap(first - framing, end + 4, 1, False))
             log.debug("%s: the record at offset %d does not decode: %s", path, first, error)
             continue
         contents.good_end = end + 4
@@ -271,6 +299,7 @@ class CheckpointLog:
         self._version = FORMAT_VERSION
         self._last_sync = 0.0
         self.bytes_written = 0
+        self.session_started = time.time()  # set again when the log is opened
 
     def load_island(self) -> list[Individual]:
         """Read every intact record of this island, from every rank's log."""
@@ -313,6 +342,14 @@ class CheckpointLog:
             self._version = contents.version if contents is not None else FORMAT_VERSION
         self._stream = open_for_append(self.path)
         self._last_sync = time.monotonic()
+        # Which host this job's rank runs on, once per job and rank (see propulate.records).
+        self.session_started = time.time()
+        session = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "started": self.session_started,
+        }
+        self.append_record(encode_session(session))
 
     def append(self, ind: Individual) -> None:
         """Append one evaluated individual and flush it to the operating system."""
@@ -324,18 +361,32 @@ class CheckpointLog:
             self.open()
         assert self._stream is not None  # for mypy: open() set it
         frame = encode_frame(record, self._version)
-        self._stream.write(frame)
-        self._stream.flush()
+        try:
+            self._stream.write(frame)
+            self._stream.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= self.fsync_interval:
+                os.fsync(self._stream.fileno())
+                self._last_sync = now
+        except OSError as error:
+            raise self._write_failed(error) from None
         self.bytes_written += len(frame)
-        now = time.monotonic()
-        if now - self._last_sync >= self.fsync_interval:
-            os.fsync(self._stream.fileno())
-            self._last_sync = now
 
     def close(self) -> None:
         """Flush, ``fsync`` and close the log."""
         if self._stream is not None:
-            self._stream.flush()
-            os.fsync(self._stream.fileno())
-            self._stream.close()
+            try:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+            except OSError as error:
+                raise self._write_failed(error) from None
             self._stream = None
+
+    def _write_failed(self, error: OSError) -> CheckpointError:
+        """Drop the log's unwritten bytes and say what happened (a full disk, a lost mount...)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()  # its buffered bytes cannot be written either: close the file
+        return write_error(self.path, error)

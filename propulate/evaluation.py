@@ -1,12 +1,12 @@
 """Calling the user's loss function, and what happens when it fails.
 
 Policy: an exception, or a result that is not a finite real number (NaN, +-inf, ``None``, a
-string...), marks the individual as *failed* with loss ``+inf``. The failure is logged once per
-individual with its parameters and traceback, the individual is kept (so it is never evaluated
-again and shows up in summaries), and the run goes on. Other ranks are never affected: failures
-are handled locally before anything is sent. With ``raise_on_failure`` the Propulator stops
-breeding after the first failure, shuts down cleanly (every result recorded and delivered) and
-then raises :class:`~propulate.errors.LossFunctionError`.
+string...), marks the individual as *failed* with loss ``+inf``. The failure is logged in one
+line with its parameters (the traceback once per distinct error), the individual is kept (so it
+is never evaluated again and shows up in summaries), and the run goes on. Other ranks are never
+affected: failures are handled locally before anything is sent. With ``raise_on_failure`` the
+Propulator stops breeding after the first failure, shuts down cleanly (every result recorded and
+delivered) and then raises :class:`~propulate.errors.LossFunctionError`.
 
 A loss function may be a generator: every yielded value is an intermediate loss (e.g. after each
 epoch) and the last one is the loss. A plain loss function may instead hand intermediate losses to
@@ -16,7 +16,9 @@ curve, and an early-stopping rule (``should_stop``, see :mod:`propulate.surrogat
 them: when it says stop, a generator is closed (its ``finally`` blocks run) and
 :func:`report_intermediate` returns ``True`` so the training can end; the individual is then
 *pruned*, with the value at which it was stopped as its loss. With a multi-rank worker the loss
-function is called as ``loss_fn(params, comm)`` with the worker's communicator.
+function is called as ``loss_fn(params, comm)`` with the worker's communicator. A failure is
+logged in one line, with the traceback only the first time that error occurs (see
+:mod:`propulate.failures`).
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ import logging
 import math
 import numbers
 import time
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .failures import log_failure
 from .interruption import Circumstances, EvaluationInterrupted, alarm_after
 from .population import Status
 
@@ -249,11 +251,7 @@ def evaluate(
         if run.check_error is not None:
             raise run.check_error from None
         loss, error = math.inf, f"{type(exception).__name__}: {exception}"
-        log.warning(
-            "loss_fn raised for %s; recorded as failed with loss=inf.\n%s",
-            dict(params),
-            traceback.format_exc(),
-        )
+        log_failure(params, exception)
     else:
         if run.check_error is not None:
             raise run.check_error

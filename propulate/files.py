@@ -35,6 +35,7 @@ __all__ = [
     "create_exclusively",
     "open_for_append",
     "refuse_symlink",
+    "write_error",
 ]
 
 FILE_MODE = 0o600
@@ -61,12 +62,31 @@ def _temporary(path: Path, data: bytes) -> str:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-    except BaseException:
+    except BaseException as error:
         # A full disk must not leave a temporary file behind.
         with contextlib.suppress(OSError):
             os.unlink(name)
+        if isinstance(error, OSError):
+            raise write_error(path, error) from None
         raise
     return name
+
+
+def write_error(path: str | Path, error: OSError) -> CheckpointError:
+    """The error for a checkpoint file that could not be written (a full disk, a lost mount).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    error : OSError
+        What the operating system said.
+    """
+    return CheckpointError(
+        f"{path}: could not write ({error.strerror or error}). What was written before is "
+        "intact: free space on that file system (or fix its mount), then resume with the same "
+        "checkpoint_path."
+    )
 
 
 def write_atomically(path: str | Path, data: bytes) -> None:

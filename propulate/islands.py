@@ -18,6 +18,7 @@ from typing import Any
 
 from .callbacks.base import Callback
 from .errors import ConfigurationError
+from .failures import check_loss_signature
 from .migrator import Migrator, Pollinator
 from .population import Individual
 from .propagators.base import Propagator
@@ -26,7 +27,14 @@ from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
 from .run import check_total_evaluations
 from .seeding import check_head_arguments
-from .validation import check_int, check_matrix, check_probability, fail
+from .validation import (
+    check_callable,
+    check_int,
+    check_matrix,
+    check_probability,
+    check_rng,
+    fail,
+)
 
 __all__ = ["Islands", "IslandPlan", "plan_islands"]
 
@@ -229,9 +237,12 @@ class Islands:
         from .comm import mpi  # deferred: constructing islands is an MPI operation
         from .comm.topology import split_world
 
+        # Checked before the communicators are split, so every rank raises the same error.
+        check_callable("Islands", "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
+        check_rng("Islands", "rng", rng)
+        check_loss_signature("Islands", loss_fn, ranks_per_worker > 1)
         if kwargs.get("total_evaluations") is not None and generations == 0:
             generations = -1  # the default 0 means "not given" beside an island budget
-        # Checked before the communicators are split, so every rank raises the same error.
         check_total_evaluations("Islands", kwargs.get("total_evaluations"), generations)
         check_constraints("Islands", kwargs.get("constraints"))
         check_head_arguments("Islands", propagator, kwargs.get("seeds"), kwargs.get("warm_start"))

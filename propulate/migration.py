@@ -221,6 +221,9 @@ class RealMigration(_Policy):
         self, place: Place, known: Population, kind: int, arrival: Individual
     ) -> list[Decision]:
         """Take in an immigrant (every worker of the island gets it; its owner records it)."""
+        here = known.get(arrival.key)
+        if here is not None and here.migration_steps >= arrival.migration_steps:
+            return []  # taken in already (found lost in transit at the start of a job)
         mine = arrival.current == place.rank
         if mine:
             self.received += 1

@@ -35,6 +35,7 @@ from .errors import SearchSpaceError
 __all__ = ["Parameter", "Int", "Float", "Ordinal", "Categorical", "Bool", "parse_domain"]
 
 LOG_MARKER = "log"
+_EXACT = 2**53  # the largest int up to which every int is a 64-bit float
 EXAMPLE = "Example: {'layers': (2, 10), 'lr': (1e-4, 1e-2, 'log'), 'act': ('relu', 'tanh')}"
 
 
@@ -104,6 +105,7 @@ class Int(Parameter):
                     f"{self.high!r}) for a float range."
                 )
         low, high = int(self.low), int(self.high)
+        _check_exact(where, (low, high))
         _check_order(where, low, high, self.log)
         step = None
         if self.step is not None:
@@ -153,6 +155,13 @@ class Float(Parameter):
                 raise SearchSpaceError(f"{where}: {label} must be a finite number; got {x!r}.")
         low, high = float(self.low), float(self.high)
         _check_order(where, low, high, self.log)
+        if not math.isfinite(high - low):
+            half = f"{high / 2:.3g}" if abs(high) >= abs(low) else f"{-low / 2:.3g}"
+            raise SearchSpaceError(
+                f"{where}: the range is too wide: high - low = {high!r} - {low!r} overflows a "
+                f"64-bit float, so every value sampled would be a bound. Narrow it, e.g. "
+                f"(-{half}, {half}), or search the exponent instead (a log range)."
+            )
         step = None
         if self.step is not None:
             if self.step <= 0:
@@ -210,6 +219,7 @@ class Ordinal(Parameter):
                 f"(use Categorical([...]) for strings)."
             )
         if all(_is_int(x) for x in values):
+            _check_exact(where, [int(x) for x in values])
             return _value_set(name, "int", [int(x) for x in values], offset, where)
         return _value_set(name, "float", [float(x) for x in values], offset, where)
 
@@ -406,6 +416,17 @@ def _check_order(where: str, low: float, high: float, log: bool) -> None:
     if log and low <= 0:
         raise SearchSpaceError(
             f"{where}: a log-scaled range needs positive bounds; raise low above 0 or drop log."
+        )
+
+
+def _check_exact(where: str, values: Sequence[int]) -> None:
+    """Refuse ints a 64-bit float cannot hold exactly (positions and records are floats)."""
+    big = [x for x in values if abs(x) > _EXACT]
+    if big:
+        raise SearchSpaceError(
+            f"{where}: {big[0]!r} is beyond 2**53 = {_EXACT}; Propulate stores values as 64-bit "
+            f"floats, which round such ints. Keep int bounds within +-2**53, or use a float "
+            f"range (e.g. (1.0, 1e18, 'log'))."
         )
 
 

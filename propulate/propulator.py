@@ -27,6 +27,7 @@ from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
 from .comm.agreement import agree
 from .errors import PeerError, UsageError
+from .failures import check_loss_signature
 from .job_lock import canonical_config
 from .knowledge import Knowledge, adopt_population
 from .migration import MigrationPolicy, NoMigration
@@ -41,8 +42,9 @@ from .seeding import Head, Seeds, with_seeds
 from .signals import StopRequest, stop_on_signals
 from .summary import best_distinct, summarize_islands
 from .surrogate import EarlyStopping
+from .transit import take_in_lost_emigrants
 from .unfinished import circumstances
-from .validation import check_callable, check_int, check_number, check_probability, fail
+from .validation import check_callable, check_int, check_number, check_probability, check_rng, fail
 from .warm_start import WarmStart
 from .worker import Worker
 
@@ -197,7 +199,7 @@ class Propulator(AskAndTell):
             log.info("generations=-1 and no time_budget: running until SIGTERM/SIGINT.")
         self.loss_fn = loss_fn
         self.propagator = with_constraints(owner, propagator, constraints)
-        self.rng = rng if rng is not None else random.Random()
+        self.rng = check_rng(owner, "rng", rng) or random.Random()
         self.island_idx = check_int(owner, "island_idx", island_idx, 0, example=0)
         self.checkpoint_path = Path(checkpoint_path)
         self.migration_topology = migration_topology
@@ -362,6 +364,7 @@ class Propulator(AskAndTell):
                                  self._save_state)  # fmt: skip
             head.import_results(knowledge, files.log, self.search_space)
             self.generation = max(self.generation, self._run.resume_unfinished(files.unfinished))
+            take_in_lost_emigrants(self._run, self.checkpoint_path)
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked
             raise
@@ -435,6 +438,8 @@ class Propulator(AskAndTell):
         LossFunctionError
             If ``raise_on_loss_error`` is set and an evaluation failed (after a clean shutdown).
         """
+        # Before any communication, on every rank: a loss that cannot be called fails every rank.
+        check_loss_signature(type(self).__name__, self.loss_fn, self._backends.passes_comm())
         self._backends.connect()
         worker = self._worker()
         if not worker.leads:

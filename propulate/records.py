@@ -9,6 +9,11 @@ it. Layout, little-endian::
     | u32 n | n bytes of JSON extras (velocity, error, learning curve, the ``_`` keys...)
 
 A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format 2).
+
+A checkpoint log also holds a *session* record (``u8 kind = 2 | JSON``) each time a job opens
+it: the host, process id and start time of the job's rank. The individuals that follow it in the
+log, up to the next session record, were evaluated in that session, so each evaluation's host is
+known for one record per job and rank rather than a string per record. Older logs have none.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import logging
 import math
 import struct
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -24,9 +30,18 @@ import numpy as np
 from .population import Individual, Status
 from .search_space import SearchSpace
 
-__all__ = ["encode_individual", "decode_individual", "KIND_INDIVIDUAL", "STATUS_CODES"]
+__all__ = [
+    "encode_individual",
+    "decode_individual",
+    "encode_session",
+    "decode_session",
+    "KIND_INDIVIDUAL",
+    "KIND_SESSION",
+    "STATUS_CODES",
+]
 
 KIND_INDIVIDUAL = 1
+KIND_SESSION = 2
 _HEAD = struct.Struct("<BBiihBiHddd")
 _EXTRA_LENGTH = struct.Struct("<I")
 STATUS_CODES = {Status.OK: 0, Status.FAILED: 1, Status.PRUNED: 2, Status.PENDING: 3}
@@ -140,6 +155,27 @@ def decode_individual(data: bytes, space: SearchSpace) -> Individual:
     if extra_length:
         _apply_extras(ind, json.loads(data[offset : offset + extra_length]))
     return ind
+
+
+def encode_session(session: Mapping[str, Any]) -> bytes:
+    """Encode a session record: ``{"host": ..., "pid": ..., "started": ...}``."""
+    return bytes([KIND_SESSION]) + json.dumps(dict(session), separators=(",", ":")).encode()
+
+
+def decode_session(data: bytes) -> dict[str, Any]:
+    """Decode a record made by :func:`encode_session`.
+
+    Raises
+    ------
+    ValueError
+        If the record is not a session record, or its host is not a string.
+    """
+    if data[:1] != bytes([KIND_SESSION]):
+        raise ValueError("not a session record")
+    session = json.loads(bytes(data[1:]))
+    if not isinstance(session, dict) or not isinstance(session.get("host"), str):
+        raise ValueError("a session record is a JSON object with a 'host' string")
+    return session
 
 
 def _numbers(name: str, value: Any) -> list[float]:

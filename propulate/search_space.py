@@ -91,6 +91,8 @@ class SearchSpace:
         """Return ``limits`` if it already is a search space, else parse it (cached)."""
         if isinstance(limits, SearchSpace):
             return limits
+        if not isinstance(limits, Mapping):
+            return cls(limits)  # which raises the error that says what limits must be
         try:
             key = _freeze(limits)
         except TypeError:

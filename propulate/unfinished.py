@@ -222,10 +222,13 @@ class Unfinished:
             # docstring). O_APPEND: every write lands at the end, after a truncation too.
             flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_APPEND
             handle = self._handle = os.open(self.path, flags, files.FILE_MODE)
-        if truncate:
-            os.ftruncate(handle, 0)
-        if data:
-            os.write(handle, data)
+        try:
+            if truncate:
+                os.ftruncate(handle, 0)
+            if data:
+                os.write(handle, data)
+        except OSError as error:
+            raise files.write_error(self.path, error) from None
 
     def _rewrite(self) -> None:
         self._append(list(self._entries.values()), truncate=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
 from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
@@ -28,6 +29,7 @@ __all__ = [
     "check_choice",
     "check_callable",
     "check_matrix",
+    "check_rng",
 ]
 
 
@@ -203,6 +205,31 @@ def check_callable(owner: str, name: str, value: Any, example: str) -> Callable[
     if not callable(value):
         fail(owner, name, value, "callable", example)
     return value  # type: ignore[no-any-return]  # narrowed by callable()
+
+
+def check_rng(owner: str, name: str, value: Any) -> random.Random | None:
+    """``value`` if it is ``None`` or a :class:`random.Random` (the generator Propulate draws from).
+
+    A numpy ``Generator`` or a seed would only fail at the first draw, deep inside breeding, so
+    it is refused here with the fix.
+
+    Parameters
+    ----------
+    owner, name, value
+        As for :func:`fail`.
+
+    Returns
+    -------
+    random.Random or None
+        The value.
+    """
+    if value is None or isinstance(value, random.Random):
+        return value
+    if _is_int(value):
+        example = f"random.Random({int(value)})"
+    else:
+        example = "random.Random(42 + rank)"
+    fail(owner, name, value, "a random.Random (or None for a fresh one)", example)
 
 
 def check_matrix(

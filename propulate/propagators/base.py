@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError
 from ..population import Individual
 from ..search_space import SearchSpace
-from ..validation import check_int
+from ..validation import check_int, check_rng
 
 if TYPE_CHECKING:  # what __getattr__ (at the end) provides, for type checkers
     from .operators import (
@@ -157,6 +157,7 @@ class Propagator:
         self.offspring = check_int(
             owner, "offspring", offspring, 1, also=(-1,), example=1, note=note
         )
+        rng = check_rng(owner, "rng", rng)
         self.rng = rng if rng is not None else random.Random()
 
     def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:

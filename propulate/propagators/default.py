@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from ..search_space import Limits, SearchSpace
-from ..validation import check_int, check_number, check_probability
+from ..validation import check_int, check_number, check_probability, check_rng
 from .base import (
     AvoidDuplicates,
     Compose,
@@ -86,7 +86,7 @@ def get_default_propagator(
         check_probability(owner, name, value)
     check_number(owner, "sigma_factor", sigma_factor, 0.0, low_open=True, example=0.05)
     check_probability(owner, "cma_share", cma_share, example=0.5)
-    rng = rng if rng is not None else random.Random()
+    rng = check_rng(owner, "rng", rng) or random.Random()
     space = SearchSpace.of(limits)
     stages: list[Propagator] = [
         SelectMin(pop_size),

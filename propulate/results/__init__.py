@@ -4,9 +4,10 @@ A checkpoint folder holds one append-only log per rank (``island-<i>-rank-<r>.ck
 :mod:`propulate.checkpoint`). :func:`load_results` reads every log into plain records, one
 dictionary per evaluated individual; :func:`load_dataframe` gives the same as a
 :class:`pandas.DataFrame`; :func:`summarize_results` counts and times them and
-:func:`format_summary` prints that as a table. :func:`parameter_importance` estimates how much of
-the loss's variation each hyperparameter explains. :func:`to_optuna` writes the evaluations as
-the trials of an Optuna study, for Optuna's dashboard and plots.
+:func:`format_summary` prints that as a table (with failures and durations per host,
+:func:`summarize_hosts`, so a bad node stands out). :func:`parameter_importance` estimates how
+much of the loss's variation each hyperparameter explains. :func:`to_optuna` writes the
+evaluations as the trials of an Optuna study, for Optuna's dashboard and plots.
 
 Everything here works on the folder of a run that is still writing: a record that is half
 written is skipped without a warning (it will be complete the next time the folder is read).
@@ -20,6 +21,7 @@ Examples
 
 # Besides __all__, the helpers of the command line's exports (RECORD_FIELDS, curve_json,
 # flatten_record, best_records, format_table) stay importable from here, as they always were.
+from .hosts import HostSummary, summarize_hosts
 from .importance import parameter_importance
 from .loading import (
     PARAM_PREFIX,
@@ -40,11 +42,13 @@ from .summaries import format_table as format_table
 __all__ = [
     "CheckpointData",
     "IslandSummary",
+    "HostSummary",
     "ResultSummary",
     "read_checkpoint",
     "load_results",
     "load_dataframe",
     "summarize_results",
+    "summarize_hosts",
     "format_summary",
     "parameter_importance",
     "to_optuna",

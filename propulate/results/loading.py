@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import _limits_from_fingerprint, log_files, read_log
+from ..checkpoint import _limits_from_fingerprint, log_files, scan_log
 from ..errors import CheckpointError
 from ..legacy import find_v12_checkpoints
 from ..population import Status
@@ -48,6 +48,7 @@ RECORD_FIELDS = (
     "duration",
     "active",
     "migration_steps",
+    "host",
     "error",
     "curve",
 )
@@ -109,10 +110,13 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
     # individual (an emigrant leaving, an immigrant or a copy arriving, a victim replaced), so
     # the newest record per island is that island's view at the end.
     views: dict[tuple[int, int], dict[int, tuple[int, bool]]] = {}
+    evaluated_on: dict[tuple[int, int], str] = {}  # the host of each individual's evaluation
     space: SearchSpace | None = None
     torn: list[Path] = []
     for file in files:
-        header, individuals, _, was_torn = read_log(file)
+        contents = scan_log(file)
+        header, individuals, was_torn = contents.header, contents.individuals, contents.torn
+        hosts = contents.hosts()
         if was_torn:
             # A run that is still writing leaves its last record half written: not an error.
             log.debug("%s ends with an incomplete record; it was skipped.", file)
@@ -121,17 +125,21 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
             continue
         if space is None:
             space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
-        island = int(header.get("island", -1))
-        for ind in individuals:
+        island, owner = int(header.get("island", -1)), header.get("rank")
+        for ind, host in zip(individuals, hosts, strict=True):
             if ind.status == Status.PENDING:
                 continue
             key = ind.key
             if key not in first:
                 first[key] = _record(ind)
+            if ind.worker == owner and host is not None and key not in evaluated_on:
+                # Its own rank's log: the session it was recorded in is the one that ran it.
+                evaluated_on[key] = host
             view = views.setdefault(key, {})
             if island not in view or ind.migration_steps >= view[island][0]:
                 view[island] = (ind.migration_steps, bool(ind.active))
     for key, record in first.items():
+        record["host"] = evaluated_on.get(key)
         # One row per evaluation: active if some island still breeds with it.
         record["active"] = any(active for _, active in views[key].values())
         record["migration_steps"] = max(steps for steps, _ in views[key].values())
@@ -199,10 +207,11 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
         counter), ``status`` (``"ok"``, ``"failed"`` or ``"pruned"``), ``loss`` (``inf`` when
         failed), ``start`` and ``end`` (Unix times), ``duration`` (seconds), ``active``
         (whether some island still breeds with it), ``migration_steps`` (how often its
-        migration state changed), ``params`` (a dictionary of the hyperparameters), ``extras``
-        (the individual's keys that start with ``_``, as Propulate 1.2 allowed), ``curve`` (the
-        intermediate losses a generator loss function yielded, or ``None``) and ``error`` (why
-        it failed, or ``None``).
+        migration state changed), ``host`` (the host name of the rank that evaluated it, or
+        ``None`` in checkpoints written before hosts were recorded), ``params`` (a dictionary
+        of the hyperparameters), ``extras`` (the individual's keys that start with ``_``, as
+        Propulate 1.2 allowed), ``curve`` (the intermediate losses a generator loss function
+        yielded, or ``None``) and ``error`` (why it failed, or ``None``).
 
     Raises
     ------

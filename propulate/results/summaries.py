@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ import numpy as np
 from ..population import Status
 from ..reporting import format_duration
 from ..warm_start import IMPORTED_KEY
+from .hosts import HOST_HEADERS, HostSummary, host_rows, summarize_hosts
 from .loading import _param_names
 
 __all__ = [
@@ -71,6 +72,9 @@ class ResultSummary:
     imported : int
         Results imported from earlier runs (see :mod:`propulate.warm_start`): not evaluated in
         this run, so left out of every count and time above but ranked among the best.
+    hosts : list of HostSummary
+        Evaluations, failures and durations per host, with the hosts that stand out flagged
+        (empty if the checkpoint predates host records; see :mod:`propulate.results.hosts`).
     """
 
     evaluations: int
@@ -88,6 +92,7 @@ class ResultSummary:
     utilization: float
     best: list[dict[str, Any]]
     imported: int = 0
+    hosts: list[HostSummary] = field(default_factory=list)
 
 
 def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> ResultSummary:
@@ -162,6 +167,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         utilization=compute / (workers * run_time) if run_time > 0 and workers else math.nan,
         best=best_records(everything, top_n),
         imported=len(everything) - len(records),
+        hosts=summarize_hosts(records),
     )
 
 
@@ -281,6 +287,9 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
                 ],
             )
         )
+    if s.hosts:
+        lines.append("Hosts:")
+        lines.append(format_table(HOST_HEADERS, host_rows(s.hosts)))
     if s.best:
         names = _param_names(s.best)
         lines.append(f"Best {len(s.best)}:")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -95,3 +97,27 @@ def test_sigterm_stops_every_rank_cleanly_and_resumes(tmp_path):
     after = records(tmp_path)
     for rank in range(RANKS):
         assert sorted(after[rank]) == list(range(generations))
+
+
+def _kill_migration():
+    """benchmarks/kill_migration.py, whose trials this test runs a few of."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "kill_migration.py"
+    spec = importlib.util.spec_from_file_location("kill_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.timeout(300)
+def test_after_sigkills_with_real_migration_every_individual_is_active_on_one_island(tmp_path):
+    # Islands with real migration, killed twice at random moments (between an emigrant's
+    # departure and its arrival, it was active on no island after the resume), then finished:
+    # the short version of the 20 trials of benchmarks/kill_migration.py.
+    kill_migration = _kill_migration()
+    rng = random.Random(3)
+    for number in range(2):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        result = kill_migration.trial(folder, rng, ranks=4, kills=2)
+        assert result["ok"], result
+        assert result["population"] == result["logs"] == {"none": 0, "one": 240, "several": 0}

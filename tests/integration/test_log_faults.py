@@ -19,7 +19,7 @@ import pytest
 from propulate import CheckpointError
 from propulate.checkpoint import CheckpointLog, read_log, scan_log
 from propulate.log_format import MAGIC_V1, SYNC, Gap, parse_header, scan_frames
-from propulate.records import encode_individual
+from propulate.records import KIND_SESSION, encode_individual
 
 from .local_run import LIMITS_3D, run_local
 
@@ -40,9 +40,16 @@ def written(tmp_path_factory):
     header, start = parse_header(data, path)
     assert header["format_version"] == 2
     spans = [(first - 8, end + 4) for first, end in scan_frames(data, start, 2)]
-    records = _keyed(read_log(path)[1])
-    assert len(records) == len(spans) == RECORDS
+    individuals = iter(_keyed(read_log(path)[1]))
+    # One entry per frame: the individual's key and loss, None for the run's session record.
+    records = [None if data[first + 8] == KIND_SESSION else next(individuals) for first, _ in spans]
+    assert len(_only(records)) == len(spans) - 1 == RECORDS and records[0] is None
     return data, start, spans, records
+
+
+def _only(records):
+    """The individuals' entries of ``records`` (without the session's)."""
+    return [record for record in records if record is not None]
 
 
 def _v1_log(data: bytes, start: int, spans: list[tuple[int, int]]) -> tuple[bytes, list]:
@@ -81,7 +88,7 @@ def _check_every_flip(path, data, start, spans, records, offsets, caplog):
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="propulate"):
             contents = scan_log(path)
-        expected = records[:hit] + records[hit + 1 :]
+        expected = _only(records[:hit] + records[hit + 1 :])
         got = _keyed(contents.individuals)
         # 0 intact records lost: every record whose frame was not touched comes back.
         assert got == expected, (offset, hit, len(got))
@@ -105,7 +112,7 @@ def test_other_flips_of_the_length_and_the_sync_marker_cost_one_record(written, 
     for offset in range(first, first + 8):  # the sync marker and the length
         for mask in (0x01, 0x80, 0x10):
             path.write_bytes(_flipped(data, offset, mask))
-            assert _keyed(read_log(path)[1]) == records[:4] + records[5:], (offset, mask)
+            assert _keyed(read_log(path)[1]) == _only(records[:4] + records[5:]), (offset, mask)
 
 
 def test_format_1_logs_are_read_resynchronized_and_appended_to(written, tmp_path, caplog):
@@ -114,7 +121,7 @@ def test_format_1_logs_are_read_resynchronized_and_appended_to(written, tmp_path
     old_start = old_spans[0][0]
     path = tmp_path / "island-0-rank-0.ckpt"
     path.write_bytes(old)
-    assert _keyed(read_log(path)[1]) == records
+    assert _keyed(read_log(path)[1]) == _only(records)
     # Every byte of the header and of three frames (the first, a middle and the last one).
     offsets = [*range(old_start), *(o for i in (0, 5, RECORDS - 1) for o in range(*old_spans[i]))]
     _check_every_flip(path, old, old_start, old_spans, records, offsets, caplog)
@@ -129,7 +136,9 @@ def test_format_1_logs_are_read_resynchronized_and_appended_to(written, tmp_path
     assert path.read_bytes().startswith(old[:-5])
     contents = scan_log(path)
     assert contents.version == 1
-    assert _keyed(contents.individuals) == records[:-1] + records[:1]
+    individuals = _only(records)
+    assert _keyed(contents.individuals) == individuals[:-1] + individuals[:1]
+    assert len(contents.sessions) == 2  # the first run's and the appending one's
 
 
 def _space():
@@ -182,9 +191,9 @@ def test_logs_of_the_expected_space_are_read_without_parsing_their_space(
         raise AssertionError("the header's search space was parsed")
 
     monkeypatch.setattr("propulate.checkpoint.SearchSpace", no_parsing)
-    assert _keyed(scan_log(path, space).individuals) == records
+    assert _keyed(scan_log(path, space).individuals) == _only(records)
     log = CheckpointLog(tmp_path, space, island=0, rank=1)
-    assert _keyed(log.load_island()) == records
+    assert _keyed(log.load_island()) == _only(records)
     monkeypatch.undo()
     other = type(space)({**LIMITS_3D, "a": (-6.0, 5.0)})
     with pytest.raises(CheckpointError, match="was written for the search space"):
