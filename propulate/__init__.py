@@ -13,6 +13,7 @@ from .errors import (
 from .evaluation import current_dir, report_intermediate
 from .islands import Islands
 from .migrator import Migrator, Pollinator
+from .objectives import Objective
 from .parameters import Bool, Categorical, Float, Int, Ordinal
 from .population import Individual
 from .propagators.default import get_default_propagator
@@ -38,6 +39,7 @@ __all__ = [
     "Ordinal",
     "Categorical",
     "Bool",
+    "Objective",
     "Surrogate",
     "StaticSurrogate",
     "DynamicSurrogate",

@@ -77,7 +77,13 @@ def log_files(directory: str | Path, island: int | None = None) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
-def _header(space: SearchSpace, island: int, rank: int, layout: dict[str, Any] | None) -> bytes:
+def _header(
+    space: SearchSpace,
+    island: int,
+    rank: int,
+    layout: dict[str, Any] | None,
+    objectives: list[dict[str, str]] | None = None,
+) -> bytes:
     header: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "search_space": space.fingerprint(),
@@ -87,6 +93,8 @@ def _header(space: SearchSpace, island: int, rank: int, layout: dict[str, Any] |
     }
     if layout is not None:
         header["layout"] = layout
+    if objectives is not None:
+        header["objectives"] = objectives
     return encode_header(header)
 
 
@@ -277,6 +285,9 @@ class CheckpointLog:
         so a killed process loses nothing, and only a machine crash can lose the last interval.
     layout : dict, optional
         The run's layout, kept in the header of a new log (for the record).
+    objectives : list of dict, optional
+        The declared objectives (see :meth:`propulate.objectives.Objectives.to_header`), kept
+        in the header of a new log for the results.
     """
 
     def __init__(
@@ -287,8 +298,10 @@ class CheckpointLog:
         rank: int,
         fsync_interval: float = 2.0,
         layout: dict[str, Any] | None = None,
+        objectives: list[dict[str, str]] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.objectives = objectives
         self.space = space
         self.island = island
         self.rank = rank
@@ -321,7 +334,7 @@ class CheckpointLog:
         again by the reader's resynchronization.
         """
         make_folder(self.directory)
-        header = _header(self.space, self.island, self.rank, self.layout)
+        header = _header(self.space, self.island, self.rank, self.layout, self.objectives)
         if not os.path.lexists(self.path) and create_exclusively(self.path, header):
             self._version = FORMAT_VERSION
         else:

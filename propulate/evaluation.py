@@ -64,6 +64,10 @@ class Evaluation:
     curve : list of float
         The intermediate values the loss function yielded (or reported), up to the one at which
         it was stopped if pruned.
+    losses : tuple of float or None
+        Every objective in minimization sign, when the loss function returned several or
+        objectives were declared (see :mod:`propulate.objectives`); ``None`` otherwise and for
+        failed evaluations.
     """
 
     loss: float
@@ -72,6 +76,7 @@ class Evaluation:
     finished_at: float
     error: str | None = None
     curve: list[float] = field(default_factory=list)
+    losses: tuple[float, ...] | None = None
 
 
 StopCheck = Callable[[int, float], bool]
@@ -81,7 +86,7 @@ class _Run:
     """The intermediate values of the evaluation in progress and the early-stopping decision."""
 
     __slots__ = ("curve", "should_stop", "pruned", "check_error", "interrupted", "over_limit",
-                 "context", "started")  # fmt: skip
+                 "context", "started", "last")  # fmt: skip
 
     def __init__(self, should_stop: StopCheck | None, context: Circumstances) -> None:
         self.curve: list[float] = list(context.curve)  # a resumed evaluation continues its curve
@@ -92,11 +97,13 @@ class _Run:
         self.over_limit = False
         self.context = context
         self.started = time.perf_counter()
+        self.last: Any = None  # the last value as reported (it may carry several objectives)
 
     def report(self, value: Any) -> bool:
         if self.pruned or self.interrupted or self.over_limit:
             return True  # the training goes on after being told to stop: ignore the rest
         self.curve.append(_as_float(value))
+        self.last = value
         if self.should_stop is not None:
             try:
                 self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
@@ -232,10 +239,11 @@ def evaluate(
                             break
                 finally:
                     result.close()  # runs the generator's clean-up now, not at garbage collection
-                result = run.curve[-1] if run.curve else None
+                result = run.last if run.curve else None
         if run.pruned or run.interrupted:
-            result = run.curve[-1]
+            result = run.last
         loss = _as_float(result)
+        losses = getattr(result, "losses", None)  # several objectives (propulate.objectives)
         error = None if math.isfinite(loss) else f"loss_fn returned {result!r}"
         if run.over_limit:
             loss, error = (
@@ -247,11 +255,13 @@ def evaluate(
         # A second signal: the loss function is left where it was, to be resumed.
         run.interrupted = str(interruption) or "interrupted"
         loss, error = (run.curve[-1] if run.curve else math.inf), None
+        losses = getattr(run.last, "losses", None)
     except Exception as exception:  # noqa: BLE001  # the policy: record, log, go on
         if run.check_error is not None:
             raise run.check_error from None
         loss, error = math.inf, f"{type(exception).__name__}: {exception}"
         log_failure(params, exception)
+        losses = None
     else:
         if run.check_error is not None:
             raise run.check_error
@@ -267,7 +277,7 @@ def evaluate(
     if run.interrupted is not None and not run.pruned and not run.over_limit:
         status, error = Status.INTERRUPTED, run.interrupted
     elif error is not None:
-        status, loss = Status.FAILED, math.inf
+        status, loss, losses = Status.FAILED, math.inf, None
     else:
         status = Status.PRUNED if run.pruned else Status.OK
     return Evaluation(
@@ -277,6 +287,7 @@ def evaluate(
         finished_at=time.time(),
         error=error,
         curve=run.curve,
+        losses=losses,
     )
 
 

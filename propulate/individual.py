@@ -40,6 +40,7 @@ _METADATA = (
     "status",
     "migration_steps",
     "current",
+    "losses",
 )
 
 
@@ -66,7 +67,13 @@ class Individual(Mapping[str, Value]):
         The rank in the whole run of the worker that bred it, -1 if unknown; with
         ``generation`` it makes the :attr:`key`.
     loss : float or None
-        The loss, ``None`` until evaluated; ``inf`` when the evaluation failed.
+        The loss, ``None`` until evaluated; ``inf`` when the evaluation failed. With several
+        objectives (see :mod:`propulate.objectives`), the first objective in minimization sign
+        (a maximized objective negated).
+    losses : tuple of float or None
+        Every objective in minimization sign, in declaration order, when the loss function
+        returned several values or objectives were declared; ``None`` otherwise, until
+        evaluated, and when the evaluation failed.
     status : str
         One of :class:`Status`'s values.
     island : int
@@ -128,6 +135,7 @@ class Individual(Mapping[str, Value]):
         self.generation = generation
         self.rank = rank
         self.loss: float | None = None
+        self.losses: tuple[float, ...] | None = None
         self.status = Status.PENDING
         self.island = -1
         self.active = True
@@ -148,7 +156,7 @@ class Individual(Mapping[str, Value]):
         ind.velocity = None
         ind.generation = ind.worker = ind.island = ind.current = -1
         ind._island_rank = None
-        ind.loss = None
+        ind.loss = ind.losses = None
         ind.status = Status.PENDING
         ind.active = True
         ind.evaltime = math.inf
@@ -377,6 +385,8 @@ class Individual(Mapping[str, Value]):
     def __repr__(self) -> str:
         values = ", ".join(f"{k}={_short(v)}" for k, v in self.mapping.items())
         loss = "not evaluated" if self.loss is None else f"loss={self.loss:.6g}"
+        if self.losses is not None and len(self.losses) > 1:
+            loss = "losses=(" + ", ".join(f"{v:.6g}" for v in self.losses) + ")"
         state = "" if self.active else ", inactive"
         status = "" if self.status in (Status.OK, Status.PENDING) else f", {self.status}"
         return (

@@ -20,6 +20,7 @@ from .callbacks.base import Callback
 from .errors import ConfigurationError
 from .failures import check_loss_signature
 from .migrator import Migrator, Pollinator
+from .objectives import Objectives
 from .population import Individual
 from .propagators.base import Propagator
 from .propagators.constraints import check_constraints
@@ -211,7 +212,8 @@ class Islands:
         island); see :mod:`propulate.callbacks`.
     **kwargs
         Further keyword arguments for :class:`Propulator` (e.g. ``time_budget``,
-        ``constraints``, ``seeds`` or ``warm_start``).
+        ``constraints``, ``seeds``, ``warm_start``, or ``objectives`` to declare several
+        objectives, see :mod:`propulate.objectives`).
     """
 
     def __init__(
@@ -246,6 +248,7 @@ class Islands:
         check_total_evaluations("Islands", kwargs.get("total_evaluations"), generations)
         check_constraints("Islands", kwargs.get("constraints"))
         check_head_arguments("Islands", propagator, kwargs.get("seeds"), kwargs.get("warm_start"))
+        Objectives.parse("Islands", kwargs.get("objectives"))
         world = world if world is not None else mpi.world()
         self.plan = plan_islands(
             world.Get_size(),

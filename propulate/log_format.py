@@ -1,6 +1,12 @@
-r"""The bytes of a record log: its header and its frames, in format 1 and format 2.
+r"""The bytes of a record log: its header and its frames, in formats 1, 2 and 3.
 
-Format 2 (written since this version)::
+Format 3 (written since this version) is format 2 whose header may name the run's objectives,
+``"objectives": [{"name": ..., "direction": "minimize" | "maximize"}, ...]``, and whose
+records may carry the vector of objectives (``losses`` in a record's extras, see
+:mod:`propulate.records`). It keeps format 2's magic bytes and frames: a reader of format 2 refuses
+it by its ``format_version``, as any newer format.
+
+Format 2 (still read, and appended to in its own format)::
 
     magic   b"PROPULATE-JOURNAL-2\n"
     u32     length of the JSON header
@@ -45,10 +51,10 @@ __all__ = [
     "scan_frames",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAGIC_V1 = b"PROPULATE-LOG\n"
 # Differs from MAGIC_V1 in several of its first bytes, so that no single damaged byte turns one
-# version into the other.
+# version into the other. Formats 2 and 3 share it (they differ in the header's JSON only).
 MAGIC_V2 = b"PROPULATE-JOURNAL-2\n"
 SYNC = b"\xa7PRF"
 _U32 = struct.Struct("<I")
@@ -161,6 +167,8 @@ def parse_header(data: bytes, path: Path) -> tuple[dict[str, Any], int] | None:
             f"{path} was written by a newer Propulate (format {stored}); this version reads "
             f"formats up to {FORMAT_VERSION}. Upgrade Propulate to resume it."
         )
+    if version == 2 and stored == 3:
+        version = 3  # format 2's frames, with objectives
     if stored != version:
         raise _damaged(path, f"format_version {stored!r} does not match its magic bytes")
     return header, end
@@ -169,7 +177,7 @@ def parse_header(data: bytes, path: Path) -> tuple[dict[str, Any], int] | None:
 def _frame_at(data: bytes, position: int, version: int) -> int:
     """The end of the intact frame at ``position``, or -1."""
     size = len(data)
-    if version == 2:
+    if version >= 2:
         if data[position : position + 4] != SYNC:
             return -1
         position += 4
@@ -182,7 +190,7 @@ def _frame_at(data: bytes, position: int, version: int) -> int:
         # checksum of an empty one when resynchronizing a format-1 log.
         return -1
     stored = _U32.unpack_from(data, end - 4)[0]
-    if version == 2:
+    if version >= 2:
         crc = zlib.crc32(data[position : end - 4])
     else:
         crc = zlib.crc32(data[position + 4 : end - 4])
@@ -194,7 +202,7 @@ def _next_frame(data: bytes, position: int, version: int) -> int:
     size = len(data)
     candidate = position + 1
     while candidate < size:
-        if version == 2:
+        if version >= 2:
             candidate = data.find(SYNC, candidate)
             if candidate < 0:
                 return size
@@ -218,7 +226,7 @@ def scan_frames(data: bytes, start: int, version: int) -> Iterator[tuple[int, in
     """
     size = len(data)
     position = start
-    overhead = 4 if version == 2 else 0
+    overhead = 4 if version >= 2 else 0
     while position < size:
         end = _frame_at(data, position, version)
         if end >= 0:
@@ -226,6 +234,6 @@ def scan_frames(data: bytes, start: int, version: int) -> Iterator[tuple[int, in
             position = end
             continue
         resume = _next_frame(data, position, version)
-        records = data[position:resume].count(SYNC) if version == 2 else 1
+        records = data[position:resume].count(SYNC) if version >= 2 else 1
         yield Gap(position, resume, max(1, records), resume == size)
         position = resume

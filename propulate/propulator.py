@@ -31,6 +31,7 @@ from .failures import check_loss_signature
 from .job_lock import canonical_config
 from .knowledge import Knowledge, adopt_population
 from .migration import MigrationPolicy, NoMigration
+from .objectives import Objectives
 from .population import Individual, Population, Status
 from .propagators.base import Propagator, as_list, listeners, search_space_of
 from .propagators.constraints import with_constraints
@@ -134,6 +135,10 @@ class Propulator(AskAndTell):
     warm_start : str or Path or list of them, optional
         Checkpoint folders of earlier runs, or CSV files of ``propulate export``, whose results
         join the population without being evaluated again; see :ref:`warm-start`.
+    objectives : list, dict or None
+        The objectives ``loss_fn`` returns, e.g. ``{"accuracy": "maximize", "latency":
+        "minimize"}``; see :mod:`propulate.objectives`. Without it a tuple of numbers minimizes
+        each of them.
 
     Notes
     -----
@@ -179,6 +184,7 @@ class Propulator(AskAndTell):
         constraints: Sequence[Callable[[Mapping[str, Any]], Any]] | None = None,
         seeds: Sequence[Mapping[str, Any]] | None = None,
         warm_start: str | Path | Sequence[str | Path] | None = None,
+        objectives: Any = None,
     ) -> None:
         owner = type(self).__name__
         check_callable(owner, "loss_fn", loss_fn, "lambda params: params['x'] ** 2")
@@ -200,6 +206,8 @@ class Propulator(AskAndTell):
         self.loss_fn = loss_fn
         self.propagator = with_constraints(owner, propagator, constraints)
         self.rng = check_rng(owner, "rng", rng) or random.Random()
+        self.objectives = Objectives.parse(owner, objectives)
+        self._scored_loss_fn = self.objectives.wrap(loss_fn)
         self.island_idx = check_int(owner, "island_idx", island_idx, 0, example=0)
         self.checkpoint_path = Path(checkpoint_path)
         self.migration_topology = migration_topology
@@ -318,6 +326,7 @@ class Propulator(AskAndTell):
         if self._files is None:
             path, island, space = self.checkpoint_path, self.island_idx, self.search_space
             self._files = RankFiles(path, space, island, self._identity())
+            self._files.log.objectives = self.objectives.to_header()
         return self._files
 
     def _state_path(self) -> Path:
@@ -404,7 +413,7 @@ class Propulator(AskAndTell):
         assert run is not None  # for mypy: set by _ask
         context = circumstances(self.checkpoint_path, child, run.resumed.get(child.key),
                                 run.interruption, self.max_eval_seconds)  # fmt: skip
-        outcome = self._worker().lead(self.loss_fn, child, context)
+        outcome = self._worker().lead(self._scored_loss_fn, child, context)
         if outcome.status == Status.INTERRUPTED:
             run.shelve(child, outcome)  # not a result: the next run resumes it first
         else:
@@ -443,7 +452,7 @@ class Propulator(AskAndTell):
         self._backends.connect()
         worker = self._worker()
         if not worker.leads:
-            worker.follow(self.loss_fn, self.search_space)
+            worker.follow(self._scored_loss_fn, self.search_space)
             return
         try:
             self.start(logging_interval, debug)

@@ -6,7 +6,8 @@ it. Layout, little-endian::
     u8 kind | u8 status | i32 rank | i32 generation | i16 island | u8 active
     | i32 current | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod
     | f64 x dims (one value per hyperparameter; a categorical as its choice index)
-    | u32 n | n bytes of JSON extras (velocity, error, learning curve, the ``_`` keys...)
+    | u32 n | n bytes of JSON extras (velocity, error, learning curve, the ``_`` keys, the
+      vector of objectives ``losses``...)
 
 A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format 2).
 
@@ -51,6 +52,7 @@ _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 # not set any attribute of the individual it becomes).
 _EXTRA_ATTRIBUTES = ("error", "curve", "surrogate")
 _VECTORS = ("velocity", "position")
+_LOSSES = "losses"
 # The individual's ``_``-prefixed keys (Propulate 1.2's extra data) travel in their own field, a
 # JSON object whose names must all start with "_": they never become attributes.
 _USER_KEYS = "keys"
@@ -107,6 +109,8 @@ def encode_individual(
         extras["island_rank"] = ind._island_rank
     if ind.extras:
         extras[_USER_KEYS] = ind.extras
+    if ind.losses is not None:  # several objectives (checkpoint format 3)
+        extras[_LOSSES] = list(ind.losses)
     blob = json.dumps(extras, separators=(",", ":"), default=_plain).encode() if extras else b""
     return head + values + _EXTRA_LENGTH.pack(len(blob)) + blob
 
@@ -193,6 +197,8 @@ def _apply_extras(ind: Individual, extras: Any) -> None:
     for name in _VECTORS:
         if name in extras:
             setattr(ind, name, np.array(_numbers(name, extras[name])))
+    if _LOSSES in extras:
+        ind.losses = tuple(_numbers(_LOSSES, extras[_LOSSES]))
     if "curve" in extras:
         setattr(ind, "curve", _numbers("curve", extras["curve"]))  # noqa: B010  # not a slot
     error = extras.get("error")

@@ -32,14 +32,14 @@ def _keyed(individuals):
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    """A real log of RECORDS records (format 2), its records and the spans of its frames."""
+    """A real log of RECORDS records (format 3: format 2's frames), its records and spans."""
     folder = tmp_path_factory.mktemp("run")
     run_local(1, folder, generations=RECORDS)
     path = folder / "island-0-rank-0.ckpt"
     data = path.read_bytes()
     header, start = parse_header(data, path)
-    assert header["format_version"] == 2
-    spans = [(first - 8, end + 4) for first, end in scan_frames(data, start, 2)]
+    assert header["format_version"] == 3
+    spans = [(first - 8, end + 4) for first, end in scan_frames(data, start, 3)]
     individuals = iter(_keyed(read_log(path)[1]))
     # One entry per frame: the individual's key and loss, None for the run's session record.
     records = [None if data[first + 8] == KIND_SESSION else next(individuals) for first, _ in spans]
