@@ -8,6 +8,7 @@ from typing import Any
 
 from .comm import Collectives
 from .population import Individual, Status
+from .propagators.pareto import objective_count, objective_matrix, pareto_order
 from .reporting import format_individuals
 
 __all__ = ["best_distinct", "summarize_islands"]
@@ -32,9 +33,30 @@ def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:
     Returns
     -------
     list of Individual
-        Best first; ties broken by rank and generation.
+        Best first; ties broken by rank and generation. With several objectives (see
+        :mod:`propulate.objectives`), members of the Pareto front first, the least crowded
+        (the extremes) first.
     """
-    ranked = sorted((ind for ind in active if ind.status == Status.OK), key=_rank_key)
+    evaluated = [ind for ind in active if ind.status == Status.OK]
+    count = max((len(ind.losses or ()) for ind in evaluated[:1]), default=1)
+    if count > 1:
+        return _pareto_distinct(evaluated, count, top_n)
+    return _distinct(sorted(evaluated, key=_rank_key), top_n)
+
+
+def _pareto_distinct(evaluated: list[Individual], count: int, top_n: int) -> list[Individual]:
+    """The ``top_n`` best distinct by Pareto front, then crowding distance (spread first)."""
+    points = objective_matrix(evaluated, count)
+    wanted = top_n
+    while True:
+        order = pareto_order(points, min(wanted, len(evaluated)))
+        chosen = _distinct([evaluated[i] for i in order], top_n)
+        if len(chosen) == top_n or len(order) == len(evaluated):
+            return chosen
+        wanted *= 2  # repeated hyperparameters took places: rank more
+
+
+def _distinct(ranked: list[Individual], top_n: int) -> list[Individual]:
     chosen: list[Individual] = []
     seen: set[tuple[Any, ...]] = set()
     for ind in ranked:
@@ -87,7 +109,10 @@ def summarize_islands(
             log.info(format_individuals(title, chosen))
         if len(islands) > 1:
             everybody = [ind for chosen, _ in islands.values() for ind in chosen]
-            overall = sorted(everybody, key=_rank_key)[:top_n]
+            if objective_count(everybody) > 1:
+                overall = best_distinct(everybody, top_n)
+            else:
+                overall = sorted(everybody, key=_rank_key)[:top_n]
             log.info(format_individuals(f"Top {top_n} overall:", overall))
     order = sorted(islands)
     return [islands[index][0] for index in order], [order.index(i) for i, _, _ in gathered]

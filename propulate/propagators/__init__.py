@@ -23,6 +23,7 @@ from .operators import (
     SelectUniform,
     Stochastic,
 )
+from .pareto import SelectPareto
 from .portfolio import Handoff, Mixture, get_hybrid_propagator
 from .pso import (
     BasicPSO,
@@ -45,6 +46,7 @@ __all__ = [
     "SelectMin",
     "SelectMax",
     "SelectUniform",
+    "SelectPareto",
     "InitUniform",
     "PointMutation",
     "RandomPointMutation",

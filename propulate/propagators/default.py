@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
+from ..population import Individual
 from ..search_space import Limits, SearchSpace
 from ..validation import check_int, check_number, check_probability, check_rng
 from .base import (
@@ -12,11 +14,11 @@ from .base import (
     Conditional,
     InitUniform,
     Propagator,
-    SelectMin,
     SelectUniform,
 )
 from .cmaes import BasicCMA, CMAPropagator
 from .ga import CrossoverUniform, IntervalMutationNormal, PointMutation
+from .pareto import SelectPareto, objective_count
 from .portfolio import Mixture
 
 __all__ = ["get_default_propagator"]
@@ -49,6 +51,11 @@ def get_default_propagator(
     does a space of categorical parameters only. A child that repeats hyperparameters the
     population already holds is bred again (up to 10 times, :class:`AvoidDuplicates`): without
     that, about a fifth of the evaluations of a converging run repeat an earlier one.
+
+    With several objectives (a loss function returning several values, see
+    :mod:`propulate.objectives`) the ``pop_size`` best are chosen by non-dominated rank and
+    crowding distance (:class:`~propulate.propagators.SelectPareto`, NSGA-II style), and the
+    genetic algorithm breeds every child: CMA-ES ranks one objective only.
 
     Parameters
     ----------
@@ -89,7 +96,7 @@ def get_default_propagator(
     rng = check_rng(owner, "rng", rng) or random.Random()
     space = SearchSpace.of(limits)
     stages: list[Propagator] = [
-        SelectMin(pop_size),
+        SelectPareto(pop_size),
         SelectUniform(2, rng=rng),
         CrossoverUniform(probability=crossover_prob, rng=rng),
         PointMutation(space, probability=mutation_prob, rng=rng),
@@ -104,5 +111,26 @@ def get_default_propagator(
     breeder: Propagator = Compose(stages)
     if cma_share > 0 and any(d.is_numeric for d in space):
         cma = CMAPropagator(BasicCMA(), space, rng=rng)
-        breeder = Mixture([breeder, cma], [1.0 - cma_share, cma_share], rng=rng)
+        ga = breeder
+        breeder = Mixture([ga, _OneObjective(cma, ga)], [1.0 - cma_share, cma_share], rng=rng)
     return Conditional(pop_size, AvoidDuplicates(breeder), InitUniform(space, rng=rng))
+
+
+class _OneObjective(Propagator):
+    """``single`` breeds while the individuals carry one objective, ``several`` otherwise."""
+
+    def __init__(self, single: Propagator, several: Propagator) -> None:
+        super().__init__(parents=-1, offspring=1, rng=single.rng)
+        self.single = single
+        self.several = several
+
+    def __call__(self, inds: Sequence[Individual]) -> list[Individual] | Individual:
+        """Breed with ``several`` when the individuals carry several objectives."""
+        return (self.several if objective_count(inds) > 1 else self.single)(inds)
+
+    def stages(self) -> Sequence[Propagator]:
+        """Both strategies."""
+        return (self.single, self.several)
+
+    def __repr__(self) -> str:
+        return repr(self.single)

@@ -17,6 +17,7 @@ from typing import Any
 from ..checkpoint import _limits_from_fingerprint, log_files, scan_log
 from ..errors import CheckpointError
 from ..legacy import find_v12_checkpoints
+from ..objectives import Objectives
 from ..population import Status
 from ..search_space import SearchSpace
 
@@ -70,12 +71,15 @@ class CheckpointData:
         The logs that were read.
     torn : list of Path
         Logs whose last record was incomplete and skipped (normal while a run is writing).
+    objectives : Objectives
+        The objectives declared by the run (from the logs' headers; none declared if absent).
     """
 
     records: list[dict[str, Any]]
     search_space: SearchSpace | None
     files: list[Path]
     torn: list[Path] = field(default_factory=list)
+    objectives: Objectives = field(default_factory=Objectives)
 
 
 def read_checkpoint(path: str | Path) -> CheckpointData:
@@ -112,6 +116,7 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
     views: dict[tuple[int, int], dict[int, tuple[int, bool]]] = {}
     evaluated_on: dict[tuple[int, int], str] = {}  # the host of each individual's evaluation
     space: SearchSpace | None = None
+    objectives: Objectives | None = None
     torn: list[Path] = []
     for file in files:
         contents = scan_log(file)
@@ -125,13 +130,15 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
             continue
         if space is None:
             space = SearchSpace(_limits_from_fingerprint(header["search_space"]))
+        if objectives is None or not objectives.is_declared:
+            objectives = Objectives.from_header(header.get("objectives"))
         island, owner = int(header.get("island", -1)), header.get("rank")
         for ind, host in zip(individuals, hosts, strict=True):
             if ind.status == Status.PENDING:
                 continue
             key = ind.key
             if key not in first:
-                first[key] = _record(ind)
+                first[key] = _record(ind, objectives)
             if ind.worker == owner and host is not None and key not in evaluated_on:
                 # Its own rank's log: the session it was recorded in is the one that ran it.
                 evaluated_on[key] = host
@@ -144,7 +151,7 @@ def read_checkpoint(path: str | Path) -> CheckpointData:
         record["active"] = any(active for _, active in views[key].values())
         record["migration_steps"] = max(steps for steps, _ in views[key].values())
     records = sorted(first.values(), key=lambda r: (r["end"], r["rank"], r["generation"]))
-    return CheckpointData(records, space, files, torn)
+    return CheckpointData(records, space, files, torn, objectives or Objectives())
 
 
 def _no_logs_message(path: Path) -> str:
@@ -166,7 +173,7 @@ def _no_logs_message(path: Path) -> str:
     return message + "."
 
 
-def _record(ind: Any) -> dict[str, Any]:
+def _record(ind: Any, objectives: Objectives) -> dict[str, Any]:
     loss = math.inf if ind.loss is None else float(ind.loss)
     duration = float(ind.evalperiod)
     end = float(ind.evaltime)
@@ -187,7 +194,17 @@ def _record(ind: Any) -> dict[str, Any]:
         "extras": dict(ind.extras),
         "curve": [float(v) for v in curve] if curve is not None else None,
         "error": str(error) if error is not None else None,
+        "objectives": _objectives(ind.losses, objectives),
+        "losses": None if ind.losses is None else [float(v) for v in ind.losses],
     }
+
+
+def _objectives(losses: Any, objectives: Objectives) -> dict[str, float] | None:
+    """The objectives by name, in the user's sign (a maximized one as returned), or ``None``."""
+    if losses is None:
+        return None
+    values = objectives.user_values(losses)
+    return dict(zip(objectives.names(len(values)), values, strict=True))
 
 
 def load_results(path: str | Path) -> list[dict[str, Any]]:
@@ -211,7 +228,11 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
         ``None`` in checkpoints written before hosts were recorded), ``params`` (a dictionary
         of the hyperparameters), ``extras`` (the individual's keys that start with ``_``, as
         Propulate 1.2 allowed), ``curve`` (the intermediate losses a generator loss function
-        yielded, or ``None``) and ``error`` (why it failed, or ``None``).
+        yielded, or ``None``), ``error`` (why it failed, or ``None``), ``objectives`` (with
+        several objectives or declared ones, a dictionary of each objective's value as the loss
+        function returned it, a maximized one not negated; ``None`` otherwise and for failed
+        evaluations) and ``losses`` (the same values in minimization sign, as a list in
+        declaration order, or ``None``).
 
     Raises
     ------
@@ -235,7 +256,9 @@ def load_dataframe(path: str | Path | Sequence[Mapping[str, Any]]) -> Any:
     -------
     pandas.DataFrame
         One row per evaluation; the columns of :func:`load_results` with each hyperparameter in
-        its own column ``params_<name>``, each ``_`` key in a column of its own name,
+        its own column ``params_<name>``, each objective in a column of its name (after
+        ``loss``; prefixed ``objective_`` if the name is taken), each ``_`` key in a column of
+        its own name,
         ``start`` and ``end`` as Unix times and ``curve`` as a list (or ``None``).
 
     Raises
@@ -259,10 +282,26 @@ def table_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
     """The columns of a table of ``records`` (:func:`load_dataframe`, the CSV export)."""
     params = [PARAM_PREFIX + n for n in _param_names(records)]
     extras: dict[str, None] = {}
+    objectives: dict[str, None] = {}
     for record in records:
         for name in record.get("extras") or ():
             extras.setdefault(name)
-    return [*RECORD_FIELDS[:-2], *params, *extras, *RECORD_FIELDS[-2:]]
+        for name in record.get("objectives") or ():
+            objectives.setdefault(objective_column(name))
+    loss = RECORD_FIELDS.index("loss") + 1
+    return [
+        *RECORD_FIELDS[:loss],
+        *objectives,
+        *RECORD_FIELDS[loss:-2],
+        *params,
+        *extras,
+        *RECORD_FIELDS[-2:],
+    ]
+
+
+def objective_column(name: str) -> str:
+    """The table column of the objective ``name``: the name, unless a record field has it."""
+    return f"objective_{name}" if name in RECORD_FIELDS or name == "params" else name
 
 
 def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,11 +309,16 @@ def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
 
     Each ``_`` key (see :class:`~propulate.Individual`) becomes an entry of its own name.
     """
-    row = {k: v for k, v in record.items() if k not in ("params", "extras")}
+    row = {k: v for k, v in record.items() if k not in _NESTED}
+    for name, value in (record.get("objectives") or {}).items():
+        row[objective_column(name)] = value
     for name, value in record["params"].items():
         row[PARAM_PREFIX + name] = value
     row.update(record.get("extras") or {})
     return row
+
+
+_NESTED = ("params", "extras", "objectives", "losses")  # spread over columns of their own
 
 
 def _param_names(records: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..pareto import pareto_mask
 from ..population import Status
 from ..reporting import format_duration
 from ..warm_start import IMPORTED_KEY
@@ -75,6 +76,10 @@ class ResultSummary:
     hosts : list of HostSummary
         Evaluations, failures and durations per host, with the hosts that stand out flagged
         (empty if the checkpoint predates host records; see :mod:`propulate.results.hosts`).
+    front : list of dict
+        With several objectives, the Pareto front: the successfully evaluated records (distinct
+        hyperparameters) that no other one dominates, by their first objective; empty with
+        one objective.
     """
 
     evaluations: int
@@ -93,6 +98,7 @@ class ResultSummary:
     best: list[dict[str, Any]]
     imported: int = 0
     hosts: list[HostSummary] = field(default_factory=list)
+    front: list[dict[str, Any]] = field(default_factory=list)
 
 
 def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> ResultSummary:
@@ -168,6 +174,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         best=best_records(everything, top_n),
         imported=len(everything) - len(records),
         hosts=summarize_hosts(records),
+        front=pareto_records(records),
     )
 
 
@@ -199,6 +206,26 @@ def best_records(records: Sequence[Mapping[str, Any]], top_n: int) -> list[dict[
     for r in ranked:
         if len(chosen) >= top_n:
             break
+        values = tuple(r["params"].items())
+        if values not in seen:
+            seen.add(values)
+            chosen.append(dict(r))
+    return chosen
+
+
+def pareto_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The non-dominated successful records of a run with several objectives (see ``front``)."""
+    candidates = [r for r in records if r["status"] == Status.OK and len(r.get("losses") or ()) > 1]
+    if not candidates:
+        return []
+    mask = pareto_mask(np.array([r["losses"] for r in candidates], dtype=float))
+    front = sorted(
+        (candidates[i] for i in np.flatnonzero(mask)),
+        key=lambda r: (r["losses"], r["rank"], r["generation"]),
+    )
+    chosen: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for r in front:
         values = tuple(r["params"].items())
         if values not in seen:
             seen.add(values)
@@ -290,16 +317,20 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
     if s.hosts:
         lines.append("Hosts:")
         lines.append(format_table(HOST_HEADERS, host_rows(s.hosts)))
-    if s.best:
+    if s.front:
+        lines.extend(_front_lines(s.front))
+    elif s.best:
         names = _param_names(s.best)
+        # One declared objective: shown as the loss function returned it (e.g. an accuracy).
+        objective = list(s.best[0].get("objectives") or ())
         lines.append(f"Best {len(s.best)}:")
         lines.append(
             format_table(
-                ["#", "loss", "island", "rank", "generation", *names],
+                ["#", *(objective or ["loss"]), "island", "rank", "generation", *names],
                 [
                     [
                         place,
-                        r["loss"],
+                        *_objective_values(r, objective),
                         r["island"],
                         r["rank"],
                         "imported" if _imported(r) else r["generation"],
@@ -312,3 +343,35 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
     elif s.evaluations:
         lines.append("No successful evaluation yet.")
     return "\n".join(lines)
+
+
+FRONT_ROWS = 20  # the Pareto front's rows a summary shows (the rest are counted)
+
+
+def _objective_values(record: Mapping[str, Any], names: Sequence[str]) -> list[Any]:
+    if not names:
+        return [record["loss"]]
+    values = record.get("objectives") or {}
+    return [values.get(name, "") for name in names]
+
+
+def _front_lines(front: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Pareto front as a table, by its first objective (at most ``FRONT_ROWS`` rows)."""
+    objectives = list(front[0]["objectives"])
+    names = _param_names(front)
+    shown = front[:FRONT_ROWS]
+    lines = [f"Pareto front: {len(front)} individual{'s' if len(front) != 1 else ''}"]
+    if len(front) > len(shown):
+        lines[0] += f" (the first {len(shown)} by {objectives[0]} shown)"
+    lines.append(
+        format_table(
+            ["#", *objectives, "island", "rank", "generation", *names],
+            [
+                [place, *_objective_values(r, objectives), r["island"], r["rank"]]
+                + [r["generation"]]
+                + [r["params"].get(n, "") for n in names]
+                for place, r in enumerate(shown, start=1)
+            ],
+        )
+    )
+    return lines

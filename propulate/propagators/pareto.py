@@ -1,0 +1,90 @@
+"""Selection by Pareto rank and crowding distance, for several objectives (NSGA-II style).
+
+:class:`SelectPareto` is the default propagator's selection: with one objective it is exactly
+:class:`~propulate.propagators.SelectMin` (the ``offspring`` lowest losses, in O(k log N)); once
+the individuals carry several objectives (:attr:`Individual.losses`) it keeps the ``offspring``
+best by non-dominated front, ties on the last front broken by crowding distance (Deb et al.
+2002). Asynchrony needs nothing special: every call ranks the individuals known at that moment,
+whichever rank bred them and whenever they arrived.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..pareto import crowding_distance, non_dominated_fronts
+from ..population import Individual, select_best
+from .operators import _Select
+
+__all__ = ["SelectPareto", "objective_count", "objective_matrix", "pareto_order"]
+
+
+def objective_count(inds: Sequence[Individual]) -> int:
+    """How many objectives the individuals carry (1 unless some carry a vector)."""
+    # The best by the first objective is evaluated whenever any is: a look at it is O(log N).
+    for ind in inds[:1]:
+        losses = ind.losses
+        if losses is not None:
+            return len(losses)
+    return 1
+
+
+def objective_matrix(inds: Sequence[Individual], count: int) -> np.ndarray:
+    """The objective vectors (minimization sign) of ``inds``, one row each.
+
+    An individual without a vector of ``count`` values (failed, or pruned before it returned
+    every objective) gets ``inf`` in every objective it lacks, so any evaluated one dominates it.
+    """
+    matrix = np.full((len(inds), count), math.inf)
+    for row, ind in enumerate(inds):
+        losses = ind.losses
+        if losses is not None and len(losses) == count:
+            matrix[row] = losses
+        elif ind.loss is not None and ind.loss == ind.loss:
+            matrix[row, 0] = ind.loss
+    return matrix
+
+
+class SelectPareto(_Select):
+    """Select the ``offspring`` best individuals by Pareto rank, then crowding distance.
+
+    With one objective, the ``offspring`` lowest losses, best first (as
+    :class:`~propulate.propagators.SelectMin`).
+
+    Parameters
+    ----------
+    offspring : int
+        How many to select.
+
+    Notes
+    -----
+    With several objectives each call sorts the population into non-dominated fronts until
+    ``offspring`` individuals are ranked: O(N * F) comparisons for a population of N and fronts
+    of size F. That grows with the population, unlike the single-objective path.
+    """
+
+    def __init__(self, offspring: int):
+        super().__init__(offspring)
+
+    def __call__(self, inds: Sequence[Individual]) -> list[Individual]:
+        """Return the best ``offspring`` individuals, best first."""
+        self._check_enough(inds)
+        count = objective_count(inds)
+        if count <= 1:
+            return select_best(inds, self.offspring)
+        return [inds[i] for i in pareto_order(objective_matrix(inds, count), self.offspring)]
+
+
+def pareto_order(points: np.ndarray, k: int) -> list[int]:
+    """The indices of the ``k`` best points by front, then crowding distance (largest first)."""
+    chosen: list[int] = []
+    for front in non_dominated_fronts(points, limit=k):
+        distance = crowding_distance(points[front])
+        order = front[np.argsort(-distance, kind="stable")]
+        chosen.extend(int(i) for i in order[: k - len(chosen)])
+        if len(chosen) >= k:
+            break
+    return chosen
