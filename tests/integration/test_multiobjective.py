@@ -154,21 +154,33 @@ REFERENCE = (1.1, 6.0)
 
 
 def test_the_default_propagator_beats_random_search_on_two_objectives(tmp_path):
-    """4 ranks x 40 evaluations of ZDT1 (5 variables) against 160 random points, 3 seeds.
+    """4 ranks x 75 evaluations of ZDT1 (5 variables) against 300 random points, 3 seeds.
 
-    Measured over seeds 0-4 (hypervolume, reference (1.1, 6)): ours 5.98-6.09, random search
-    5.05-5.32. The bound is 5.6, between the worst of ours and the best of random search.
+    Measured over seeds 0-4 (hypervolume, reference (1.1, 6)): ours 5.71-6.11, random search
+    4.59-5.19. The bound, 5.45, lies between the worst of ours and the best of random search.
     """
     for seed in range(3):
-        ranks = run_local(4, tmp_path / str(seed), _zdt1, generations=40, limits=ZDT_LIMITS,
+        ranks = run_local(4, tmp_path / str(seed), _zdt1, generations=75, limits=ZDT_LIMITS,
                           seed=seed)  # fmt: skip
         ours = hypervolume([i.losses for i in ranks[0].population], REFERENCE)
         rng = random.Random(seed)
-        randoms = [_zdt1({n: rng.random() for n in ZDT_LIMITS}) for _ in range(160)]
-        assert hypervolume(randoms, REFERENCE) < 5.6 < ours
+        randoms = [_zdt1({n: rng.random() for n in ZDT_LIMITS}) for _ in range(300)]
+        assert hypervolume(randoms, REFERENCE) < 5.45 < ours
 
 
 def test_the_default_propagator_selects_by_pareto_rank():
     propagator = get_default_propagator(4, ZDT_LIMITS)
     selections = [s for s in propagator.true_prop.propagator.stages()[0].stages()]
     assert isinstance(selections[0], SelectPareto)
+
+
+def test_islands_refuse_a_bad_declaration_before_splitting_the_world(monkeypatch):
+    import propulate.comm.topology as topology
+    from propulate import Islands
+
+    def no_split(*args, **kwargs):
+        raise AssertionError("the communicators were split before the check")
+
+    monkeypatch.setattr(topology, "split_world", no_split)
+    with pytest.raises(ConfigurationError, match=r"Islands: objectives=\[\] must name at least"):
+        Islands(trade_off, get_default_propagator(4, LIMITS), objectives=[])
