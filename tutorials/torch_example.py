@@ -1,9 +1,10 @@
 r"""Tune a small PyTorch Lightning CNN on MNIST with Propulate.
 
 Every MPI rank is one Propulate worker. A worker breeds an individual (a set of hyperparameters),
-trains a CNN with it for up to ``--epochs`` epochs and reports the negative best validation
-accuracy as the individual's loss; Propulate minimizes that loss asynchronously across all
-workers. The search space is
+trains a CNN with it for up to ``--epochs`` epochs and returns the best validation accuracy,
+declared as an objective to maximize (``objectives={"accuracy": "maximize"}``): Propulate
+maximizes it asynchronously across all workers, keeps ``-accuracy`` as each individual's loss
+and shows the accuracy itself in ``propulate summary`` and exports. The search space is
 
 * ``conv_layers``: the number of 3x3 convolutional layers, 2 to 10;
 * ``activation``: ``relu``, ``sigmoid`` or ``tanh``;
@@ -226,7 +227,7 @@ def train_and_evaluate(
     args: argparse.Namespace,
     device: int | None,
 ) -> float:
-    """Train one model with the given hyperparameters and return its negative best val accuracy.
+    """Train one model with the given hyperparameters and return its best validation accuracy.
 
     Parameters
     ----------
@@ -242,7 +243,7 @@ def train_and_evaluate(
     Returns
     -------
     float
-        The negative best validation accuracy over the epochs, in [-1, 0].
+        The best validation accuracy over the epochs, in [0, 1].
     """
     model = Net(int(params["conv_layers"]), str(params["activation"]), float(params["lr"]))
     loader_options = {
@@ -282,7 +283,7 @@ def train_and_evaluate(
     )
     trainer.fit(model, train_dataloaders=train_loader, val_dataloaders=val_loader,
                 ckpt_path=last if last.exists() else None)  # fmt: skip
-    return -model.best_val_accuracy
+    return model.best_val_accuracy
 
 
 def choose_device(args: argparse.Namespace, comm: MPI.Comm) -> int | None:
@@ -473,6 +474,7 @@ def main(argv: list[str] | None = None) -> None:
         checkpoint_path=args.checkpoint,
         surrogate_factory=PRUNING_RULES[args.pruning] if args.pruning else None,
         time_budget=args.time_budget,
+        objectives={"accuracy": "maximize"},  # the loss is -accuracy
     )
     propulator.propulate(logging_interval=1, debug=2)  # a line per evaluation
     propulator.summarize(top_n=1, debug=1)
