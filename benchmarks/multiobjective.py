@@ -1,0 +1,283 @@
+"""Multi-objective quality: the hypervolume of our front against Optuna's at equal evaluations.
+
+    python benchmarks/multiobjective.py                      # 4 problems x 5 seeds, 200 evaluations
+    python benchmarks/multiobjective.py --problems zdt1 --seeds 2 --evaluations 80   # a smoke run
+    python benchmarks/multiobjective.py --reuse benchmarks/results/multiobjective.json
+
+Problems (all objectives minimized; their definitions are below, fixed before any tuning):
+
+* ``zdt1``, ``zdt2``: Zitzler, Deb and Thiele's two-objective problems (convex and concave
+  fronts) on 6 variables in [0, 1]; reference point (1.1, 4.0).
+* ``dtlz2``: Deb, Thiele, Laumanns and Zitzler's three-objective problem (a spherical front) on
+  6 variables in [0, 1]; reference point (1.5, 1.5, 1.5).
+* ``hpo``: an HPO-shaped two-objective problem over a mixed space (a log-scaled learning rate,
+  an int number of layers, a categorical width and activation, a dropout rate): a synthetic
+  validation error against a latency that grows with the model's size; reference (1.5, 10.0).
+
+Every method gets the same number of evaluations per run, once per seed (0, 1, ...). Ours, the
+default propagator (``get_default_propagator(2 * RANKS, limits)``, which selects by Pareto rank
+and crowding distance when the loss returns several values), runs under ``mpirun -n RANKS`` (4
+by default), each rank evaluating ``evaluations // RANKS`` individuals, every evaluation first
+sleeping ``--eval-delay`` seconds (2 ms, so that the ranks interleave on a machine with fewer
+cores than ranks). Optuna's ``NSGAIISampler`` (``nsga2``) and multi-objective ``TPESampler``
+(``motpe``) run serially, each trial seeing every earlier one, seeded with the run's seed, with
+their defaults. The table gives the mean and the minimum over the seeds of the hypervolume of
+each method's non-dominated evaluations (higher is better) and ours relative to each reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from propulate.pareto import hypervolume  # noqa: E402  # the repository's, not an installed one
+
+N_VARIABLES = 6
+WIDTHS = (32, 64, 128, 256)
+ACTIVATIONS = ("relu", "tanh", "gelu")
+
+
+def zdt1(x: np.ndarray) -> tuple[float, float]:
+    """ZDT1: f1 = x0, f2 = g (1 - sqrt(f1 / g)), g = 1 + 9 mean(x1..)."""
+    g = 1.0 + 9.0 * float(np.mean(x[1:]))
+    return float(x[0]), g * (1.0 - math.sqrt(x[0] / g))
+
+
+def zdt2(x: np.ndarray) -> tuple[float, float]:
+    """ZDT2: as ZDT1 with f2 = g (1 - (f1 / g)^2) (a concave front)."""
+    g = 1.0 + 9.0 * float(np.mean(x[1:]))
+    return float(x[0]), g * (1.0 - (x[0] / g) ** 2)
+
+
+def dtlz2(x: np.ndarray) -> tuple[float, float, float]:
+    """DTLZ2 with three objectives: g = sum((x_i - 0.5)^2) over x2..; a spherical front."""
+    g = float(np.sum((x[2:] - 0.5) ** 2))
+    a, b = 0.5 * math.pi * x[0], 0.5 * math.pi * x[1]
+    return (
+        (1 + g) * math.cos(a) * math.cos(b),
+        (1 + g) * math.cos(a) * math.sin(b),
+        (1 + g) * math.sin(a),
+    )
+
+
+def hpo(params: dict[str, Any]) -> tuple[float, float]:
+    """A synthetic validation error against latency over a mixed space."""
+    lr, layers, width = params["lr"], params["layers"], params["width"]
+    activation, dropout = params["activation"], params["dropout"]
+    capacity = layers * width / 256.0  # in [1/8, 8]
+    error = (
+        0.05 * (math.log10(lr) + 2.5) ** 2  # best learning rate ~3e-3
+        + 0.4 / (1.0 + capacity)  # bigger models fit better...
+        + 0.3 * (dropout - 0.2 - 0.02 * layers) ** 2  # ...and want more dropout
+        + {"relu": 0.02, "tanh": 0.05, "gelu": 0.0}[activation]
+    )
+    latency = capacity * (1.15 if activation == "gelu" else 1.0) + 0.05 * layers
+    return error, latency
+
+
+UNIT = {f"x{i}": (0.0, 1.0) for i in range(N_VARIABLES)}
+HPO_LIMITS = {
+    "lr": (1e-5, 1e-1, "log"),
+    "layers": (1, 8),
+    "width": tuple(str(w) for w in WIDTHS),
+    "activation": ACTIVATIONS,
+    "dropout": (0.0, 0.5),
+}
+
+
+def _vector(function: Callable[[np.ndarray], tuple[float, ...]]) -> Callable[[Any], Any]:
+    def loss(params: Any) -> tuple[float, ...]:
+        return function(np.array([params[f"x{i}"] for i in range(N_VARIABLES)]))
+
+    return loss
+
+
+def _hpo_loss(params: Any) -> tuple[float, float]:
+    return hpo({**dict(params), "width": int(params["width"])})
+
+
+#: name -> (loss, limits, reference point)
+PROBLEMS: dict[str, tuple[Callable[[Any], Any], dict[str, tuple], tuple[float, ...]]] = {
+    "zdt1": (_vector(zdt1), UNIT, (1.1, 4.0)),
+    "zdt2": (_vector(zdt2), UNIT, (1.1, 4.0)),
+    "dtlz2": (_vector(dtlz2), UNIT, (1.5, 1.5, 1.5)),
+    "hpo": (_hpo_loss, HPO_LIMITS, (1.5, 10.0)),
+}
+SEED_STRIDE = 1000
+
+
+# ----- ours: one rank of an mpirun job ----------------------------------------------------------
+def worker(args: argparse.Namespace) -> None:
+    """Run every (problem, seed) under mpirun; rank 0 prints one ``RESULT`` line per run."""
+    import logging
+    import random
+
+    from mpi4py import MPI
+
+    from propulate import Propulator
+    from propulate.utils import get_default_propagator
+
+    logging.getLogger("propulate").setLevel(logging.WARNING)
+    comm = MPI.COMM_WORLD
+    for problem, seed in json.loads(args.tasks):
+        loss_fn, limits, _ = PROBLEMS[problem]
+
+        def delayed(params: Any, loss_fn: Callable[[Any], Any] = loss_fn) -> Any:
+            time.sleep(args.eval_delay)
+            return loss_fn(params)
+
+        rng = random.Random(SEED_STRIDE * seed + comm.rank)
+        propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
+        checkpoint = Path(args.checkpoint_root) / f"{problem}-{seed}"
+        comm.Barrier()
+        started = time.perf_counter()
+        propulator = Propulator(delayed, propagator, rng, island_comm=comm,
+                                generations=args.evaluations // comm.size,
+                                checkpoint_path=checkpoint)  # fmt: skip
+        propulator.propulate(logging_interval=0, debug=0)
+        seconds = time.perf_counter() - started
+        points = [list(ind.losses) for ind in propulator.population if ind.losses is not None]
+        comm.Barrier()
+        if comm.rank == 0:
+            shutil.rmtree(checkpoint, ignore_errors=True)
+            record = {"method": "ours", "problem": problem, "seed": seed, "points": points,
+                      "evaluations": len(propulator.population), "seconds": seconds}  # fmt: skip
+            print("RESULT " + json.dumps(record), flush=True)
+
+
+def run_ours(tasks: list[tuple[str, int]], args: argparse.Namespace) -> list[dict]:
+    """One mpirun job over every task."""
+    root = tempfile.mkdtemp(prefix="propulate-multiobjective-")
+    mpirun = shutil.which("mpirun", path=os.path.dirname(sys.executable)) or "mpirun"
+    command = [mpirun, "-n", str(args.ranks), sys.executable, "-m", "mpi4py",
+               os.path.abspath(__file__), "--worker", "--checkpoint-root", root,
+               "--evaluations", str(args.evaluations), "--eval-delay", str(args.eval_delay),
+               "--tasks", json.dumps(tasks)]  # fmt: skip
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    results = [json.loads(line[7:]) for line in done.stdout.splitlines() if line[:7] == "RESULT "]
+    if done.returncode != 0 or len(results) != len(tasks):
+        sys.exit(f"mpirun exited with {done.returncode}:\n{done.stdout[-2000:]}\n"
+                 f"{done.stderr[-3000:]}")  # fmt: skip
+    return results
+
+
+# ----- the references: Optuna, serially ---------------------------------------------------------
+def run_reference(method: str, problem: str, seed: int, evaluations: int) -> dict:
+    """One Optuna study of ``problem`` with NSGA-II or multi-objective TPE."""
+    import warnings
+
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    loss_fn, limits, reference = PROBLEMS[problem]
+    if method == "nsga2":
+        sampler: Any = optuna.samplers.NSGAIISampler(seed=seed)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    study = optuna.create_study(directions=["minimize"] * len(reference), sampler=sampler)
+
+    def objective(trial: Any) -> tuple[float, ...]:
+        params: dict[str, Any] = {}
+        for name, limit in limits.items():
+            if isinstance(limit[0], str):
+                params[name] = trial.suggest_categorical(name, list(limit))
+            elif isinstance(limit[0], int):
+                params[name] = trial.suggest_int(name, limit[0], limit[1])
+            else:
+                params[name] = trial.suggest_float(name, limit[0], limit[1], log="log" in limit)
+        return tuple(loss_fn(params))
+
+    started = time.perf_counter()
+    study.optimize(objective, n_trials=evaluations)
+    points = [list(t.values) for t in study.trials if t.values is not None]
+    return {"method": method, "problem": problem, "seed": seed, "points": points,
+            "evaluations": len(points), "seconds": time.perf_counter() - started}  # fmt: skip
+
+
+# ----- the table --------------------------------------------------------------------------------
+def table(results: list[dict], problems: list[str]) -> str:
+    """Mean and minimum hypervolume per problem and method; ours relative to each reference."""
+    methods = ["ours", "nsga2", "motpe"]
+    lines = [
+        f"{'problem':8} {'method':6} {'runs':>4} {'evals':>5} {'mean HV':>9} {'min HV':>9} "
+        f"{'ours / it':>9}"
+    ]
+    for problem in problems:
+        reference = PROBLEMS[problem][2]
+        volumes: dict[str, list[float]] = {}
+        for method in methods:
+            runs = [r for r in results if r["problem"] == problem and r["method"] == method]
+            volumes[method] = [hypervolume(r["points"], reference) for r in runs]
+            if runs:
+                mean = float(np.mean(volumes[method]))
+                ratio = float(np.mean(volumes["ours"])) / mean if mean > 0 else math.nan
+                lines.append(
+                    f"{problem:8} {method:6} {len(runs):4d} {runs[0]['evaluations']:5d} "
+                    f"{mean:9.4f} {min(volumes[method]):9.4f} {ratio:9.3f}"
+                )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Parse the arguments; run the worker under mpirun or the whole benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--problems", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--seeds", type=int, default=5, help="runs per method (seeds 0, 1...)")
+    parser.add_argument("--evaluations", type=int, default=200)
+    parser.add_argument("--ranks", type=int, default=4)
+    parser.add_argument("--eval-delay", type=float, default=0.002)
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--skip-optuna", action="store_true", help="only ours")
+    parser.add_argument("--json", help="also write every run's evaluations here")
+    parser.add_argument("--reuse", help="tabulate the runs of an earlier --json file again")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--checkpoint-root", help=argparse.SUPPRESS)
+    parser.add_argument("--tasks", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    if args.reuse:
+        results = json.loads(Path(args.reuse).read_text())
+        problems = [p for p in args.problems if any(r["problem"] == p for r in results)]
+        print(table(results, problems))
+        return
+    tasks = [(problem, seed) for problem in args.problems for seed in range(args.seeds)]
+    started = time.perf_counter()
+    results = run_ours(tasks, args)
+    print(f"ours: {len(results)} runs in {time.perf_counter() - started:.0f} s", flush=True)
+    if not args.skip_optuna:
+        for method in ("nsga2", "motpe"):
+            started = time.perf_counter()
+            for problem, seed in tasks:
+                results.append(run_reference(method, problem, seed, args.evaluations))
+            print(f"{method}: {len(tasks)} runs in {time.perf_counter() - started:.0f} s")
+    if args.json:
+        for result in results:
+            result["points"] = [[round(v, 7) for v in point] for point in result["points"]]
+        Path(args.json).write_text(json.dumps(results))
+    print(f"{args.evaluations} evaluations per run, {args.seeds} seeds, ours on {args.ranks} "
+          "ranks, Optuna serial; hypervolume (higher is better)")  # fmt: skip
+    print(table(results, args.problems))
+
+
+if __name__ == "__main__":
+    main()
