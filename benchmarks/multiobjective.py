@@ -32,9 +32,7 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +41,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _launch import launch, result_line  # noqa: E402  # the MPI benchmarks' launcher
 
 from propulate.pareto import hypervolume  # noqa: E402  # the repository's, not an installed one
 
@@ -122,7 +122,7 @@ SEED_STRIDE = 1000
 
 # ----- ours: one rank of an mpirun job ----------------------------------------------------------
 def worker(args: argparse.Namespace) -> None:
-    """Run every (problem, seed) under mpirun; rank 0 prints one ``RESULT`` line per run."""
+    """Run one (problem, seed) under mpirun; rank 0 prints the ``RESULT`` line."""
     import logging
     import random
 
@@ -133,48 +133,40 @@ def worker(args: argparse.Namespace) -> None:
 
     logging.getLogger("propulate").setLevel(logging.WARNING)
     comm = MPI.COMM_WORLD
-    for problem, seed in json.loads(args.tasks):
-        loss_fn, limits, _ = PROBLEMS[problem]
+    problem, seed = args.problem, args.seed
+    loss_fn, limits, _ = PROBLEMS[problem]
 
-        def delayed(params: Any, loss_fn: Callable[[Any], Any] = loss_fn) -> Any:
-            time.sleep(args.eval_delay)
-            return loss_fn(params)
+    def delayed(params: Any) -> Any:
+        time.sleep(args.eval_delay)
+        return loss_fn(params)
 
-        rng = random.Random(SEED_STRIDE * seed + comm.rank)
-        propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
-        checkpoint = Path(args.checkpoint_root) / f"{problem}-{seed}"
-        comm.Barrier()
-        started = time.perf_counter()
-        propulator = Propulator(delayed, propagator, rng, island_comm=comm,
-                                generations=args.evaluations // comm.size,
-                                checkpoint_path=checkpoint)  # fmt: skip
-        propulator.propulate(logging_interval=0, debug=0)
-        seconds = time.perf_counter() - started
-        points = [list(ind.losses) for ind in propulator.population if ind.losses is not None]
-        comm.Barrier()
-        if comm.rank == 0:
-            shutil.rmtree(checkpoint, ignore_errors=True)
-            record = {"method": "ours", "problem": problem, "seed": seed, "points": points,
-                      "evaluations": len(propulator.population), "seconds": seconds}  # fmt: skip
-            print("RESULT " + json.dumps(record), flush=True)
+    rng = random.Random(SEED_STRIDE * seed + comm.rank)
+    propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
+    comm.Barrier()
+    started = time.perf_counter()
+    propulator = Propulator(delayed, propagator, rng, island_comm=comm,
+                            generations=args.evaluations // comm.size,
+                            checkpoint_path=args.checkpoint)  # fmt: skip
+    propulator.propulate(logging_interval=0, debug=0)
+    seconds = time.perf_counter() - started
+    points = [list(ind.losses) for ind in propulator.population if ind.losses is not None]
+    if comm.rank == 0:
+        result_line({"method": "ours", "problem": problem, "seed": seed, "points": points,
+                     "evaluations": len(propulator.population), "seconds": seconds})  # fmt: skip
 
 
 def run_ours(tasks: list[tuple[str, int]], args: argparse.Namespace) -> list[dict]:
-    """One mpirun job over every task."""
-    root = tempfile.mkdtemp(prefix="propulate-multiobjective-")
+    """One mpirun job per task."""
     mpirun = shutil.which("mpirun", path=os.path.dirname(sys.executable)) or "mpirun"
-    command = [mpirun, "-n", str(args.ranks), sys.executable, "-m", "mpi4py",
-               os.path.abspath(__file__), "--worker", "--checkpoint-root", root,
-               "--evaluations", str(args.evaluations), "--eval-delay", str(args.eval_delay),
-               "--tasks", json.dumps(tasks)]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    results = [json.loads(line[7:]) for line in done.stdout.splitlines() if line[:7] == "RESULT "]
-    if done.returncode != 0 or len(results) != len(tasks):
-        sys.exit(f"mpirun exited with {done.returncode}:\n{done.stdout[-2000:]}\n"
-                 f"{done.stderr[-3000:]}")  # fmt: skip
+    results = []
+    for problem, seed in tasks:
+        arguments = ["--problem", problem, "--seed", str(seed), "--evaluations",
+                     str(args.evaluations), "--eval-delay", str(args.eval_delay)]  # fmt: skip
+        result = launch(mpirun, args.ranks, sys.executable, __file__, arguments,
+                        timeout=args.timeout, prefix="propulate-multiobjective-")  # fmt: skip
+        if result is None:
+            sys.exit(f"mpirun failed or timed out on {problem}, seed {seed} (output above)")
+        results.append(result)
     return results
 
 
@@ -249,8 +241,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write every run's evaluations here")
     parser.add_argument("--reuse", help="tabulate the runs of an earlier --json file again")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--checkpoint-root", help=argparse.SUPPRESS)
-    parser.add_argument("--tasks", help=argparse.SUPPRESS)
+    parser.add_argument("--checkpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--problem", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
