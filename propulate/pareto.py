@@ -131,7 +131,7 @@ def crowding_distance(points: np.ndarray | Sequence[Sequence[float]]) -> np.ndar
 
 
 def hypervolume(
-    points: np.ndarray | Sequence[Sequence[float]], reference: Sequence[float]
+    points: np.ndarray | Sequence[Sequence[float]], reference: np.ndarray | Sequence[float]
 ) -> float:
     """The volume dominated by ``points`` and bounded by ``reference`` (minimized objectives).
 
@@ -144,7 +144,7 @@ def hypervolume(
     ----------
     points : array of shape (N, M)
         The objective vectors.
-    reference : sequence of M floats
+    reference : array or sequence of M floats
         The reference point (worse than every point that should count).
 
     Returns

@@ -1,5 +1,7 @@
 """Plots of a run's results: history, parameters, importance, learning curves, timeline, ECDF.
 
+With several objectives, also the Pareto front and the hypervolume over time.
+
 Every function takes the results as a checkpoint folder, a
 :class:`~propulate.results.CheckpointData` or records from
 :func:`~propulate.results.load_results`, and returns a
@@ -13,14 +15,18 @@ Needs matplotlib (``pip install 'propulate[plots]'``).
 
 from ._common import Results as Results  # the type of every plot's first argument
 from .contour import plot_contour
-from .export import FORMATS, PLOTS, make_figures, plot_all, save_figure
+from .export import FORMATS, MULTIOBJECTIVE_PLOTS, PLOTS, make_figures, plot_all, save_figure
+from .front import plot_hypervolume, plot_pareto_front
 from .history import plot_history, plot_learning_curves
 from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
 from .runtime import busy_share, plot_ecdf, plot_timeline
 
 __all__ = [
     "PLOTS",
+    "MULTIOBJECTIVE_PLOTS",
     "FORMATS",
+    "plot_pareto_front",
+    "plot_hypervolume",
     "plot_history",
     "plot_parallel_coordinates",
     "plot_slices",

@@ -10,6 +10,7 @@ from ..search_space import SearchSpace
 from ..validation import check_choice
 from ._common import Results, _data, _matplotlib, _ok
 from .contour import plot_contour
+from .front import plot_hypervolume, plot_pareto_front, several_objectives
 from .history import X_AXES, plot_history, plot_learning_curves
 from .parameters import plot_importance, plot_parallel_coordinates, plot_slices
 from .runtime import plot_ecdf, plot_timeline
@@ -17,7 +18,7 @@ from .runtime import plot_ecdf, plot_timeline
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["PLOTS", "FORMATS", "make_figures", "save_figure", "plot_all"]
+__all__ = ["PLOTS", "MULTIOBJECTIVE_PLOTS", "FORMATS", "make_figures", "save_figure", "plot_all"]
 
 FORMATS = ("png", "svg")
 """The file formats :func:`~propulate.plots.plot_all` writes."""
@@ -36,6 +37,9 @@ PLOTS = {
 }
 """The plots by name, in the order :func:`~propulate.plots.plot_all` makes them."""
 
+MULTIOBJECTIVE_PLOTS = {"pareto_front": plot_pareto_front, "hypervolume": plot_hypervolume}
+"""The plots of a run with several objectives, added to :data:`PLOTS` for such a run."""
+
 
 def make_figures(
     results: Results,
@@ -50,7 +54,9 @@ def make_figures(
     results : str, Path, CheckpointData or sequence of dict
         A checkpoint folder or its records.
     kinds : sequence of str, optional
-        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
+        Names from :data:`~propulate.plots.export.PLOTS` or
+        :data:`~propulate.plots.export.MULTIOBJECTIVE_PLOTS`; by default all of the first and,
+        for a run with several objectives, the second.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
     x : {"time", "evaluations"}
@@ -64,12 +70,16 @@ def make_figures(
         Why each other requested plot was not made.
     """
     _matplotlib()
-    kinds = list(PLOTS) if kinds is None else list(kinds)
-    unknown = [k for k in kinds if k not in PLOTS]
-    if unknown:
-        raise ValueError(f"unknown plot(s) {unknown}; choose from {list(PLOTS)}.")
     check_choice("make_figures", "x", x, X_AXES)
     records, space = _data(results, search_space)
+    several = several_objectives(records)
+    if kinds is None:
+        kinds = list(PLOTS) + (list(MULTIOBJECTIVE_PLOTS) if several else [])
+    kinds = list(kinds)
+    known = {**PLOTS, **MULTIOBJECTIVE_PLOTS}
+    unknown = [k for k in kinds if k not in known]
+    if unknown:
+        raise ValueError(f"unknown plot(s) {unknown}; choose from {list(known)}.")
     figures: dict[str, Figure] = {}
     skipped: dict[str, str] = {}
     ok = len(_ok(records))
@@ -84,10 +94,12 @@ def make_figures(
             skipped[kind] = "one hyperparameter: there is no pair to show"
         elif kind == "importance" and len(records) < 10:
             skipped[kind] = f"{len(records)} evaluations; the estimate needs at least 10"
+        elif kind in MULTIOBJECTIVE_PLOTS and not several:
+            skipped[kind] = "one objective: the loss function returned one value"
         elif kind == "history":
             figures[kind] = plot_history(records, space, x=x)
         else:
-            figures[kind] = PLOTS[kind](records, space)
+            figures[kind] = known[kind](records, space)
     return figures, skipped
 
 
@@ -124,7 +136,8 @@ def plot_all(
     formats : sequence of str
         Any of ``"png"`` and ``"svg"``.
     kinds : sequence of str, optional
-        Names from :data:`~propulate.plots.export.PLOTS`; all by default.
+        Names from :data:`~propulate.plots.export.PLOTS` or
+        :data:`~propulate.plots.export.MULTIOBJECTIVE_PLOTS`; all that apply by default.
     x : {"time", "evaluations"}
         The x axis of the history (see :func:`~propulate.plots.plot_history`).
 

@@ -184,3 +184,30 @@ def test_islands_refuse_a_bad_declaration_before_splitting_the_world(monkeypatch
     monkeypatch.setattr(topology, "split_world", no_split)
     with pytest.raises(ConfigurationError, match=r"Islands: objectives=\[\] must name at least"):
         Islands(trade_off, get_default_propagator(4, LIMITS), objectives=[])
+
+
+def test_plots_of_the_front_and_of_the_hypervolume(tmp_path):
+    pytest.importorskip("matplotlib")
+    from propulate import plots
+    from propulate.plots.front import hypervolume_history
+
+    run_local(2, tmp_path, trade_off, generations=15, limits=LIMITS, objectives=DECLARED)
+    data = read_checkpoint(tmp_path)
+    figures, skipped = plots.make_figures(data, x="evaluations")
+    assert {"pareto_front", "hypervolume"} <= set(figures)
+    ax = figures["pareto_front"].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("accuracy", "latency")
+    dominated, front = (c.get_offsets() for c in ax.collections)
+    assert len(dominated) + len(front) == 30
+    assert len(front) == len(summarize_results(data.records).front)
+    times, volumes, reference = hypervolume_history(data.records)
+    assert np.all(np.diff(volumes) >= 0) and volumes[-1] > volumes[0]
+    final = hypervolume([r["losses"] for r in data.records], reference)
+    assert volumes[-1] == pytest.approx(final)
+    line = figures["hypervolume"].axes[0].lines[0]
+    assert line.get_ydata()[-1] == pytest.approx(final)
+    # One objective: the two plots are skipped when asked for, left out otherwise.
+    run_local(1, tmp_path / "one", lambda p: p["x"], generations=4, limits=LIMITS)
+    figures, skipped = plots.make_figures(tmp_path / "one", kinds=["history", "pareto_front"])
+    assert set(figures) == {"history"} and "one objective" in skipped["pareto_front"]
+    assert "hypervolume" not in plots.make_figures(tmp_path / "one")[0]
