@@ -46,10 +46,10 @@ def non_dominated_fronts(
 ) -> list[np.ndarray]:
     """The indices of ``points`` by non-dominated front, best front first.
 
-    Points are visited in lexicographic order, in which no point is dominated by a later one,
-    so a point belongs to the current front exactly if no point already in it dominates it
-    (a point dominated by another one left over is also dominated by a member of the front).
-    The cost is O(N * F) comparisons per front of size F.
+    Points are visited in lexicographic order, in which no point is dominated by a later one.
+    The first point left undecided is therefore in the current front; every point it dominates
+    is removed at once (vectorized), and the next undecided point is again in the front. A front
+    of F points out of N costs F vectorized passes over the N points.
 
     Parameters
     ----------
@@ -61,30 +61,35 @@ def non_dominated_fronts(
     Returns
     -------
     list of numpy.ndarray
-        The fronts; together they hold every index once (or at least ``limit``).
+        The fronts, each in lexicographic order; together they hold every index once (or at
+        least ``limit``).
     """
     array = _as_points(points)
-    remaining = list(np.lexsort(array.T[::-1])) if len(array) else []
+    remaining = np.lexsort(array.T[::-1]) if len(array) else np.zeros(0, dtype=int)
     fronts: list[np.ndarray] = []
     found = 0
-    while remaining and (limit is None or found < limit):
-        front: list[int] = []
-        rest: list[int] = []
-        for index in remaining:
-            point = array[index]
-            if front:
-                members = array[front]
-                dominated = np.any(
-                    np.all(members <= point, axis=1) & np.any(members < point, axis=1)
-                )
-                if dominated:
-                    rest.append(index)
-                    continue
-            front.append(index)
-        fronts.append(np.array(front, dtype=int))
+    while len(remaining) and (limit is None or found < limit):
+        front, remaining = _first_front(array, remaining)
+        fronts.append(front)
         found += len(front)
-        remaining = rest
     return fronts
+
+
+def _first_front(array: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``order`` (indices in lexicographic order) into its first front and the rest."""
+    ordered = array[order]
+    undecided = np.arange(len(order))  # positions not yet known to be dominated, ascending
+    front: list[int] = []
+    while len(undecided):
+        position, undecided = int(undecided[0]), undecided[1:]
+        front.append(position)
+        # Only the undecided points are compared: the set shrinks as points are dominated.
+        point, later = ordered[position], ordered[undecided]
+        dominated = np.all(point <= later, axis=1) & np.any(point < later, axis=1)
+        undecided = undecided[~dominated]
+    in_front = np.zeros(len(order), dtype=bool)
+    in_front[front] = True
+    return order[in_front], order[~in_front]
 
 
 def pareto_mask(points: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
