@@ -67,7 +67,7 @@ class SelectPareto(_Select):
     With several objectives each call sorts the population into non-dominated fronts until
     ``offspring`` individuals are ranked (see :func:`~propulate.pareto.non_dominated_fronts`).
     That grows with the population, unlike the single-objective path: measured on a loaded
-    2-core machine, about 1.5 ms per call for 1,000 individuals, 70 ms for 10,000 and 0.7 s for
+    2-core machine, about 15 ms per call for 1,000 individuals, 80 ms for 10,000 and 0.7 s for
     100,000 (two or three objectives).
     """
 
