@@ -46,8 +46,9 @@ def non_dominated_fronts(
 ) -> list[np.ndarray]:
     """The indices of ``points`` by non-dominated front, best front first.
 
-    Points are visited in the order of the sum of their objectives: a point that dominates
-    another has a smaller sum, so no point is dominated by a later one. The first point left
+    Points are visited in the order of the sum of their objectives, ties broken
+    lexicographically: a point that dominates another comes first, so no point is dominated by
+    a later one. The first point left
     undecided is therefore in the current front; every point it dominates is removed at once
     (vectorized), and the next undecided point is again in the front. A front of F points out
     of N costs at most F vectorized passes over the points still undecided, which shrink fast:
@@ -69,12 +70,17 @@ def non_dominated_fronts(
     """
     array = _as_points(points)
     with np.errstate(invalid="ignore"):  # inf - inf: such a point sorts last, and is compared
-        remaining = np.argsort(array.sum(axis=1), kind="stable")
+        sums = array.sum(axis=1)
+    # Ties in the sum (infinite values) are broken lexicographically: a dominating point still
+    # comes first.
+    remaining = np.lexsort((*array.T[::-1], sums)) if len(array) else np.zeros(0, dtype=int)
     fronts: list[np.ndarray] = []
     found = 0
     split = _first_front_2d if array.shape[1] == 2 else _first_front
     while len(remaining) and (limit is None or found < limit):
         front, remaining = split(array, remaining)
+        if not len(front):  # cannot happen for numbers; never loop forever on odd values
+            front, remaining = remaining, remaining[:0]
         fronts.append(front)
         found += len(front)
     return fronts
@@ -109,7 +115,9 @@ def _first_front_2d(array: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, n
     before = np.minimum.accumulate(np.concatenate(([np.inf], points[:-1, 1])))
     starts = np.concatenate(([True], np.any(points[1:] != points[:-1], axis=1)))
     first = np.flatnonzero(starts)  # the first of each run of copies decides for the run
-    dominated = (before[first] <= points[first, 1])[np.cumsum(starts) - 1]
+    decided = before[first] <= points[first, 1]
+    decided[0] = False  # nothing comes before the first point (``before`` is only a sentinel)
+    dominated = decided[np.cumsum(starts) - 1]
     return order[~dominated], order[dominated]
 
 

@@ -67,6 +67,18 @@ def test_fronts_match_brute_force(dims, seed):
         assert set(np.flatnonzero(pareto_mask(points))) == _brute_fronts(points)[0]
 
 
+def test_fronts_with_infinite_values_match_brute_force():
+    # Failed evaluations count as inf in every objective; every front is non-empty.
+    inf = math.inf
+    for dims in (2, 3):
+        points = np.vstack(
+            [np.full((4, dims), inf), _points(1, 6, dims), [[1.0] + [inf] * (dims - 1)]]
+        )
+        fronts = non_dominated_fronts(points)
+        assert [set(f.tolist()) for f in fronts] == _brute_fronts(points)
+        assert all(len(f) for f in non_dominated_fronts(np.full((3, dims), inf)))
+
+
 def test_fronts_stop_at_the_limit():
     points = _points(0, 60, 2)
     fronts = non_dominated_fronts(points, limit=5)
