@@ -95,6 +95,8 @@ class _Run:
         if self.pruned or self.interrupted or self.over_limit:
             return True  # the training goes on after being told to stop: ignore the rest
         self.curve.append(_as_float(value))
+        if self.context.on_value is not None:
+            self.context.on_value(len(self.curve), self.curve[-1], self.elapsed())
         if self.should_stop is not None:
             try:
                 self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
