@@ -122,9 +122,16 @@ def two_workers(tmp_path, losses, generations=10):
         rng = random.Random(rank)
         transport = network.transport(rank)
         workers.append(
-            Propulator(loss, get_default_propagator(4, LIMITS_3D, rng=rng), rng,
-                       generations=generations, checkpoint_path=tmp_path, transport=transport,
-                       collectives=transport, rank=rank)  # fmt: skip
+            Propulator(
+                loss,
+                get_default_propagator(4, LIMITS_3D, rng=rng),
+                rng,
+                generations=generations,
+                checkpoint_path=tmp_path,
+                transport=transport,
+                collectives=transport,
+                rank=rank,
+            )  # fmt: skip
         )
     return workers
 

@@ -132,7 +132,7 @@ def test_the_progress_line_shows_running_evaluations_and_the_island_eta(lines):
     )
 
 
-# ----- each rank's intermediate values --------------------------------------------------------------
+# ----- each rank's intermediate values ----------------------------------------------------------
 def test_epoch_lines_are_rate_limited_per_rank(lines):
     logger, handler = lines
     clock = Clock(0.0)
