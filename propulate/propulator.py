@@ -145,6 +145,9 @@ class Propulator(AskAndTell):
     working folder :func:`~propulate.current_dir` (see :mod:`propulate.interruption`).
     """
 
+    # For tests and subclasses: left out of the documented signature (see docs/conf.py).
+    _internal_parameters = ("transport", "collectives", "worker_group", "rank", "migration_policy")
+
     def __init__(
         self,
         loss_fn: Callable[..., Any],

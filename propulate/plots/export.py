@@ -53,7 +53,7 @@ def make_figures(
         Names from :data:`~propulate.plots.export.PLOTS`; all by default.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
-    x : {"time", "evaluations"}
+    x : str
         The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns
@@ -125,7 +125,7 @@ def plot_all(
         Any of ``"png"`` and ``"svg"``.
     kinds : sequence of str, optional
         Names from :data:`~propulate.plots.export.PLOTS`; all by default.
-    x : {"time", "evaluations"}
+    x : str
         The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns
