@@ -167,6 +167,7 @@ class Run:
         self.progress = ProgressLine(log, settings.island)
         self.epochs = EpochLine(settings.rank, settings.epoch_seconds, log)
         self.evaluations = 0
+        self.generation = 0  # the next generation, as of the last result recorded
         self.first_failure: str | None = None
         self.finishing = False
         self.closed = False
@@ -296,6 +297,7 @@ class Run:
         if settings.debug >= 2:
             log.info("Rank %d evaluated %r in %.3g s.", settings.rank, child, outcome.duration)
         interval = settings.logging_interval
+        self.generation = generation
         if interval > 0 and generation % interval == 0:
             self.report_progress(generation)
         if time.monotonic() - self.last_state_save > STATE_INTERVAL:
@@ -362,6 +364,15 @@ class Run:
                 self.carry_out(policy.on_arrival(self.place, knowledge.population, kind, arrival))
             else:
                 log.warning("Ignoring a message of unknown kind %d from %d.", kind, message.source)
+
+    def take_while_waiting(self, messages: list[Message]) -> None:
+        """:meth:`take`, at the end of the run: the progress line goes on as the peers finish."""
+        bred = self.knowledge.population.bred_on
+        before = bred.get(self.place.island, 0)
+        self.take(messages)
+        step = self.settings.logging_interval
+        if step > 0 and bred.get(self.place.island, 0) // step > before // step:
+            self.report_progress(self.generation)
 
     def carry_out(self, decisions: Sequence[Decision]) -> None:
         """Apply a migration policy's decisions, in order."""
@@ -462,7 +473,7 @@ class Run:
                 self.peers.broadcast(Kind.STOP)
             self.peers.start_shutdown()
         if wait:
-            self.peers.shut_down(self.take)
+            self.peers.shut_down(self.take_while_waiting)
         else:
             self.absorb()
             if not self.peers.advance_shutdown():

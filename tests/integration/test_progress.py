@@ -111,7 +111,8 @@ def test_only_the_first_worker_logs_progress_others_at_debug(tmp_path, progress)
         assert not t.is_alive()
     info = [m for level, m in progress if level == logging.INFO and m.startswith("Island 0:")]
     debug = [m for level, m in progress if level == logging.DEBUG and m.startswith("Rank 1 ")]
-    assert len(info) == 2 and all("/20 evaluations" in m for m in info)
+    # Generations 5 and 10 of rank 0, then one per 5 results of rank 1 arriving after it is done.
+    assert 2 <= len(info) <= 4 and all("/20 evaluations" in m for m in info)
     assert len(debug) == 2 and debug[-1].startswith("Rank 1 (island 0): generation 10/10")
 
 
@@ -158,12 +159,15 @@ def test_the_eta_counts_a_peer_still_training_after_the_first_worker_is_done(tmp
         return loss
 
     run_threads(two_workers(tmp_path, [sleeping(0.05), sleeping(0.3)]), logging_interval=10)
-    (last,) = [m for level, m in progress if level == logging.INFO and m.startswith("Island 0:")]
+    done, *waiting = [m for lv, m in progress if lv == logging.INFO and m.startswith("Island 0:")]
     # Rank 0 is done at generation 10 (0.5 s) while rank 1, at 0.3 s per evaluation, is at
     # generation 1 or 2: the island needs about 8 * 0.3 s more.
-    assert ", 1 running," in last, last
-    eta = re.search(r"ETA ([\d.]+) s$", last)
-    assert eta and 1.0 < float(eta.group(1)) < 4.0, last
+    assert ", 1 running," in done, done
+    eta = re.search(r"ETA ([\d.]+) s$", done)
+    assert eta and 1.0 < float(eta.group(1)) < 4.0, done
+    # While it waits for rank 1, rank 0 goes on logging the island's progress, to the end.
+    assert waiting and waiting[-1].startswith("Island 0: 20/20 evaluations (100%)"), waiting
+    assert waiting[-1].endswith("ETA 0 ms")
 
 
 def test_every_rank_shows_its_intermediate_values(tmp_path, progress):
