@@ -152,6 +152,10 @@ class IslandPace:
             lefts.append(left)
             if now.generations >= 0 and pace is not None:
                 plans.append(left + (now.generations - generation - 1) * pace)
+        if now.total_evaluations is not None:
+            # No worker starts an evaluation beyond the budget: at most what is left of it runs.
+            left_to_start = max(now.total_evaluations - now.known, 0)
+            lefts = [0.0, *sorted(lefts[1:], reverse=True)[:left_to_start]]
         running = len(lefts) - 1
         if duration is None:
             return None, running

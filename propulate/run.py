@@ -366,11 +366,11 @@ class Run:
                 log.warning("Ignoring a message of unknown kind %d from %d.", kind, message.source)
 
     def take_while_waiting(self, messages: list[Message]) -> None:
-        """:meth:`take`, at the end of the run: the progress line goes on as the peers finish."""
+        """:meth:`take`, at the end of the run: the island's line goes on as the peers finish."""
         bred = self.knowledge.population.bred_on
         before = bred.get(self.place.island, 0)
         self.take(messages)
-        step = self.settings.logging_interval
+        step = self.settings.logging_interval if self.peers.rank == self.peers.island[0] else 0
         if step > 0 and bred.get(self.place.island, 0) // step > before // step:
             self.report_progress(self.generation)
 

@@ -41,7 +41,7 @@ def single_rank(tmp_path, generations, **kwargs):
 
 
 PATTERN = re.compile(
-    r"Island 0: (\d+)/(\d+) evaluations \((\d+)%\), best loss ([\d.e+-]+), "
+    r"Island 0: (\d+)/(\d+) evaluations \((\d+)%\)(?:, \d+ running)?, best loss ([\d.e+-]+), "
     r"([\d.e+]+) evaluations/s, ETA (.+)$"
 )
 

@@ -108,6 +108,17 @@ def test_eta_with_a_budget_of_evaluations_shares_the_rest_among_the_workers():
     assert eta == pytest.approx((0 + 5 + 9 * 10) / 2)
 
 
+def test_no_more_evaluations_run_than_the_budget_has_left():
+    clock = Clock(1000.0)
+    pace = IslandPace(0, clock)
+    for worker in range(4):
+        pace.learn(result(worker, 0, 995.0, 10.0))  # each runs its second since 5 s
+    now = progress(generation=1, own=1, known=10, workers=4, generations=-1, total_evaluations=12)
+    assert pace.estimate(now) == (pytest.approx(5.0), 2)  # 2 left: the 2 running ones
+    spent = progress(generation=1, own=1, known=13, workers=4, generations=-1, total_evaluations=12)
+    assert pace.estimate(spent) == (0.0, 0)
+
+
 def test_results_of_other_islands_and_unbounded_runs_give_no_eta():
     pace = IslandPace(0, Clock())
     pace.learn(result(5, 0, 990.0, 10.0, island=1))  # an immigrant's record
