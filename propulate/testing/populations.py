@@ -71,8 +71,8 @@ KINDS_LIMITS: dict[str, Any] = {
     "lr": (1e-4, 1e-2, "log"),
 }
 
-# Conditional parameters (see propulate.conditions): momentum only for two optimizers, a
-# boolean only for one, a stepped float nested below that boolean, a value set for another.
+#: Conditional parameters (see propulate.conditions), momentum only for two optimizers, a
+#: boolean only for one, a stepped float nested below that boolean, a value set for another.
 CONDITIONAL_LIMITS: dict[str, Any] = {
     "opt": ("sgd", "adam", "rmsprop"),
     "lr": (1e-4, 1e-1, "log"),
