@@ -130,7 +130,7 @@ class Propulator(AskAndTell):
     seeds : list of dict, optional
         Known configurations, each evaluated exactly once in the whole run before any bred
         child (spread over the workers and islands; a resume keeps them); see :ref:`seeding`.
-    warm_start : str or Path or list of them, optional
+    warm_start : str, Path or list, optional
         Checkpoint folders of earlier runs, or CSV files of ``propulate export``, whose results
         join the population without being evaluated again; see :ref:`warm-start`.
 
