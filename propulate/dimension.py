@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = ["Dimension", "Value"]
 
+#: A hyperparameter's value, of any kind of dimension.
 Value = int | float | str | bool
 
 _TYPES: dict[str, type] = {"int": int, "float": float}
@@ -50,8 +51,9 @@ class Dimension:
         The spacing of a stepped range (legal values ``low, low + step, ..., high``).
     values : tuple of float
         The legal values of a value set, sorted (empty unless the dimension is one).
-    condition : tuple of (str, tuple) pairs
-        When the dimension is active: each named categorical holds one of its listed values
+    condition : tuple of tuple
+        When the dimension is active, as ``(name, values)`` pairs: each named categorical holds
+        one of its listed values
         (empty: always active; see :mod:`propulate.conditions`).
     """
 

@@ -104,6 +104,8 @@ class _Run:
             return True  # the training goes on after being told to stop: ignore the rest
         self.curve.append(_as_float(value))
         self.last = value
+        if self.context.on_value is not None:
+            self.context.on_value(len(self.curve), self.curve[-1], self.elapsed())
         if self.should_stop is not None:
             try:
                 self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))

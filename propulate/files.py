@@ -38,7 +38,9 @@ __all__ = [
     "write_error",
 ]
 
+#: The permissions of the files Propulate creates (only the owner reads them).
 FILE_MODE = 0o600
+#: The permissions of the folders Propulate creates.
 FOLDER_MODE = 0o700
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # absent on Windows, which has no planted symlinks
 _BINARY = getattr(os, "O_BINARY", 0)

@@ -28,6 +28,7 @@ class Status:
     INTERRUPTED = "interrupted"  # stopped when the run ended; resumed by the next one
 
 
+#: An evaluated individual's identity in a run, ``(worker, generation)``.
 Key = tuple[int, int]
 _METADATA = (
     "loss",

@@ -56,6 +56,9 @@ class Circumstances:
         The intermediate values of the interrupted evaluation this one resumes.
     duration : float
         The seconds that interrupted evaluation ran.
+    on_value : callable or None
+        Called as ``on_value(step, value, seconds)`` with every intermediate value (``step``
+        counts from 1, ``seconds`` is the evaluation's duration so far), to show progress.
     """
 
     workdir: Path | None = None
@@ -63,6 +66,7 @@ class Circumstances:
     max_seconds: float | None = None
     curve: tuple[float, ...] = ()
     duration: float = 0.0
+    on_value: Callable[[int, float, float], None] | None = None
 
 
 @contextmanager

@@ -296,9 +296,11 @@ class Islands:
             else:
                 self.propulator = Migrator(**common, **migration)
 
-    def propulate(self, logging_interval: int = 10, debug: int = 1) -> None:
+    def propulate(
+        self, logging_interval: int = 10, debug: int = 1, *, epoch_seconds: float | None = 30.0
+    ) -> None:
         """Run this rank's part of the optimization (see :meth:`Propulator.propulate`)."""
-        self.propulator.propulate(logging_interval, debug)
+        self.propulator.propulate(logging_interval, debug, epoch_seconds=epoch_seconds)
 
     def summarize(self, top_n: int = 3, debug: int = 1) -> list[Any]:
         """Log and return the best individuals, one entry per rank (see Propulator.summarize)."""

@@ -157,7 +157,7 @@ class Peers:
     # ----- the shutdown ---------------------------------------------------------------------
     @property
     def closed(self) -> bool:
-        """Whether the shutdown is complete: every message sent to this rank has arrived."""
+        """Whether the shutdown is complete (every message sent to this rank has arrived)."""
         return self._phase == _CLOSED
 
     def start_shutdown(self) -> None:

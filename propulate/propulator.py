@@ -26,6 +26,7 @@ from .backends import Backends
 from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
 from .comm.agreement import agree
+from .epoch_line import check_epoch_seconds
 from .errors import PeerError, UsageError
 from .failures import check_loss_signature
 from .job_lock import canonical_config
@@ -132,7 +133,7 @@ class Propulator(AskAndTell):
     seeds : list of dict, optional
         Known configurations, each evaluated exactly once in the whole run before any bred
         child (spread over the workers and islands; a resume keeps them); see :ref:`seeding`.
-    warm_start : str or Path or list of them, optional
+    warm_start : str, Path or list, optional
         Checkpoint folders of earlier runs, or CSV files of ``propulate export``, whose results
         join the population without being evaluated again; see :ref:`warm-start`.
     objectives : list, dict or None
@@ -150,6 +151,9 @@ class Propulator(AskAndTell):
     intermediate value, kept as ``"interrupted"`` and resumed first by the next run, in its
     working folder :func:`~propulate.current_dir` (see :mod:`propulate.interruption`).
     """
+
+    # For tests and subclasses: left out of the documented signature (see docs/conf.py).
+    _internal_parameters = ("transport", "collectives", "worker_group", "rank", "migration_policy")
 
     def __init__(
         self,
@@ -336,12 +340,14 @@ class Propulator(AskAndTell):
         self._rank_files().save_state(self.propagator, self.rng)
 
     # ----- a run: start, ask, tell, finish --------------------------------------------------------
-    def start(self, logging_interval: int = 10, debug: int = -1) -> Propulator:
+    def start(
+        self, logging_interval: int = 10, debug: int = -1, *, epoch_seconds: float | None = 30.0
+    ) -> Propulator:
         """Begin a run on this rank (:meth:`ask` begins one with the defaults if needed).
 
         Parameters
         ----------
-        logging_interval, debug : int
+        logging_interval, debug, epoch_seconds
             As for :meth:`propulate`.
 
         Returns
@@ -349,6 +355,7 @@ class Propulator(AskAndTell):
         Propulator
             ``self``, so that ``with propulator.start(logging_interval=50):`` reads well.
         """
+        epoch_seconds = check_epoch_seconds(type(self).__name__, epoch_seconds)
         self._backends.connect()
         transport = self._backends.transport
         if (self._run is not None and not self._run.closed) or transport is None:
@@ -366,8 +373,8 @@ class Propulator(AskAndTell):
             islands = [self.island_members(i) for i in range(self.num_islands)]
             settings = RunSettings(self._identity(), self.island_idx, self.generations,
                                    self.time_budget, self.raise_on_loss_error, logging_interval,
-                                   debug, self.total_evaluations,
-                                   self.batch_seconds)  # fmt: skip
+                                   debug, self.total_evaluations, self.batch_seconds,
+                                   epoch_seconds)  # fmt: skip
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip
@@ -411,8 +418,9 @@ class Propulator(AskAndTell):
             return None
         run = self._run
         assert run is not None  # for mypy: set by _ask
-        context = circumstances(self.checkpoint_path, child, run.resumed.get(child.key),
-                                run.interruption, self.max_eval_seconds)  # fmt: skip
+        context = run.epochs.watch(child, circumstances(self.checkpoint_path, child,
+                                   run.resumed.get(child.key), run.interruption,
+                                   self.max_eval_seconds))  # fmt: skip
         outcome = self._worker().lead(self._scored_loss_fn, child, context)
         if outcome.status == Status.INTERRUPTED:
             run.shelve(child, outcome)  # not a result: the next run resumes it first
@@ -431,7 +439,9 @@ class Propulator(AskAndTell):
         self._end_callbacks()
 
     # ----- the loop -----------------------------------------------------------------------------
-    def propulate(self, logging_interval: int = 10, debug: int = -1) -> None:
+    def propulate(
+        self, logging_interval: int = 10, debug: int = -1, *, epoch_seconds: float | None = 30.0
+    ) -> None:
         """Run the optimization until this rank's stop condition, then shut down cleanly.
 
         Parameters
@@ -441,6 +451,9 @@ class Propulator(AskAndTell):
         debug : int
             0 or less: progress lines only; 1: also start and end of the run per rank;
             2: also one line per evaluation.
+        epoch_seconds : float or None
+            Every rank shows its evaluation's intermediate values at most every this many
+            seconds (0: each one; ``None``: none); see :mod:`propulate.epoch_line`.
 
         Raises
         ------
@@ -449,13 +462,14 @@ class Propulator(AskAndTell):
         """
         # Before any communication, on every rank: a loss that cannot be called fails every rank.
         check_loss_signature(type(self).__name__, self.loss_fn, self._backends.passes_comm())
+        check_epoch_seconds(type(self).__name__, epoch_seconds)
         self._backends.connect()
         worker = self._worker()
         if not worker.leads:
             worker.follow(self._scored_loss_fn, self.search_space)
             return
         try:
-            self.start(logging_interval, debug)
+            self.start(logging_interval, debug, epoch_seconds=epoch_seconds)
         except BaseException as error:
             worker.release()  # the followers wait for the leader's next individual
             self._agree_on_start(error)

@@ -15,10 +15,18 @@ from pathlib import Path
 
 from .population import Individual
 
-__all__ = ["set_logger_config", "format_individuals", "format_duration", "RankFilter"]
+__all__ = [
+    "set_logger_config",
+    "format_individuals",
+    "format_duration",
+    "RankFilter",
+    "EVERY_RANK",
+]
 
 LOGGER_NAME = "propulate"
 _OWN_HANDLER = "_propulate_handler"
+# A log record with this attribute set passes RankFilter on every rank (rate-limited progress).
+EVERY_RANK = "propulate_every_rank"
 _COLORS = {
     logging.DEBUG: "\033[36m",
     logging.INFO: "\033[32m",
@@ -39,7 +47,11 @@ def _world_rank() -> int:
 
 
 class RankFilter(logging.Filter):
-    """Adds ``record.rank``; optionally lets only rank 0's INFO-and-below messages through."""
+    """Adds ``record.rank``; optionally lets only rank 0's INFO-and-below messages through.
+
+    Records logged with ``extra={EVERY_RANK: True}`` (each rank's own, rate-limited progress)
+    pass on every rank.
+    """
 
     def __init__(self, rank: int, only_rank_zero: bool) -> None:
         super().__init__()
@@ -50,7 +62,7 @@ class RankFilter(logging.Filter):
         record.rank = self.rank
         if self.only_rank_zero and self.rank != 0:
             # Other ranks still report warnings and errors: those are never spam.
-            return record.levelno >= logging.WARNING
+            return record.levelno >= logging.WARNING or getattr(record, EVERY_RANK, False)
         return True
 
 
@@ -80,7 +92,8 @@ def set_logger_config(
         Whether to log to standard output.
     log_rank : bool
         If ``True`` every rank logs, each line prefixed with its rank; if ``False`` only rank 0
-        logs below WARNING, so progress and summaries appear once.
+        logs below WARNING, so progress and summaries appear once (each rank's intermediate
+        values, rate-limited, still show: see :mod:`propulate.epoch_line`).
     colors : bool
         Colour the standard output by level (only when it is a terminal).
     """

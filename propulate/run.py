@@ -21,6 +21,7 @@ from typing import Any
 
 from .checkpoint import CheckpointLog
 from .comm import Message, Transport
+from .epoch_line import EPOCH_SECONDS, EpochLine
 from .errors import ConfigurationError, LossFunctionError, UsageError
 from .evaluation import Evaluation
 from .knowledge import Knowledge
@@ -96,6 +97,9 @@ class RunSettings:
     batch_seconds : float
         How long a result may wait to go to the peers with later ones (see
         :class:`~propulate.peers.Peers`; 0: each at once).
+    epoch_seconds : float or None
+        The least seconds between two lines of intermediate values (see
+        :mod:`propulate.epoch_line`; ``None``: none).
     """
 
     rank: int
@@ -107,6 +111,7 @@ class RunSettings:
     debug: int = -1
     total_evaluations: int | None = None
     batch_seconds: float = 0.0
+    epoch_seconds: float | None = EPOCH_SECONDS
 
 
 class Run:
@@ -159,8 +164,10 @@ class Run:
         self.pending: dict[Key, tuple[Individual, float]] = {}  # asked, not yet told
         self.started = time.monotonic()
         self.last_state_save = self.started
-        self.progress = ProgressLine(log)
+        self.progress = ProgressLine(log, settings.island)
+        self.epochs = EpochLine(settings.rank, settings.epoch_seconds, log)
         self.evaluations = 0
+        self.generation = 0  # the next generation, as of the last result recorded
         self.first_failure: str | None = None
         self.finishing = False
         self.closed = False
@@ -290,6 +297,7 @@ class Run:
         if settings.debug >= 2:
             log.info("Rank %d evaluated %r in %.3g s.", settings.rank, child, outcome.duration)
         interval = settings.logging_interval
+        self.generation = generation
         if interval > 0 and generation % interval == 0:
             self.report_progress(generation)
         if time.monotonic() - self.last_state_save > STATE_INTERVAL:
@@ -312,6 +320,7 @@ class Run:
         if early is not None:
             early.annotate(child)
         self.knowledge.add_own(child)
+        self.progress.learn(child)
         message = encode_result(child)
         self.store.append_record(message[1:])  # the record is the message less its kind
         if self.unfinished is not None:
@@ -338,10 +347,12 @@ class Run:
             data = message.data
             kind = data[0]
             if kind == _RESULT:
-                knowledge.merge_result(decode_individual_message(data, self.space))
+                knowledge.merge_result(result := decode_individual_message(data, self.space))
+                self.progress.learn(result)
             elif kind == _RESULTS:
                 for record in records_of_batch(data):
-                    knowledge.merge_result(decode_individual(record, self.space))
+                    knowledge.merge_result(result := decode_individual(record, self.space))
+                    self.progress.learn(result)
             elif kind == _LOCATION:
                 knowledge.apply_notice(*decode_location(data))
             elif kind == _STARTED:
@@ -353,6 +364,15 @@ class Run:
                 self.carry_out(policy.on_arrival(self.place, knowledge.population, kind, arrival))
             else:
                 log.warning("Ignoring a message of unknown kind %d from %d.", kind, message.source)
+
+    def take_while_waiting(self, messages: list[Message]) -> None:
+        """:meth:`take`, at the end of the run: the island's line goes on as the peers finish."""
+        bred = self.knowledge.population.bred_on
+        before = bred.get(self.place.island, 0)
+        self.take(messages)
+        step = self.settings.logging_interval if self.peers.rank == self.peers.island[0] else 0
+        if step > 0 and bred.get(self.place.island, 0) // step > before // step:
+            self.report_progress(self.generation)
 
     def carry_out(self, decisions: Sequence[Decision]) -> None:
         """Apply a migration policy's decisions, in order."""
@@ -453,7 +473,7 @@ class Run:
                 self.peers.broadcast(Kind.STOP)
             self.peers.start_shutdown()
         if wait:
-            self.peers.shut_down(self.take)
+            self.peers.shut_down(self.take_while_waiting)
         else:
             self.absorb()
             if not self.peers.advance_shutdown():

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 __all__ = ["Walltime", "allocation_end", "WINDOW"]
 
 log = logging.getLogger("propulate.propulator")
-WINDOW = 20  # the durations an estimate looks at
+#: The number of recent durations an estimate looks at.
+WINDOW = 20
 END_VARIABLE = "SLURM_JOB_END_TIME"
 
 

@@ -176,7 +176,7 @@ class WarmStart:
     ----------
     owner : str
         Who complains about a bad argument.
-    sources : str, Path, or sequence of them
+    sources : str, Path or sequence
         Checkpoint folders of earlier runs, or CSV files of ``propulate export``.
 
     Raises

@@ -63,7 +63,8 @@ class Worker:
         if self.group.size > 1:
             workdir = None if context.workdir is None else str(context.workdir)
             context = Circumstances(workdir=context.workdir, curve=context.curve,
-                                    duration=context.duration)  # fmt: skip
+                                    duration=context.duration,
+                                    on_value=context.on_value)  # fmt: skip
             self.group.share((child.values_dict(), workdir, context.curve))
         outcome = self.evaluate(loss_fn, child, context)
         assert outcome is not None  # for mypy: only a follower gets None

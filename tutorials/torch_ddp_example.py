@@ -80,6 +80,11 @@ LIMITS = {
     "lr": (0.01, 0.0001),
 }
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+# What a resumed run must share with the run it continues (the checkpoint refuses another): the
+# options the accuracies depend on. The budget (--generations) and where the run happens
+# (--data-dir, --num-workers, --gpus-per-node) may change between resumes; the layout of ranks
+# (--ranks-per-worker, --num-islands) is checked by Propulate itself.
+RUN_OPTIONS = ("epochs", "batch_size", "train_subset", "seed")
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -521,6 +526,7 @@ def main(argv: list[str] | None = None) -> None:
         migration_probability=0.9,
         ranks_per_worker=args.ranks_per_worker,
         checkpoint_path=args.checkpoint,
+        run_config={"tutorial": "torch_ddp_example", **{n: getattr(args, n) for n in RUN_OPTIONS}},
     )
     islands.propulate(logging_interval=1, debug=2)  # a line per evaluation
     islands.summarize(top_n=1, debug=1)

@@ -93,6 +93,10 @@ PRUNING_RULES: dict[str, Callable[[], Surrogate]] = {
     "dynamic": lambda: DynamicSurrogate(LIMITS),
     "static": lambda: StaticSurrogate(),
 }
+# What a resumed run must share with the run it continues (the checkpoint refuses another): the
+# options the accuracies depend on. The budget (--generations, --time-budget) and where the run
+# happens (--data-dir, --num-workers, --gpus-per-node) may change between resumes.
+RUN_OPTIONS = ("epochs", "batch_size", "train_subset", "seed", "pruning")
 MNIST_FILES = (
     "train-images-idx3-ubyte.gz",
     "train-labels-idx1-ubyte.gz",
@@ -414,6 +418,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def run_config(args: argparse.Namespace) -> dict[str, object]:
+    """What defines this run (``Propulator(run_config=...)``): a resume with others fails."""
+    return {"tutorial": "torch_example", **{name: getattr(args, name) for name in RUN_OPTIONS}}
+
+
 def quiet_lightning() -> None:
     """Keep Lightning's per-model chatter out of Propulate's log."""
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -474,7 +483,8 @@ def main(argv: list[str] | None = None) -> None:
         checkpoint_path=args.checkpoint,
         surrogate_factory=PRUNING_RULES[args.pruning] if args.pruning else None,
         time_budget=args.time_budget,
-        objectives={"accuracy": "maximize"},  # the loss is -accuracy
+        objectives={"accuracy": "maximize"},
+        run_config=run_config(args),
     )
     propulator.propulate(logging_interval=1, debug=2)  # a line per evaluation
     propulator.summarize(top_n=1, debug=1)

@@ -59,7 +59,7 @@ def make_figures(
         for a run with several objectives, the second.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
-    x : {"time", "evaluations"}
+    x : str
         The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns
@@ -138,7 +138,7 @@ def plot_all(
     kinds : sequence of str, optional
         Names from :data:`~propulate.plots.export.PLOTS` or
         :data:`~propulate.plots.export.MULTIOBJECTIVE_PLOTS`; all that apply by default.
-    x : {"time", "evaluations"}
+    x : str
         The x axis of the history (see :func:`~propulate.plots.plot_history`).
 
     Returns

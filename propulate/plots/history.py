@@ -50,10 +50,10 @@ def plot_history(
         A checkpoint folder or its records.
     search_space : SearchSpace, optional
         Unused; accepted so that every plot function has the same signature.
-    x : {"time", "evaluations"}
-        The x axis: the time since the first evaluation started, or the evaluation's number
-        in the order the evaluations ended (1, 2, ...), which spreads out the points of a run
-        with a pause or a slow start.
+    x : str
+        The x axis, ``"time"`` or ``"evaluations"``: the time since the first evaluation
+        started, or the evaluation's number in the order the evaluations ended (1, 2, ...),
+        which spreads out the points of a run with a pause or a slow start.
 
     Returns
     -------

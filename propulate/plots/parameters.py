@@ -235,7 +235,9 @@ def plot_importance(results: Results, search_space: SearchSpace | None = None) -
 
     That is a first-order, variance-based estimate (rank-transformed losses, adjusted
     correlation ratio); see its documentation for the method and its limits (main effects only,
-    biased by the search's non-uniform sampling, noisy with few evaluations).
+    biased by the search's non-uniform sampling, noisy with few evaluations). The bars are the
+    estimates divided by their sum (shares adding up to 1); each label also gives the estimate
+    itself.
 
     Parameters
     ----------
@@ -243,9 +245,6 @@ def plot_importance(results: Results, search_space: SearchSpace | None = None) -
         A checkpoint folder or its records.
     search_space : SearchSpace, optional
         The run's search space; by default the checkpoint's (or inferred from the values).
-
-    The bars are the estimates divided by their sum (shares adding up to 1); each label also
-    gives the estimate itself.
 
     Returns
     -------

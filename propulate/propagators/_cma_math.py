@@ -134,7 +134,7 @@ class CMAParameter:
             self.decomposed_at = self.generation + 1
 
     def decompose(self) -> None:
-        """Eigendecompose ``C``, bounding its condition number by :data:`MAX_CONDITION`."""
+        """Eigendecompose ``C``, bounding its condition number by ``MAX_CONDITION``."""
         eigenvalues, b = np.linalg.eigh(self.co_matrix)  # ascending
         largest = max(float(eigenvalues[-1]), 1e-300)
         floor = largest / MAX_CONDITION

@@ -4,9 +4,9 @@ The propagator samples from a multivariate normal distribution ``N(m, sigma^2 C)
 coordinates of the search space (each float range mapped onto [0, 1], logarithmically for
 log-scaled ranges) and adapts ``m``, ``sigma`` and ``C`` as in N. Hansen, "The CMA Evolution
 Strategy: A Tutorial", arXiv:1604.00772 (2016); equation numbers refer to it (the mathematics
-lives in :mod:`._cma_math`).
+lives in the private module ``_cma_math``).
 
-Mixed spaces (:mod:`._cma_mixed`): integers are coordinates of the Gaussian too, each owning a
+Mixed spaces (``_cma_mixed``): integers are coordinates of the Gaussian too, each owning a
 bin, with a margin that keeps a narrow Gaussian leaving the mean's integer now and then (CMA-ES
 with margin); every categorical has a probability vector that follows the choices of the best
 individuals and never drops below ``1 / (lambda k)``. A space of floats only is searched exactly

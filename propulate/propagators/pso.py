@@ -17,7 +17,7 @@ ranges), so a velocity of 0.1 moves a tenth of the range whatever the parameter'
 position that leaves the range is put back on the boundary and its velocity in that coordinate is
 set to zero ("absorbing walls").
 
-The loop tells the propagator every result of its island (:meth:`_ParticleSwarm.tell`): it keeps
+The loop tells the propagator every result of its island (their ``tell``): it keeps
 its particle's latest and best individual and the swarm's best from them, O(1) per result, so an
 individual that later emigrates or is replaced still counts. Called without being told anything
 (as Propulate 1.2 did), it finds them in the individuals it is given instead. A particle's whole
@@ -212,7 +212,7 @@ class BasicPSO(_ParticleSwarm):
 
     Notes
     -----
-    The propagator is stateless: :meth:`get_state` returns ``{}``. Checkpoints must keep each
+    The propagator is stateless: ``get_state()`` returns ``{}``. Checkpoints must keep each
     individual's ``velocity`` for a resumed run to continue the swarm.
     """
 
@@ -350,7 +350,7 @@ class StatelessPSO(_ParticleSwarm):
 
     Notes
     -----
-    Stateless: :meth:`get_state` returns ``{}``; nothing beyond the individuals' positions is
+    Stateless: ``get_state()`` returns ``{}``; nothing beyond the individuals' positions is
     needed to resume.
     """
 

@@ -8,11 +8,11 @@ the split is monotone in that ratio. The variant here follows what S. Watanabe's
 method's components ("Tree-Structured Parzen Estimator: Understanding Its Algorithm Components
 and Their Roles for Better Empirical Performance", arXiv:2304.11127, 2023) found to work best:
 
-* **multivariate kernels** (:mod:`._parzen`): each kernel is a product over all hyperparameters
+* **multivariate kernels** (``_parzen``): each kernel is a product over all hyperparameters
   of one observation, so dependencies between hyperparameters are kept;
 * **every kind of hyperparameter**: floats and log-scaled floats in unit coordinates, integers
   as coordinates with one bin per integer, categoricals with Aitchison-Aitken kernels (see
-  :mod:`._coordinates`);
+  ``_coordinates``);
 * **bandwidths** by Scott's rule on the spread of each group, so the search narrows as the good
   results agree, but never below ``1 / (n + 1)`` of a range for a group of ``n`` (at least 1 %)
   nor below an integer's bin: a group whose members agree exactly (integers do) would otherwise

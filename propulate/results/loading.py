@@ -37,7 +37,7 @@ log = logging.getLogger("propulate.results")  # the logger these messages have a
 PARAM_PREFIX = "params_"
 """Prefix of the hyperparameter columns (:func:`~propulate.results.load_dataframe`, CSV)."""
 
-# Columns of a record besides the hyperparameters, in the order exports show them.
+#: Columns of a record besides the hyperparameters, in the order exports show them.
 RECORD_FIELDS = (
     "island",
     "rank",

@@ -10,6 +10,8 @@ from ..errors import ConfigurationError
 from ..population import Individual, Status
 from ..validation import check_number
 
+__all__ = ["Surrogate", "CurveRule"]
+
 
 class Surrogate:
     """Interface of an early-stopping model (compatible with Propulate 1.2).

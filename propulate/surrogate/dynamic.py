@@ -15,6 +15,8 @@ from ..validation import check_int, check_number
 from .base import CurveRule, check_margin, loosened
 from .gaussian_process import GaussianProcess
 
+__all__ = ["DynamicSurrogate", "geometric_extrapolation"]
+
 
 class DynamicSurrogate(CurveRule):
     """Stop a run whose predicted final loss is, even optimistically, worse than the best.

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+__all__ = ["GaussianProcess"]
+
 
 class GaussianProcess:
     """A small GP regression with an isotropic Matern-5/2 kernel, refitted from scratch.

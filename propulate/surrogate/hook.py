@@ -15,6 +15,8 @@ from ..population import Individual, Status
 from ..validation import check_callable
 from .base import Surrogate
 
+__all__ = ["EarlyStopping"]
+
 log = logging.getLogger(__name__)
 
 

@@ -11,6 +11,8 @@ from sortedcontainers import SortedList
 from ..validation import check_int
 from .base import CurveRule, check_margin, loosened
 
+__all__ = ["StaticSurrogate", "MedianStoppingRule", "ASHA"]
+
 
 class StaticSurrogate(CurveRule):
     """Stop a run that falls behind the best completed learning curve by more than a margin.

@@ -64,7 +64,7 @@ class ControlledNetwork(LocalNetwork):
     Attributes
     ----------
     holding : bool
-        Whether posted messages wait in :attr:`held` until :meth:`release` (in the order posted).
+        Whether posted messages wait in ``held`` until :meth:`release` (in the order posted).
     courier : callable or None
         If set, ``courier(dest, message)`` takes every posted message instead; it delivers it
         later with :meth:`~LocalNetwork.deliver` (messages of one sender may then overtake each

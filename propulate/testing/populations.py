@@ -36,7 +36,7 @@ __all__ = [
     "assert_valid_child",
 ]
 
-# Every kind of dimension: int, float, reversed float, log float, log int, two categoricals.
+#: Every kind of dimension (int, float, reversed float, log float, log int, two categoricals).
 MIXED_LIMITS: dict[str, tuple[Any, ...]] = {
     "layers": (1, 6),
     "dropout": (0.0, 0.5),
@@ -47,7 +47,7 @@ MIXED_LIMITS: dict[str, tuple[Any, ...]] = {
     "opt": ("sgd", "adam"),
 }
 
-# Continuous dimensions only (particle swarms, CMA-ES, Nelder-Mead), one of them reversed.
+#: Continuous dimensions only (particle swarms, CMA-ES, Nelder-Mead), one of them reversed.
 FLOAT_LIMITS: dict[str, tuple[Any, ...]] = {
     "a": (-5.12, 5.12),
     "b": (-2.0, 3.0),
@@ -55,8 +55,8 @@ FLOAT_LIMITS: dict[str, tuple[Any, ...]] = {
     "d": (0.0, 100.0),
 }
 
-# The kinds beyond 1.2's ranges and categoricals: value sets (the shorthand and the spec, one
-# of two values), stepped ranges, booleans and pinned values, next to an int and a float range.
+#: The kinds beyond 1.2's ranges and categoricals (value sets, the shorthand and the spec, one
+#: of two values; stepped ranges, booleans and pinned values), next to an int and a float range.
 KINDS_LIMITS: dict[str, Any] = {
     "batch": (16, 32, 64, 128),
     "ratio": (0.1, 0.25, 0.5),
@@ -71,8 +71,8 @@ KINDS_LIMITS: dict[str, Any] = {
     "lr": (1e-4, 1e-2, "log"),
 }
 
-# Conditional parameters (see propulate.conditions): momentum only for two optimizers, a
-# boolean only for one, a stepped float nested below that boolean, a value set for another.
+#: Conditional parameters (see propulate.conditions), momentum only for two optimizers, a
+#: boolean only for one, a stepped float nested below that boolean, a value set for another.
 CONDITIONAL_LIMITS: dict[str, Any] = {
     "opt": ("sgd", "adam", "rmsprop"),
     "lr": (1e-4, 1e-1, "log"),
@@ -86,7 +86,7 @@ CONDITIONAL_LIMITS: dict[str, Any] = {
 PropagatorFactory = Callable[[Limits, random.Random], Propagator]
 PopulationFactory = Callable[[Limits, Sequence[float]], list[Individual]]
 
-# How many individuals the checks hand a propagator that takes any number (parents == -1).
+#: How many individuals the checks hand a propagator that takes any number (parents == -1).
 DEFAULT_SIZE = 12
 _RANKS = 4
 

@@ -93,7 +93,7 @@ def add_option(target: Any, flag: str, **kwargs: Any) -> None:
 
     Parameters
     ----------
-    target : argparse.ArgumentParser or argument group
+    target : argparse.ArgumentParser or argparse._ArgumentGroup
         Where to add the option.
     flag : str
         The hyphenated flag, e.g. ``"--pop-size"``.

@@ -41,7 +41,7 @@ def single_rank(tmp_path, generations, **kwargs):
 
 
 PATTERN = re.compile(
-    r"Island 0: (\d+)/(\d+) evaluations \((\d+)%\), best loss ([\d.e+-]+), "
+    r"Island 0: (\d+)/(\d+) evaluations \((\d+)%\)(?:, \d+ running)?, best loss ([\d.e+-]+), "
     r"([\d.e+]+) evaluations/s, ETA (.+)$"
 )
 
@@ -111,5 +111,86 @@ def test_only_the_first_worker_logs_progress_others_at_debug(tmp_path, progress)
         assert not t.is_alive()
     info = [m for level, m in progress if level == logging.INFO and m.startswith("Island 0:")]
     debug = [m for level, m in progress if level == logging.DEBUG and m.startswith("Rank 1 ")]
-    assert len(info) == 2 and all("/20 evaluations" in m for m in info)
+    # Generations 5 and 10 of rank 0, then one per 5 results of rank 1 arriving after it is done.
+    assert 2 <= len(info) <= 4 and all("/20 evaluations" in m for m in info)
     assert len(debug) == 2 and debug[-1].startswith("Rank 1 (island 0): generation 10/10")
+
+
+def two_workers(tmp_path, losses, generations=10):
+    network = LocalNetwork(2)
+    workers = []
+    for rank, loss in enumerate(losses):
+        rng = random.Random(rank)
+        transport = network.transport(rank)
+        workers.append(
+            Propulator(
+                loss,
+                get_default_propagator(4, LIMITS_3D, rng=rng),
+                rng,
+                generations=generations,
+                checkpoint_path=tmp_path,
+                transport=transport,
+                collectives=transport,
+                rank=rank,
+            )  # fmt: skip
+        )
+    return workers
+
+
+def run_threads(workers, **kwargs):
+    import threading
+
+    threads = [threading.Thread(target=w.propulate, kwargs=kwargs, daemon=True) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+        assert not t.is_alive()
+
+
+def test_the_eta_counts_a_peer_still_training_after_the_first_worker_is_done(tmp_path, progress):
+    import time
+
+    def sleeping(seconds):
+        def loss(params):
+            time.sleep(seconds)
+            return sphere(params)
+
+        return loss
+
+    run_threads(two_workers(tmp_path, [sleeping(0.05), sleeping(0.3)]), logging_interval=10)
+    done, *waiting = [m for lv, m in progress if lv == logging.INFO and m.startswith("Island 0:")]
+    # Rank 0 is done at generation 10 (0.5 s) while rank 1, at 0.3 s per evaluation, is at
+    # generation 1 or 2: the island needs about 8 * 0.3 s more.
+    assert ", 1 running," in done, done
+    eta = re.search(r"ETA ([\d.]+) s$", done)
+    assert eta and 1.0 < float(eta.group(1)) < 4.0, done
+    # While it waits for rank 1, rank 0 goes on logging the island's progress, to the end.
+    assert waiting and waiting[-1].startswith("Island 0: 20/20 evaluations (100%)"), waiting
+    assert waiting[-1].endswith("ETA 0 ms")
+
+
+def test_every_rank_shows_its_intermediate_values(tmp_path, progress):
+    def train(params):
+        for epoch in range(3):
+            yield sphere(params) / (epoch + 1)
+
+    run_threads(two_workers(tmp_path, [train, train], generations=2), epoch_seconds=0)
+    epochs = [m for level, m in progress if level == logging.INFO and " · epoch " in m]
+    for rank in (0, 1):
+        mine = [m.split(" · ")[:3] for m in epochs if m.startswith(f"rank {rank} ")]
+        expected = [[f"rank {rank}", f"ind {g}", f"epoch {e}"] for g in (0, 1) for e in (1, 2, 3)]
+        assert mine == expected
+    progress.clear()
+    run_threads(two_workers(tmp_path, [train, train], generations=4))  # default: every 30 s
+    epochs = [m for _, m in progress if " · epoch " in m]
+    assert sorted(m.split(" · ")[0] for m in epochs) == ["rank 0", "rank 1"]
+
+
+def test_a_bad_epoch_seconds_is_refused_before_the_run(tmp_path):
+    from propulate.errors import PropulateError
+
+    propulator = single_rank(tmp_path, 2)
+    with pytest.raises(PropulateError, match=r"epoch_seconds.*-1"):
+        propulator.propulate(epoch_seconds=-1)
+    assert not list(tmp_path.iterdir())  # nothing locked, read or written

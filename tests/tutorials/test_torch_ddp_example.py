@@ -95,7 +95,7 @@ def test_every_individual_is_trained_data_parallel_by_a_two_rank_worker(tmp_path
     checkpoint = tmp_path / "ckpt"
     # --seed 7 starts both workers with individuals that learn in one epoch (tanh and relu at
     # moderate rates), so the accuracy check does not hinge on luck; see test_torch_example.py.
-    result = run_script(
+    options = (
         f"--data-dir={data}",
         f"--checkpoint={checkpoint}",
         f"--generations={GENERATIONS}",
@@ -107,9 +107,9 @@ def test_every_individual_is_trained_data_parallel_by_a_two_rank_worker(tmp_path
         f"--ranks-per-worker={RANKS_PER_WORKER}",
         f"--num-islands={WORKERS}",  # an island per worker: migration between multi-rank workers
         "--verbose",
-        launcher=["timeout", "-k", "10", "300", MPIRUN, "-n", str(RANKS)],
-        timeout=320,
     )
+    launcher = ["timeout", "-k", "10", "300", MPIRUN, "-n", str(RANKS)]
+    result = run_script(*options, launcher=launcher, timeout=320)
     if source is None and "could not be downloaded" in result.stderr:
         skip_or_fail_without_mnist()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -151,6 +151,12 @@ def test_every_individual_is_trained_data_parallel_by_a_two_rank_worker(tmp_path
         own = sorted((r for r in records if r["rank"] == worker), key=lambda r: r["generation"])
         assert [r["loss"] for r in own] == pytest.approx([-float(a) for a in firsts], abs=1e-4)
     assert (checkpoint / "torch_ddp_example.log").is_file()
+
+    # Other training options on the same checkpoint: refused before anything is trained.
+    other = run_script(*options, "--epochs=2", launcher=launcher, timeout=320)
+    assert other.returncode != 0, other.stdout + other.stderr
+    assert "CheckpointError" in other.stderr and "epochs" in other.stderr, other.stderr
+    assert len(load_results(checkpoint)) == len(records)
 
 
 def test_a_world_size_that_does_not_split_into_workers_is_a_clear_error(tmp_path):

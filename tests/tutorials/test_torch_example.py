@@ -130,6 +130,13 @@ def test_tiny_mnist_run_evaluates_on_every_rank_and_resumes(tmp_path):
     assert sorted(checkpoint.glob("lightning_logs/rank_*/version_*")) == runs
     assert f"Resumed {RANKS * GENERATIONS} individuals" in rerun.stdout
 
+    # Other training options on the same checkpoint: refused before anything is trained.
+    other = run_script(*options, "--epochs=2", launcher=launcher, timeout=260)
+    assert other.returncode != 0, other.stdout + other.stderr
+    assert "CheckpointError" in other.stderr and "epochs" in other.stderr, other.stderr
+    assert sorted(map(repr, population(checkpoint))) == sorted(map(repr, individuals))
+    assert sorted(checkpoint.glob("lightning_logs/rank_*/version_*")) == runs
+
 
 def test_missing_data_without_network_gives_a_clear_message(tmp_path):
     # A proxy that refuses every connection stands in for a machine without network.
