@@ -228,7 +228,7 @@ def _scan(
             # An intact checksum over a record that does not decode: a record of another
             # layout; skip it like a damaged frame.
             # Reported from the frame's first byte, as damaged frames are.
-            framing = 8 if contents.version == 2 else 4
+            framing = 8 if contents.version >= 2 else 4  # format 3 keeps format 2's frames
             contents.gaps.append(Gap(first - framing, end + 4, 1, False))
             log.debug("%s: the record at offset %d does not decode: %s", path, first, error)
             continue

@@ -71,7 +71,7 @@ class Objective:
 
     @property
     def sign(self) -> float:
-        """+1 for a minimized objective, -1 for a maximized one (times the value: minimized)."""
+        """The factor that turns the value into one to minimize (1.0, or -1.0 to maximize)."""
         return 1.0 if self.direction == MINIMIZE else -1.0
 
 

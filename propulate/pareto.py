@@ -57,8 +57,8 @@ def non_dominated_fronts(
 
     Parameters
     ----------
-    points : array of shape (N, M)
-        The objective vectors (minimized).
+    points : numpy.ndarray
+        The objective vectors (minimized), shape (N, M).
     limit : int, optional
         Stop once the fronts found hold at least this many points.
 
@@ -139,8 +139,8 @@ def crowding_distance(points: np.ndarray | Sequence[Sequence[float]]) -> np.ndar
 
     Parameters
     ----------
-    points : array of shape (N, M)
-        The objective vectors of one front.
+    points : numpy.ndarray
+        The objective vectors of one front, shape (N, M).
 
     Returns
     -------
@@ -176,10 +176,10 @@ def hypervolume(
 
     Parameters
     ----------
-    points : array of shape (N, M)
-        The objective vectors.
-    reference : array or sequence of M floats
-        The reference point (worse than every point that should count).
+    points : numpy.ndarray
+        The objective vectors, shape (N, M).
+    reference : numpy.ndarray or sequence of float
+        The reference point, M values (worse than every point that should count).
 
     Returns
     -------

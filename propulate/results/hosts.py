@@ -106,6 +106,7 @@ def _note(
 
 
 HOST_HEADERS = ["host", "ranks", "evaluations", "failed", "median time", "max time", ""]
+"""The column headers of the hosts table (the last one holds the flag of a host that stands out)."""
 
 
 def host_rows(hosts: Sequence[HostSummary]) -> list[list[Any]]:

@@ -10,6 +10,7 @@ import pytest
 
 from propulate.cli import write_csv
 from propulate.errors import ConfigurationError
+from propulate.objectives import Objectives
 from propulate.results.loading import _record
 from propulate.search_space import SearchSpace
 from propulate.seeding import Seeds, check_configuration, worker_order
@@ -138,7 +139,7 @@ def test_csv_export_round_trips_through_the_import(space, tmp_path):
     assert [ind.status for ind in individuals][-1] == "failed"
     assert all(ind.extras == {IMPORTED_KEY: "old.csv"} for ind in individuals)
     # The imported individuals, exported again, show where they came from.
-    again = [_record(ind) for ind in individuals]
+    again = [_record(ind, Objectives()) for ind in individuals]
     assert all(r["extras"][IMPORTED_KEY] == "old.csv" for r in again)
 
 
