@@ -190,6 +190,27 @@ class Objectives:
             return [o.sign for o in self.declared]
         return [1.0] * count
 
+    def value_format(self) -> Callable[[float], str] | None:
+        """How the console shows a loss: as the first declared objective, in the user's sign.
+
+        ``None`` when nothing was declared (the console then says ``"loss 0.123"``); with
+        ``objectives={"accuracy": "maximize"}``, a loss of -0.972 shows as ``"accuracy 0.972"``.
+        The progress line's best and the per-epoch lines use it. Intermediate values are losses
+        too: a generator's values are turned into them like its result, and values given to
+        :func:`~propulate.report_intermediate` are taken as such (the Lightning callback
+        negates a metric it is told to maximize).
+        """
+        if self.declared is None:
+            return None
+        first = self.declared[0]
+
+        def show(value: float) -> str:
+            if not math.isfinite(value):
+                return f"{first.name} n/a"
+            return f"{first.name} {first.sign * value:.6g}"
+
+        return show
+
     def user_values(self, losses: Sequence[float]) -> list[float]:
         """The values as the loss function returned them (maximized objectives un-negated)."""
         return [s * v for s, v in zip(self.signs(len(losses)), losses, strict=True)]

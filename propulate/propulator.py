@@ -374,7 +374,7 @@ class Propulator(AskAndTell):
             settings = RunSettings(self._identity(), self.island_idx, self.generations,
                                    self.time_budget, self.raise_on_loss_error, logging_interval,
                                    debug, self.total_evaluations, self.batch_seconds,
-                                   epoch_seconds)  # fmt: skip
+                                   epoch_seconds, self.objectives.value_format())  # fmt: skip
             self._run = Run.open(knowledge, transport, islands, files.log, self.rng,
                                  self.migration_policy, self.search_space, self.stop, settings,
                                  self._save_state)  # fmt: skip

@@ -100,6 +100,8 @@ class RunSettings:
     epoch_seconds : float or None
         The least seconds between two lines of intermediate values (see
         :mod:`propulate.epoch_line`; ``None``: none).
+    value_format : callable, optional
+        How the console shows a loss (see :meth:`propulate.objectives.Objectives.value_format`).
     """
 
     rank: int
@@ -112,6 +114,7 @@ class RunSettings:
     total_evaluations: int | None = None
     batch_seconds: float = 0.0
     epoch_seconds: float | None = EPOCH_SECONDS
+    value_format: Callable[[float], str] | None = None
 
 
 class Run:
@@ -164,8 +167,9 @@ class Run:
         self.pending: dict[Key, tuple[Individual, float]] = {}  # asked, not yet told
         self.started = time.monotonic()
         self.last_state_save = self.started
-        self.progress = ProgressLine(log, settings.island)
-        self.epochs = EpochLine(settings.rank, settings.epoch_seconds, log)
+        self.progress = ProgressLine(log, settings.island, settings.value_format)
+        self.epochs = EpochLine(settings.rank, settings.epoch_seconds, log,
+                                settings.value_format)  # fmt: skip
         self.evaluations = 0
         self.generation = 0  # the next generation, as of the last result recorded
         self.first_failure: str | None = None

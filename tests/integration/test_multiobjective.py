@@ -211,3 +211,27 @@ def test_plots_of_the_front_and_of_the_hypervolume(tmp_path):
     figures, skipped = plots.make_figures(tmp_path / "one", kinds=["history", "pareto_front"])
     assert set(figures) == {"history"} and "one objective" in skipped["pareto_front"]
     assert "hypervolume" not in plots.make_figures(tmp_path / "one")[0]
+
+
+def test_the_console_shows_a_maximized_objective_in_the_users_sign(tmp_path, caplog):
+    from propulate.comm.local import LocalNetwork
+
+    from .local_run import LIMITS_3D
+
+    def accuracy(params):  # a generator's values are the objective's, its last the result
+        yield 0.25
+        yield 1.0 - 0.01 * sum(v * v for v in params.values())
+
+    transport = LocalNetwork(1).transport(0)
+    rng = random.Random(0)
+    propulator = Propulator(accuracy, get_default_propagator(4, LIMITS_3D, rng=rng), rng,
+                            generations=4, checkpoint_path=tmp_path, transport=transport,
+                            collectives=transport, rank=0,
+                            objectives={"accuracy": "maximize"})  # fmt: skip
+    caplog.set_level("INFO", logger="propulate")
+    propulator.propulate(logging_interval=1, epoch_seconds=0)
+    best = max(1.0 - 0.01 * sum(v * v for v in ind.values()) for ind in propulator.population)
+    progress = [r.getMessage() for r in caplog.records if "evaluations (" in r.getMessage()]
+    assert progress and f"best accuracy {best:.6g}" in progress[-1]
+    epochs = [r.getMessage() for r in caplog.records if "epoch 1" in r.getMessage()]
+    assert len(epochs) == 4 and all("accuracy 0.25 " in line for line in epochs)
