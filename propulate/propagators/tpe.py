@@ -49,6 +49,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..pareto import crowding_distance, non_dominated_fronts
 from ..population import Individual, Status
 from ..search_space import Limits, SearchSpace
 from ..validation import check_int, check_number
@@ -129,6 +130,7 @@ class TPE(Propagator):
         d = self.coordinates.dim
         self._x = np.empty((64, d))  # the history's coordinates, grown by doubling
         self._loss = np.empty(64)
+        self._vectors: list[tuple[float, ...] | None] = []  # several objectives: each result's
         self._n = 0
         self._keys: set[tuple[int, int]] = set()
         self._seen: set[bytes] = set()  # the coordinates of every result, to avoid repeats
@@ -172,6 +174,7 @@ class TPE(Propagator):
         loss = ind.loss
         self._x[self._n] = row
         self._loss[self._n] = math.inf if loss is None or loss != loss else float(loss)
+        self._vectors.append(ind.losses if ind.status == Status.OK else None)
         self._n += 1
         self._seen.add(self._row_key(row))
 
@@ -232,9 +235,9 @@ class TPE(Propagator):
     def _most_promising(self, generator: np.random.Generator) -> np.ndarray:
         """The candidate drawn from ``l`` with the largest ``l(x) / g(x)``."""
         x, loss = self._x[: self._n], self._loss[: self._n]
-        order = np.argsort(loss, kind="stable")
         n_good = min(max(1, math.ceil(self.gamma * self._n)), self.max_good, self._n - 1)
         n_good = max(n_good, 1)
+        order = self._ranked(loss, n_good)
         good_rows = order[:n_good]
         bad_rows = order[n_good:]
         if len(bad_rows) > self.max_history:
@@ -279,6 +282,31 @@ class TPE(Propagator):
         if new.any():
             score = np.where(new, score, -np.inf)
         return candidates[int(np.argmax(score))]
+
+    def _ranked(self, loss: np.ndarray, n_good: int) -> np.ndarray:
+        """The results, best first: by loss, or with several objectives by Pareto rank.
+
+        With several objectives (multi-objective TPE) the good group is filled front by front
+        (non-dominated sorting); the front that does not fit whole contributes its least crowded
+        members (largest crowding distance), so the good group spreads along the front. Failed
+        evaluations count as worst in every objective.
+        """
+        widths = {len(v) for v in self._vectors if v is not None}
+        if not widths or max(widths) < 2:
+            return np.argsort(loss, kind="stable")
+        m = max(widths)
+        points = np.array([v if v is not None and len(v) == m else (math.inf,) * m
+                           for v in self._vectors])  # fmt: skip
+        good: list[int] = []
+        for front in non_dominated_fronts(points, limit=n_good):
+            if len(good) + len(front) > n_good:
+                spread = crowding_distance(points[front])
+                front = front[np.argsort(-spread, kind="stable")]
+            good.extend(int(i) for i in front[: n_good - len(good)])
+            if len(good) >= n_good:
+                break
+        rest = np.setdiff1d(np.arange(len(points)), good, assume_unique=True)
+        return np.concatenate([np.array(good, dtype=int), rest])
 
     def _new(self, candidates: np.ndarray) -> np.ndarray:
         """Which candidates no known result has."""

@@ -235,3 +235,21 @@ def test_the_console_shows_a_maximized_objective_in_the_users_sign(tmp_path, cap
     assert progress and f"best accuracy {best:.6g}" in progress[-1]
     epochs = [r.getMessage() for r in caplog.records if "epoch 1" in r.getMessage()]
     assert len(epochs) == 4 and all("accuracy 0.25 " in line for line in epochs)
+
+
+def test_tpe_with_two_objectives_beats_random_search(tmp_path):
+    """TPE ranks by Pareto front with several objectives: same problem and bound as above.
+
+    Measured over seeds 0-4: TPE 5.70-6.13; random search 4.59-5.19; TPE ranking by the first
+    objective only (as before) 3.36-4.78.
+    """
+    from propulate.propagators import TPE
+
+    for seed in range(3):
+        ranks = run_local(4, tmp_path / str(seed), _zdt1, generations=75, limits=ZDT_LIMITS,
+                          seed=seed,
+                          make_propagator=lambda rank, rng: TPE(ZDT_LIMITS, rng=rng))  # fmt: skip
+        ours = hypervolume([i.losses for i in ranks[0].population], REFERENCE)
+        rng = random.Random(seed)
+        randoms = [_zdt1({n: rng.random() for n in ZDT_LIMITS}) for _ in range(300)]
+        assert hypervolume(randoms, REFERENCE) < 5.45 < ours

@@ -181,3 +181,29 @@ def test_evaluations_other_workers_started_count_as_bad_until_their_results_arri
     started[0].loss, started[0].status = 0.2, Status.OK
     tpe.tell(started[0])  # its result: no longer a liar, now a result
     assert len(tpe._started) == 2 and tpe._n == 31
+
+
+def test_with_several_objectives_the_good_group_is_filled_front_by_front():
+    import math as _math
+
+    from propulate.individual import Individual
+    from propulate.propagators import TPE
+
+    limits = {"x": (0.0, 1.0)}
+    tpe = TPE(limits, rng=random.Random(0))
+    vectors = [(0.0, 1.0), (1.0, 0.0), (0.5, 0.5), (0.2, 0.9), (0.6, 0.6), (2.0, 2.0), None]
+    for generation, vector in enumerate(vectors):
+        ind = Individual({"x": generation / 10}, limits)
+        ind.worker, ind.generation = 0, generation
+        if vector is None:  # a failed evaluation: worst in every objective
+            ind.status, ind.loss = "failed", _math.inf
+        else:
+            ind.status, ind.loss, ind.losses = "ok", vector[0], vector
+        tpe.tell(ind)
+    loss = tpe._loss[: tpe._n]
+    # The first front is {0, 1, 2, 3}; with room for two, its extremes (least crowded) come first.
+    assert set(tpe._ranked(loss, 2)[:2]) == {0, 1}
+    assert set(tpe._ranked(loss, 4)[:4]) == {0, 1, 2, 3}
+    order = tpe._ranked(loss, 5)
+    assert list(order[4:5]) == [4] and list(order[-1:]) in ([5], [6])
+    assert sorted(order) == list(range(7))
