@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import UsageError
 from .evaluation import Evaluation, outcome_of
-from .population import Individual
+from .objectives import ObjectiveMismatch, Objectives
+from .population import Individual, Status
 
 if TYPE_CHECKING:
     from .backends import Backends
@@ -43,6 +44,7 @@ class AskAndTell:
     _early: EarlyStopping | None
     propagator: Any
     _seeds: Seeds | None
+    objectives: Objectives
     generation: int
     evaluations_this_run: int
 
@@ -110,8 +112,11 @@ class AskAndTell:
         ----------
         ind : Individual
             The very object :meth:`ask` returned.
-        loss : float
+        loss : float, sequence or mapping
             The loss; ``nan``, ``inf``, ``None`` or a non-number records a failure (loss ``inf``).
+            With several objectives (``objectives=``), what ``loss_fn`` would return: a tuple
+            or list in the declared order, or a dict by name; one that does not fit the
+            declaration records a failure with the reason.
         curve : sequence of float, optional
             Intermediate losses (e.g. per epoch), kept as the individual's learning curve.
         status : str, optional
@@ -129,6 +134,11 @@ class AskAndTell:
         """
         run = self._open_run("tell")
         elapsed = time.monotonic() - run.asked_at(ind) if duration is None else duration
+        if status is None or status == Status.OK:
+            try:  # several objectives: a tuple or dict, as loss_fn would return them
+                loss = self.objectives.score(loss)
+            except ObjectiveMismatch as mismatch:
+                status, error = Status.FAILED, str(mismatch)
         outcome = outcome_of(ind, loss, status, curve, elapsed, error)
         if self._early is not None:
             self._early.replay(ind, outcome)  # as if it had followed the evaluation

@@ -309,7 +309,8 @@ def outcome_of(
         The hyperparameters (for the warning a failure logs).
     loss : float
         The loss; anything but a finite real number marks the evaluation failed, with loss
-        ``inf``.
+        ``inf``. A loss scored by :meth:`propulate.objectives.Objectives.score` brings its
+        vector of objectives (``losses``).
     status : str, optional
         ``"ok"`` (default), ``"failed"`` (the evaluation broke; ``loss`` is ignored) or
         ``"pruned"`` (stopped early; ``loss`` is the value at which it stopped).
@@ -336,6 +337,7 @@ def outcome_of(
         elif error is None:
             error = "told as failed"
         status, value = Status.FAILED, math.inf
+    losses = getattr(loss, "losses", None) if status == Status.OK else None
     return Evaluation(
         loss=value,
         status=status,
@@ -343,6 +345,7 @@ def outcome_of(
         finished_at=time.time(),
         error=error,
         curve=[_as_float(point) for point in curve or ()],
+        losses=losses,
     )
 
 

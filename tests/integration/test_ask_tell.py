@@ -180,3 +180,19 @@ def test_a_told_curve_teaches_the_surrogate_as_if_it_had_followed_the_evaluation
     assert surrogate.completed_runs == 1  # the pruned one does not complete
     assert [len(step) for step in surrogate._by_step[:3]] == [2, 2, 1]
     propulator.finish()
+
+
+def test_tell_takes_several_objectives_as_loss_fn_would_return_them(tmp_path):
+    declared = {"accuracy": "maximize", "latency": "minimize"}
+    with one_propulator(tmp_path, generations=-1, objectives=declared) as propulator:
+        first, second, third, fourth = (propulator.ask() for _ in range(4))
+        propulator.tell(first, (0.9, 3.0))
+        propulator.tell(second, {"latency": 1.0, "accuracy": 0.8})
+        propulator.tell(third, (0.5,))  # one value for two objectives: recorded as failed
+        propulator.tell(fourth, 0.7, status="pruned")
+    assert first.losses == (-0.9, 3.0) and first.loss == -0.9 and first.status == Status.OK
+    assert second.losses == (-0.8, 1.0)
+    assert third.status == Status.FAILED and "2 objective(s)" in third.error
+    assert fourth.status == Status.PRUNED and fourth.loss == 0.7
+    stored = {ind.key: ind.losses for ind in read_log(next(tmp_path.glob("*.ckpt")))[1]}
+    assert stored[first.key] == (-0.9, 3.0) and stored[second.key] == (-0.8, 1.0)
