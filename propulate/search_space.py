@@ -237,16 +237,6 @@ class SearchSpace:
         numbers = record.tolist() if isinstance(record, np.ndarray) else list(record)
         if self._all_float:
             return dict(zip(self.names, numbers, strict=True))
-        if self.conditional:
-            return {
-                d.name: d.choices[int(x)]
-                if d.kind == "categorical"
-                else int(x)
-                if d.kind == "int"
-                else x
-                for d, x in zip(self.dimensions, numbers, strict=True)
-                if x == x  # NaN: inactive
-            }
         return {
             d.name: d.choices[int(x)]
             if d.kind == "categorical"
@@ -254,6 +244,7 @@ class SearchSpace:
             if d.kind == "int"
             else x
             for d, x in zip(self.dimensions, numbers, strict=True)
+            if x == x  # NaN: an inactive conditional parameter (never NaN otherwise)
         }
 
     def fingerprint(self) -> str:
