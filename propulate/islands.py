@@ -26,7 +26,7 @@ from .propagators.base import Propagator
 from .propagators.constraints import check_constraints
 from .propagators.operators import SelectMax, SelectMin
 from .propulator import Propulator
-from .run import check_total_evaluations
+from .run_settings import check_total_evaluations
 from .seeding import check_head_arguments
 from .validation import (
     check_callable,

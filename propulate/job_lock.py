@@ -24,19 +24,21 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import CheckpointError
 from .files import FILE_MODE, create_exclusively, make_folder, refuse_symlink
+from .validation import fail
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; the layout check still runs
     fcntl = None  # type: ignore[assignment]  # the module or nothing
 
-__all__ = ["Layout", "JobLock", "claim", "canonical_config", "LAYOUT_FILE"]
+__all__ = ["Layout", "JobLock", "claim", "canonical_config", "checked_run_config", "LAYOUT_FILE"]
 
 log = logging.getLogger(__name__)
 
@@ -310,3 +312,15 @@ def claim(directory: str | Path, rank: int, island: int, layout: Layout) -> JobL
         lock.release()
         raise
     return lock
+
+
+def checked_run_config(owner: str, run_config: Any) -> str | None:
+    """``run_config`` as canonical JSON, or a clear error if it is no JSON-able mapping."""
+    if run_config is None:
+        return None
+    if not isinstance(run_config, Mapping):
+        fail(owner, "run_config", run_config, "a mapping of JSON values", '{"function": "sphere"}')
+    try:
+        return canonical_config(dict(run_config))
+    except (TypeError, ValueError) as error:
+        fail(owner, "run_config", run_config, f"JSON-able ({error})", '{"function": "sphere"}')

@@ -25,12 +25,13 @@ from .ask_tell import AskAndTell
 from .backends import Backends
 from .callbacks.base import Callback, CallbackList, RunContext, check_callbacks
 from .comm import Collectives, Transport, WorkerGroup
-from .comm.agreement import agree
+from .comm.agreement import agree_to_start
+from .compat import Attributes12
 from .epoch_line import check_epoch_seconds
-from .errors import PeerError, UsageError
+from .errors import UsageError
 from .failures import check_loss_signature
-from .job_lock import canonical_config
-from .knowledge import Knowledge, adopt_population
+from .job_lock import checked_run_config
+from .knowledge import Knowledge
 from .migration import MigrationPolicy, NoMigration
 from .objectives import Objectives
 from .population import Individual, Population, Status
@@ -38,11 +39,12 @@ from .propagators.base import Propagator, as_list, listeners, search_space_of
 from .propagators.constraints import with_constraints
 from .propagators.operators import SelectMin
 from .rank_files import RankFiles
-from .run import Run, RunSettings, check_total_evaluations
+from .run import Run
+from .run_settings import RunSettings, check_total_evaluations
 from .search_space import SearchSpace
 from .seeding import Head, Seeds, with_seeds
 from .signals import StopRequest, stop_on_signals
-from .summary import best_distinct, summarize_islands
+from .summary import Summaries
 from .surrogate import EarlyStopping
 from .transit import take_in_lost_emigrants
 from .unfinished import circumstances
@@ -55,7 +57,7 @@ __all__ = ["Propulator"]
 log = logging.getLogger(__name__)
 
 
-class Propulator(AskAndTell):
+class Propulator(AskAndTell, Summaries, Attributes12):
     """Asynchronous evolutionary optimization of ``loss_fn`` on every rank of ``island_comm``.
 
     Parameters
@@ -231,7 +233,7 @@ class Propulator(AskAndTell):
         self._space: SearchSpace | None = None
         self._seeds = None if seeds is None else Seeds.checked(owner, seeds, self.search_space)
         self._warm = None if warm_start is None else WarmStart(owner, warm_start)
-        self._run_config = _checked_config(owner, with_seeds(run_config, self._seeds))
+        self._run_config = checked_run_config(owner, with_seeds(run_config, self._seeds))
         self.raise_on_loss_error = raise_on_loss_error
         self.migration_policy: MigrationPolicy = migration_policy or NoMigration()
         self.callbacks = check_callbacks(owner, callbacks)
@@ -292,39 +294,6 @@ class Propulator(AskAndTell):
     def known(self) -> Population:
         """The individuals this worker knows (read them; the loop changes them)."""
         return self._knowledge.population
-
-    @property
-    def population(self) -> list[Individual]:
-        """Every individual this rank knows, in the order it learned of them.
-
-        Setting it (between runs, as Propulate 1.2 allowed) replaces what this rank knows and
-        breeds from, after the checkpoint was read; the propagator is told of each individual.
-        The individuals are not written to the checkpoint.
-        """
-        return self._knowledge.population.to_list()
-
-    @population.setter
-    def population(self, individuals: Sequence[Individual]) -> None:
-        if self._run is not None and not self._run.closed:
-            raise UsageError("population: set it between runs, not while one is open.")
-        self._knowledge_store = adopt_population(
-            self._knowledge, individuals, self._identity(), self.generation
-        )
-
-    @property
-    def island_comm(self) -> Any:
-        """The communicator of this rank's island (1.2's attribute; ``COMM_WORLD`` by default)."""
-        return self._backends.communicator(0)
-
-    @property
-    def propulate_comm(self) -> Any:
-        """The communicator of every rank of the optimization (1.2's attribute)."""
-        return self._backends.communicator(1)
-
-    @property
-    def worker_sub_comm(self) -> Any:
-        """The communicator of this rank's multi-rank worker (``COMM_SELF`` by default)."""
-        return self._backends.communicator(2)
 
     def _rank_files(self) -> RankFiles:
         if self._files is None:
@@ -419,7 +388,7 @@ class Propulator(AskAndTell):
         run = self._run
         assert run is not None  # for mypy: set by _ask
         context = run.epochs.watch(child, circumstances(self.checkpoint_path, child,
-                                   run.resumed.get(child.key), run.interruption,
+                                   run.resumption.resumed.get(child.key), run.interruption,
                                    self.max_eval_seconds))  # fmt: skip
         outcome = self._worker().lead(self._scored_loss_fn, child, context)
         if outcome.status == Status.INTERRUPTED:
@@ -486,107 +455,11 @@ class Propulator(AskAndTell):
                 raise
 
     def _agree_on_start(self, error: BaseException | None) -> None:
-        """Go on only if every rank started; else every rank leaves (see :mod:`~.agreement`).
-
-        Raises
-        ------
-        PeerError
-            If this rank started but another one failed (which raises its own error).
-        """
-        failure = None if error is None else f"{type(error).__name__}: {error}"
-        failures = agree(self._backends.collectives, failure)
-        if error is None and failures:
-            self._abort()
-            ranks = ", ".join(str(rank) for rank in sorted(failures))
-            first = failures[min(failures)]
-            raise PeerError(
-                f"rank(s) {ranks} could not start ({first}), so no rank runs; nothing was "
-                f"evaluated. Fix what that rank reports (its own error is raised there) and "
-                "rerun: the checkpoint is as it was."
-            )
+        """Go on only if every rank started; else every rank leaves (see :mod:`~.agreement`)."""
+        agree_to_start(self._backends.collectives, error, self._abort)
 
     def _worker(self) -> Worker:
         """This rank's worker (the back-ends are connected)."""
         group = self._backends.worker_group
         assert group is not None  # for mypy: set by connect
         return Worker(group, self._early)
-
-    # ----- results ------------------------------------------------------------------------------
-    def best(self, top_n: int = 1) -> list[Individual]:
-        """The ``top_n`` best distinct individuals of this rank's island population.
-
-        Only successfully evaluated individuals that are active here count (an emigrant counts
-        on the island it moved to).
-        """
-        return best_distinct(self._knowledge.population.active, top_n)
-
-    def summarize(self, top_n: int = 1, debug: int = 1) -> list[Any]:
-        """Log and return the best individuals, one entry per rank, as Propulate 1.2 did.
-
-        A collective over all ranks of the optimization: call it on every rank. Entry ``r`` is
-        the best of rank ``r``'s island, so ``summarize()[comm.rank]`` is this rank's island's.
-        :meth:`summarize_islands` gives one entry per island instead.
-
-        Parameters
-        ----------
-        top_n : int
-            How many individuals per island (fewer when fewer exist).
-        debug : int
-            0 or less: return without logging; 0 also makes each entry the single best
-            individual (or ``None``), as in 1.2.
-
-        Returns
-        -------
-        list
-            One entry per rank of the optimization (per worker with multi-rank workers): a list
-            of the ``top_n`` best distinct individuals of its island, best first; with
-            ``debug=0`` that list's first individual, or ``None`` if the island has none.
-        """
-        islands, of_rank = self._gather_summary(top_n, debug)
-        if debug == 0:
-            return [islands[i][0] if islands[i] else None for i in of_rank]
-        return [islands[i] for i in of_rank]
-
-    def summarize_islands(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
-        """Log and return the best ``top_n`` distinct individuals of every island.
-
-        A collective over all ranks of the optimization: call it on every rank.
-
-        Parameters
-        ----------
-        top_n : int
-            How many individuals per island (fewer when fewer exist).
-        debug : int
-            0 or less: return without logging.
-
-        Returns
-        -------
-        list of list of Individual
-            One list per island, best first.
-        """
-        return self._gather_summary(top_n, debug)[0]
-
-    def _gather_summary(self, top_n: int, debug: int) -> tuple[list[list[Individual]], list[int]]:
-        top_n = check_int("summarize", "top_n", top_n, 1, example=3)
-        self._backends.connect(messaging=False)
-        group, collectives = self._backends.worker_group, self._backends.collectives
-        if collectives is None:  # another rank of a multi-rank worker: its first rank tells
-            return group.share(None) if group is not None else ([], [])  # type: ignore[no-any-return]
-        known = len(self._knowledge.population)
-        result = summarize_islands(collectives, self.island_idx, self.best(top_n), known, top_n,
-                                   debug)  # fmt: skip
-        if group is not None and group.size > 1:
-            group.share(result)
-        return result
-
-
-def _checked_config(owner: str, run_config: Any) -> str | None:
-    """``run_config`` as canonical JSON, or a clear error if it is no JSON-able mapping."""
-    if run_config is None:
-        return None
-    if not isinstance(run_config, Mapping):
-        fail(owner, "run_config", run_config, "a mapping of JSON values", '{"function": "sphere"}')
-    try:
-        return canonical_config(dict(run_config))
-    except (TypeError, ValueError) as error:
-        fail(owner, "run_config", run_config, f"JSON-able ({error})", '{"function": "sphere"}')

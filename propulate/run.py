@@ -14,14 +14,12 @@ import logging
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .checkpoint import CheckpointLog
 from .comm import Message, Transport
-from .epoch_line import EPOCH_SECONDS, EpochLine
+from .epoch_line import EpochLine
 from .errors import ConfigurationError, LossFunctionError, UsageError
 from .evaluation import Evaluation
 from .knowledge import Knowledge
@@ -31,10 +29,10 @@ from .population import Individual, Key, Status
 from .progress import Progress, ProgressLine
 from .propagators.base import as_list, call_stage
 from .records import decode_individual
+from .run_settings import RunSettings
 from .search_space import SearchSpace
 from .signals import StopRequest
-from .unfinished import JOURNAL_MIN_SECONDS, Unfinished, UnfinishedEvaluation
-from .validation import check_int, fail
+from .unfinished import ResumeQueue, Unfinished
 from .walltime import Walltime
 from .wire import (
     Kind,
@@ -47,7 +45,7 @@ from .wire import (
     records_of_batch,
 )
 
-__all__ = ["Run", "RunSettings", "check_total_evaluations"]
+__all__ = ["Run"]
 
 log = logging.getLogger("propulate.propulator")  # the loop's lines keep the loop's logger
 _SIGNALS = ("SIGTERM", "SIGINT")
@@ -55,66 +53,6 @@ _SIGNALS = ("SIGTERM", "SIGINT")
 _RESULT, _LOCATION, _STOP = int(Kind.RESULT), int(Kind.LOCATION), int(Kind.STOP)
 _STARTED, _RESULTS = int(Kind.STARTED), int(Kind.RESULTS)
 STATE_INTERVAL = 30.0  # seconds between saves of the run state during a run
-
-
-def check_total_evaluations(owner: str, total: Any, generations: int) -> int | None:
-    """``total_evaluations`` checked: ``None``, or an int >= 1 given with ``generations=-1``.
-
-    The two stop conditions count different things (an island's evaluations, a worker's
-    generations), so a run takes one of them; the error says which to drop.
-    """
-    if total is None:
-        return None
-    total = check_int(owner, "total_evaluations", total, 1, example=800)
-    if generations != -1:
-        fail(owner, "generations", generations,
-             f"-1 (unbounded) when total_evaluations={total} bounds the island's evaluations "
-             "(drop one of the two)", -1)  # fmt: skip
-    return total
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How a run goes (see :class:`~propulate.Propulator` and :meth:`~propulate.Propulator.start`).
-
-    Attributes
-    ----------
-    rank : int
-        The worker's rank in the whole optimization (for log lines).
-    island : int
-        The worker's island.
-    generations : int
-        Generations per worker (-1: unbounded).
-    time_budget : float or None
-        Seconds after which no new evaluation starts.
-    total_evaluations : int or None
-        Evaluations of the whole island after which no new evaluation starts (see
-        :meth:`Run.budget_spent`).
-    raise_on_loss_error : bool
-        Whether the first failed evaluation stops the run.
-    logging_interval, debug : int
-        Progress lines every this many generations; how much to log.
-    batch_seconds : float
-        How long a result may wait to go to the peers with later ones (see
-        :class:`~propulate.peers.Peers`; 0: each at once).
-    epoch_seconds : float or None
-        The least seconds between two lines of intermediate values (see
-        :mod:`propulate.epoch_line`; ``None``: none).
-    value_format : callable, optional
-        How the console shows a loss (see :meth:`propulate.objectives.Objectives.value_format`).
-    """
-
-    rank: int
-    island: int = 0
-    generations: int = -1
-    time_budget: float | None = None
-    raise_on_loss_error: bool = False
-    logging_interval: int = 10
-    debug: int = -1
-    total_evaluations: int | None = None
-    batch_seconds: float = 0.0
-    epoch_seconds: float | None = EPOCH_SECONDS
-    value_format: Callable[[float], str] | None = None
 
 
 class Run:
@@ -175,10 +113,7 @@ class Run:
         self.first_failure: str | None = None
         self.finishing = False
         self.closed = False
-        # Evaluations started and not recorded (see resume_unfinished).
-        self.unfinished: Unfinished | None = None
-        self.resumable: deque[UnfinishedEvaluation] = deque()
-        self.resumed: dict[Key, UnfinishedEvaluation] = {}
+        self.resumption = ResumeQueue(settings.rank)  # evaluations started and not recorded
         known = (ind.evalperiod for ind in knowledge.population.to_list()[-50:])
         self.walltime = Walltime.for_run(settings.time_budget, known)
 
@@ -274,10 +209,7 @@ class Run:
 
     def _begin(self, child: Individual) -> None:
         self.pending[child.key] = (child, time.monotonic())
-        if self.unfinished is not None:
-            expected = self.walltime.estimate
-            if expected is None or expected >= JOURNAL_MIN_SECONDS:
-                self.unfinished.begin(child)
+        self.resumption.begin(child, self.walltime.estimate)
         if self.knowledge.pending_listeners:
             # The island's other workers learn what this one evaluates now, so that a model
             # that wants to know (TPE's constant liars) does not propose the same point.
@@ -311,7 +243,6 @@ class Run:
     def record(self, child: Individual, outcome: Evaluation) -> None:
         """Record this worker's result: log, peers, listeners, then the migration policy."""
         del self.pending[child.key]
-        self.resumed.pop(child.key, None)
         child.loss, child.status, child.losses = outcome.loss, outcome.status, outcome.losses
         child.evalperiod, child.evaltime = outcome.duration, outcome.finished_at
         if outcome.error is not None:
@@ -327,8 +258,7 @@ class Run:
         self.progress.learn(child)
         message = encode_result(child)
         self.store.append_record(message[1:])  # the record is the message less its kind
-        if self.unfinished is not None:
-            self.unfinished.end(child)
+        self.resumption.end(child)
         self.peers.post_result(message)
         self.evaluations += 1
         self.walltime.record(outcome.duration)
@@ -400,38 +330,23 @@ class Run:
 
     # ----- unfinished evaluations (see propulate.unfinished and propulate.interruption) ----------
     def resume_unfinished(self, unfinished: Unfinished) -> int:
-        """Keep track of evaluations in ``unfinished``; queue a former run's to resume first.
+        """Journal evaluations in ``unfinished``; queue a former run's to resume first.
 
         Returns
         -------
         int
             The generation after the last one queued (0 if none).
         """
-        self.unfinished = unfinished
-        population = self.knowledge.population
-        entries = unfinished.load()
-        unfinished.forget({e.individual.key for e in entries if e.individual.key in population})
-        self.resumable.extend(e for e in entries if e.individual.key not in population)
-        if self.resumable:
-            log.info("Rank %d: %d evaluation(s) of the former run did not finish (%s); they are "
-                     "resumed first.", self.settings.rank, len(self.resumable),
-                     ", ".join(f"generation {e.individual.generation}: {e.status}"
-                               for e in self.resumable))  # fmt: skip
-        return max((e.individual.generation + 1 for e in self.resumable), default=0)
+        return self.resumption.load(unfinished, self.knowledge.population)
 
     def next_unfinished(self) -> Individual | None:
         """The next evaluation of a former run to resume, tagged as asked; ``None`` if none."""
-        while self.resumable and not self.should_stop(self.resumable[0].individual.generation):
-            entry = self.resumable.popleft()
-            child = entry.individual
-            if child.key in self.knowledge.population:
-                continue  # a peer's copy of its record arrived meanwhile
+        child = self.resumption.next(self.knowledge.population, self.should_stop)
+        if child is not None:
             child.current = self.settings.rank
             child.island = self.place.island
-            self.resumed[child.key] = entry
             self._begin(child)
-            return child
-        return None
+        return child
 
     def interruption(self) -> str | None:
         """Why to interrupt the evaluation in progress now (a signal, the time budget), if so."""
@@ -455,12 +370,7 @@ class Run:
     def shelve(self, child: Individual, outcome: Evaluation) -> None:
         """Keep an interrupted evaluation for the next run instead of recording it."""
         del self.pending[child.key]
-        self.resumed.pop(child.key, None)
-        if self.unfinished is not None:
-            self.unfinished.interrupt(child, outcome)
-        log.info("Rank %d: evaluation of %r interrupted (%s) after %d intermediate values and "
-                 "%.3g s; the next run resumes it first.", self.settings.rank, child,
-                 outcome.error, len(outcome.curve), outcome.duration)  # fmt: skip
+        self.resumption.shelve(child, outcome)
 
     # ----- the end ------------------------------------------------------------------------------
     def finish(self, wait: bool = True) -> bool:
@@ -470,9 +380,8 @@ class Run:
             if self.pending:
                 log.warning("finish(): %d asked individual(s) never told; dropped.",
                             len(self.pending))  # fmt: skip
-                if self.unfinished is not None:
-                    for child, _ in list(self.pending.values()):
-                        self.unfinished.end(child)  # dropped on purpose: not to be resumed
+                for child, _ in list(self.pending.values()):
+                    self.resumption.end(child)  # dropped on purpose: not to be resumed
             if self.stop.reason in _SIGNALS:
                 self.peers.broadcast(Kind.STOP)
             self.peers.start_shutdown()
@@ -483,8 +392,7 @@ class Run:
             if not self.peers.advance_shutdown():
                 return False
         self.store.close()
-        if self.unfinished is not None:
-            self.unfinished.close()
+        self.resumption.close()
         self.closed = True
         settings = self.settings
         if settings.debug >= 1:
@@ -508,8 +416,7 @@ class Run:
         if not self.closed:
             self.peers.abort()
             self.store.close()
-            if self.unfinished is not None:
-                self.unfinished.close()
+            self.resumption.close()
             self.closed = True
 
     # ----- reporting ----------------------------------------------------------------------------

@@ -35,8 +35,9 @@ import numpy as np
 from .conditions import Conditions
 from .dimension import Dimension, Value
 from .errors import SearchSpaceError
-from .parameters import EXAMPLE, Parameter, parse_domain
+from .parameters import EXAMPLE, Parameter
 from .parameters import LOG_MARKER as LOG_MARKER  # importable from here, as it always was
+from .shorthand import parse_domain
 
 __all__ = ["Dimension", "SearchSpace", "Limits", "Value"]
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .comm import Collectives
 from .population import Individual, Status
 from .propagators.pareto import objective_count, objective_matrix, pareto_order
 from .reporting import format_individuals
+from .validation import check_int
 
-__all__ = ["best_distinct", "summarize_islands"]
+if TYPE_CHECKING:
+    from .backends import Backends
+    from .knowledge import Knowledge
+
+__all__ = ["best_distinct", "summarize_islands", "Summaries"]
 
 log = logging.getLogger("propulate.propulator")  # where the summary has always been logged
 
@@ -116,3 +121,86 @@ def summarize_islands(
             log.info(format_individuals(f"Top {top_n} overall:", overall))
     order = sorted(islands)
     return [islands[index][0] for index in order], [order.index(i) for i, _, _ in gathered]
+
+
+class Summaries:
+    """The best individuals of this rank's island, and of every island.
+
+    The results part of :class:`~propulate.Propulator`, which provides the parts declared below;
+    not used alone.
+    """
+
+    _backends: Backends
+    island_idx: int
+
+    if TYPE_CHECKING:  # provided by Propulator
+
+        @property
+        def _knowledge(self) -> Knowledge: ...
+
+    def best(self, top_n: int = 1) -> list[Individual]:
+        """The ``top_n`` best distinct individuals of this rank's island population.
+
+        Only successfully evaluated individuals that are active here count (an emigrant counts
+        on the island it moved to).
+        """
+        return best_distinct(self._knowledge.population.active, top_n)
+
+    def summarize(self, top_n: int = 1, debug: int = 1) -> list[Any]:
+        """Log and return the best individuals, one entry per rank, as Propulate 1.2 did.
+
+        A collective over all ranks of the optimization: call it on every rank. Entry ``r`` is
+        the best of rank ``r``'s island, so ``summarize()[comm.rank]`` is this rank's island's.
+        :meth:`summarize_islands` gives one entry per island instead.
+
+        Parameters
+        ----------
+        top_n : int
+            How many individuals per island (fewer when fewer exist).
+        debug : int
+            0 or less: return without logging; 0 also makes each entry the single best
+            individual (or ``None``), as in 1.2.
+
+        Returns
+        -------
+        list
+            One entry per rank of the optimization (per worker with multi-rank workers): a list
+            of the ``top_n`` best distinct individuals of its island, best first; with
+            ``debug=0`` that list's first individual, or ``None`` if the island has none.
+        """
+        islands, of_rank = self._gather_summary(top_n, debug)
+        if debug == 0:
+            return [islands[i][0] if islands[i] else None for i in of_rank]
+        return [islands[i] for i in of_rank]
+
+    def summarize_islands(self, top_n: int = 1, debug: int = 1) -> list[list[Individual]]:
+        """Log and return the best ``top_n`` distinct individuals of every island.
+
+        A collective over all ranks of the optimization: call it on every rank.
+
+        Parameters
+        ----------
+        top_n : int
+            How many individuals per island (fewer when fewer exist).
+        debug : int
+            0 or less: return without logging.
+
+        Returns
+        -------
+        list of list of Individual
+            One list per island, best first.
+        """
+        return self._gather_summary(top_n, debug)[0]
+
+    def _gather_summary(self, top_n: int, debug: int) -> tuple[list[list[Individual]], list[int]]:
+        top_n = check_int("summarize", "top_n", top_n, 1, example=3)
+        self._backends.connect(messaging=False)
+        group, collectives = self._backends.worker_group, self._backends.collectives
+        if collectives is None:  # another rank of a multi-rank worker: its first rank tells
+            return group.share(None) if group is not None else ([], [])  # type: ignore[no-any-return]
+        known = len(self._knowledge.population)
+        result = summarize_islands(collectives, self.island_idx, self.best(top_n), known, top_n,
+                                   debug)  # fmt: skip
+        if group is not None and group.size > 1:
+            group.share(result)
+        return result

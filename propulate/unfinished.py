@@ -22,7 +22,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,14 @@ from .population import Individual, Key
 from .records import decode_individual, encode_individual
 from .search_space import SearchSpace
 
-__all__ = ["Unfinished", "UnfinishedEvaluation", "unfinished_path", "work_dir", "circumstances"]
+__all__ = [
+    "Unfinished",
+    "UnfinishedEvaluation",
+    "ResumeQueue",
+    "unfinished_path",
+    "work_dir",
+    "circumstances",
+]
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -238,3 +246,82 @@ class Unfinished:
         if self._handle is not None:
             os.close(self._handle)
             self._handle = None
+
+
+class ResumeQueue:
+    """A run's unfinished evaluations: journaled while they run, a former run's resumed first.
+
+    Parameters
+    ----------
+    rank : int
+        The worker's rank in the whole optimization (for log lines).
+
+    Attributes
+    ----------
+    journal : Unfinished or None
+        The worker's journal, once :meth:`load` gave it (``None``: nothing is journaled).
+    resumed : dict
+        The former run's entries of the evaluations resumed in this run and not yet ended, by
+        key (what the evaluation is given back: its curve, its duration).
+    """
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+        self.journal: Unfinished | None = None
+        self.waiting: deque[UnfinishedEvaluation] = deque()
+        self.resumed: dict[Key, UnfinishedEvaluation] = {}
+
+    def load(self, journal: Unfinished, known: Container[Key]) -> int:
+        """Journal into ``journal``; queue what a former run left and ``known`` does not hold.
+
+        Returns
+        -------
+        int
+            The generation after the last one queued (0 if none).
+        """
+        self.journal = journal
+        entries = journal.load()
+        journal.forget({e.individual.key for e in entries if e.individual.key in known})
+        self.waiting.extend(e for e in entries if e.individual.key not in known)
+        if self.waiting:
+            log.info("Rank %d: %d evaluation(s) of the former run did not finish (%s); they are "
+                     "resumed first.", self.rank, len(self.waiting),
+                     ", ".join(f"generation {e.individual.generation}: {e.status}"
+                               for e in self.waiting))  # fmt: skip
+        return max((e.individual.generation + 1 for e in self.waiting), default=0)
+
+    def next(self, known: Container[Key], should_stop: Callable[[int], bool]) -> Individual | None:
+        """The next queued evaluation ``known`` lacks, unless ``should_stop`` its generation."""
+        while self.waiting and not should_stop(self.waiting[0].individual.generation):
+            entry = self.waiting.popleft()
+            child = entry.individual
+            if child.key in known:
+                continue  # a peer's copy of its record arrived meanwhile
+            self.resumed[child.key] = entry
+            return child
+        return None
+
+    def begin(self, child: Individual, expected: float | None) -> None:
+        """Journal that ``child``'s evaluation starts, unless ``expected`` seconds are too few."""
+        if self.journal is not None and (expected is None or expected >= JOURNAL_MIN_SECONDS):
+            self.journal.begin(child)
+
+    def end(self, child: Individual) -> None:
+        """``child``'s result is recorded (or dropped on purpose): not to be resumed."""
+        self.resumed.pop(child.key, None)
+        if self.journal is not None:
+            self.journal.end(child)
+
+    def shelve(self, child: Individual, outcome: Evaluation) -> None:
+        """Keep an interrupted evaluation for the next run."""
+        self.resumed.pop(child.key, None)
+        if self.journal is not None:
+            self.journal.interrupt(child, outcome)
+        log.info("Rank %d: evaluation of %r interrupted (%s) after %d intermediate values and "
+                 "%.3g s; the next run resumes it first.", self.rank, child, outcome.error,
+                 len(outcome.curve), outcome.duration)  # fmt: skip
+
+    def close(self) -> None:
+        """Close the journal's file."""
+        if self.journal is not None:
+            self.journal.close()

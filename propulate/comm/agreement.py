@@ -9,9 +9,12 @@ are ready.
 
 from __future__ import annotations
 
-from .. import comm
+from collections.abc import Callable
 
-__all__ = ["agree"]
+from .. import comm
+from ..errors import PeerError
+
+__all__ = ["agree", "agree_to_start"]
 
 
 def agree(collectives: comm.Collectives | None, failure: str | None) -> dict[int, str]:
@@ -35,3 +38,29 @@ def agree(collectives: comm.Collectives | None, failure: str | None) -> dict[int
         return {} if failure is None else {0 if collectives is None else collectives.rank: failure}
     reports = collectives.allgather(failure)
     return {rank: report for rank, report in enumerate(reports) if report is not None}
+
+
+def agree_to_start(
+    collectives: comm.Collectives | None, error: BaseException | None, abort: Callable[[], None]
+) -> None:
+    """Go on only if every rank started; else every rank leaves.
+
+    A collective, as :func:`agree`. A rank that failed (``error`` set) returns, to raise its own
+    error; a rank that started while another failed calls ``abort`` and raises.
+
+    Raises
+    ------
+    PeerError
+        If this rank started but another one failed.
+    """
+    failure = None if error is None else f"{type(error).__name__}: {error}"
+    failures = agree(collectives, failure)
+    if error is None and failures:
+        abort()
+        ranks = ", ".join(str(rank) for rank in sorted(failures))
+        first = failures[min(failures)]
+        raise PeerError(
+            f"rank(s) {ranks} could not start ({first}), so no rank runs; nothing was "
+            f"evaluated. Fix what that rank reports (its own error is raised there) and "
+            "rerun: the checkpoint is as it was."
+        )
