@@ -349,6 +349,8 @@ class Propulator(AskAndTell, Summaries, Attributes12):
                                  self._save_state)  # fmt: skip
             head.import_results(knowledge, files.log, self.search_space)
             self.generation = max(self.generation, self._run.resume_unfinished(files.unfinished))
+            in_flight = {e.individual.values_key() for e in self._run.resumption.waiting}
+            head.plan_seeds(knowledge, self.generation, self.search_space, in_flight)
             take_in_lost_emigrants(self._run, self.checkpoint_path)
         except BaseException:
             files.release()  # a resume that cannot go on must not keep the folder locked

@@ -15,7 +15,10 @@ evaluates each given configuration exactly once in the whole run, before any bre
   and an evaluation interrupted on the way is resumed as every interrupted evaluation is
   (see :mod:`propulate.unfinished`);
 * the configurations are kept in the checkpoint folder with the run's configuration (see
-  ``run_config``), so a resume with other seeds is refused instead of skipping or repeating some.
+  ``run_config``), so a resume with other seeds is refused instead of skipping or repeating some;
+* seeds given on the resume of a run that had none (whose generations ``0, 1, ...`` were bred)
+  are evaluated first from the worker's next generation on, skipping any whose hyperparameters
+  the population already knows (see :meth:`Seeds.plan`).
 
 Seeds count towards ``generations`` and ``total_evaluations`` like every evaluation.
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .dimension import Value
@@ -174,6 +177,7 @@ class Seeds:
     def __init__(self, configurations: list[dict[str, Value]]) -> None:
         self.configurations = configurations
         self._mine: list[dict[str, Value]] = []
+        self._first = 0  # the generation of this worker's first seed (see plan)
 
     @classmethod
     def checked(cls, owner: str, seeds: Any, space: SearchSpace) -> Seeds:
@@ -220,24 +224,45 @@ class Seeds:
         self._mine = self.configurations[slot::count]
         return len(self._mine)
 
-    def check_recorded(self, knowledge: Knowledge, worker: int) -> None:
-        """Warn if generations meant for this worker's seeds were bred (seeds added on a resume)."""
-        for generation, config in enumerate(self._mine):
-            known = knowledge.population.get((worker, generation))
-            if known is not None and known.values_dict() != config:
-                log.warning(
-                    "seeds: worker %d's generation %d was bred before the seeds were given (a "
-                    "resume of a run without them), so seeds[...]=%r is not evaluated; give "
-                    "seeds to a new checkpoint_path (with warm_start from this one).",
-                    worker, generation, config,
-                )  # fmt: skip
-                return
+    def plan(
+        self, knowledge: Knowledge, worker: int, generation: int, space: SearchSpace,
+        in_flight: Collection[tuple[Any, ...]] = (),
+    ) -> None:  # fmt: skip
+        """Move this worker's seeds to ``generation`` on if their generations hold other ones.
+
+        That happens on the resume of a run that had no seeds: its generations ``0, 1, ...``
+        were bred. The seeds whose hyperparameters the population does not know, and that are
+        not ``in_flight`` (the values keys of a former run's unfinished evaluations, resumed
+        first), are then evaluated from ``generation`` on; a later resume does the same, so
+        each is still evaluated once.
+        """
+        population = knowledge.population
+        moved = any(
+            (known := population.get((worker, g))) is not None and known.values_dict() != config
+            for g, config in enumerate(self._mine)
+        )
+        if not moved:
+            return
+        seeds = [Individual._from_trusted(dict(config), space) for config in self._mine]
+        pending = [
+            config
+            for config, ind in zip(self._mine, seeds, strict=True)
+            if not population.active.knows_values(ind) and ind.values_key() not in in_flight
+        ]
+        if pending:
+            log.info(
+                "seeds: worker %d's first generations were bred by a run without seeds; its %d "
+                "seed(s) not yet evaluated are evaluated first, from generation %d on.",
+                worker, len(pending), generation,
+            )  # fmt: skip
+        self._mine, self._first = pending, generation
 
     def source(self, propagator: Any, generation: int, space: SearchSpace) -> Any:
         """What breeds ``generation``: a stage handing out this worker's seed, or ``propagator``."""
-        if not 0 <= generation < len(self._mine):
+        index = generation - self._first
+        if not 0 <= index < len(self._mine):
             return propagator
-        return _Seed(Individual._from_trusted(dict(self._mine[generation]), space))
+        return _Seed(Individual._from_trusted(dict(self._mine[index]), space))
 
 
 class _Seed:
@@ -304,16 +329,18 @@ class Head:
             seeds.assign(worker, sizes)
 
     def import_results(self, knowledge: Knowledge, store: CheckpointLog, space: SearchSpace) -> int:
-        """Import the warm start's results not yet in ``knowledge``; return how many.
-
-        Also warns if this worker's seed generations hold other configurations (seeds added
-        on the resume of a run that had none: they are not evaluated).
-        """
-        if self.seeds is not None:
-            self.seeds.check_recorded(knowledge, self.worker)
+        """Import the warm start's results not yet in ``knowledge``; return how many."""
         if self.warm_start is None:
             return 0
         return self.warm_start.import_into(knowledge, store, space, self.island, self.recorder)
+
+    def plan_seeds(
+        self, knowledge: Knowledge, generation: int, space: SearchSpace,
+        in_flight: Collection[tuple[Any, ...]] = (),
+    ) -> None:  # fmt: skip
+        """Place this worker's seeds after what a seedless run bred (see :meth:`Seeds.plan`)."""
+        if self.seeds is not None:
+            self.seeds.plan(knowledge, self.worker, generation, space, in_flight)
 
 
 def check_head_arguments(owner: str, propagator: Any, seeds: Any, warm_start: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import random
 
 import pytest
@@ -211,13 +212,29 @@ def test_islands_check_seeds_before_splitting_communicators():
     assert Propulator  # the same keyword on the Propulator is covered above
 
 
-def test_seeds_added_on_a_resume_are_reported_as_not_evaluated(tmp_path, caplog):
-    with island(1, tmp_path, 3) as local:
+def test_seeds_added_on_a_resume_are_evaluated_once_after_what_was_bred(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="propulate.seeding")
+    seeds = [OPTIMUM, *some_seeds(3, seed=5)]
+    with island(2, tmp_path, 3) as local:  # a run without seeds breeds generations 0-2
         local.run()
-    with island(1, tmp_path, 5, seeds=[OPTIMUM]) as local:
-        local.run()
-    assert "is not evaluated" in caplog.text and "seeds[...]" in caplog.text
-    assert sum(values == OPTIMUM for _, _, values, _ in logged(tmp_path)) == 0
+    for kill_after in (1, 2):  # resumes with seeds, killed with seeds in flight or recorded
+        with island(2, tmp_path, 9, seed=kill_after, seeds=seeds) as local:
+            for _ in range(kill_after):
+                for rank in range(2):
+                    local.step(rank)
+            for propulator in local.propulators:
+                propulator._abort()
+    for seed in (7, 8):  # to the end, then once more: nothing left to evaluate
+        with island(2, tmp_path, 9 + seed - 7, seed=seed, seeds=seeds) as local:
+            local.run()
+    records = logged(tmp_path)
+    for config in seeds:
+        assert sum(values == config for _, _, values, _ in records) == 1
+    for worker in range(2):  # each worker's share right after its three bred generations
+        own = [v for _, v in sorted((g, v) for w, g, v, _ in records if w == worker)]
+        assert own[3:5] == seeds[worker::2]
+    assert len(records) == len({(w, g) for w, g, _, _ in records}) == 2 * 10
+    assert "evaluated first, from generation 3 on" in caplog.text
 
 
 def test_conditional_seeds_and_a_warm_start_from_a_conditional_run(tmp_path):
