@@ -1,11 +1,14 @@
-"""Selection by Pareto rank and crowding distance, for several objectives (NSGA-II style).
+"""Selection by Pareto rank and hypervolume, for several objectives.
 
 :class:`SelectPareto` is the default propagator's selection: with one objective it is exactly
 :class:`~propulate.propagators.SelectMin` (the ``offspring`` lowest losses, in O(k log N)); once
 the individuals carry several objectives (:attr:`Individual.losses`) it keeps the ``offspring``
-best by non-dominated front, ties on the last front broken by crowding distance (Deb et al.
-2002). Asynchrony needs nothing special: every call ranks the individuals known at that moment,
-whichever rank bred them and whenever they arrived.
+best by non-dominated front (Deb et al. 2002), the last front that does not fit whole giving
+its extremes and then the members that add the most hypervolume
+(:func:`~propulate.pareto.hypervolume_subset`, SMS-EMOA's criterion): NSGA-II's crowding
+distance spreads fronts of three and more objectives poorly. Asynchrony needs nothing special:
+every call ranks the individuals known at that moment, whichever rank bred them and whenever
+they arrived.
 """
 
 from __future__ import annotations
@@ -15,11 +18,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..pareto import crowding_distance, non_dominated_fronts
+from ..pareto import crowding_distance, hypervolume_subset, non_dominated_fronts
 from ..population import Individual, select_best
 from .operators import _Select
 
-__all__ = ["SelectPareto", "objective_count", "objective_matrix", "pareto_order"]
+__all__ = [
+    "SelectPareto",
+    "objective_count",
+    "objective_matrix",
+    "pareto_order",
+    "spread_subset",
+]
 
 
 def objective_count(inds: Sequence[Individual]) -> int:
@@ -52,7 +61,7 @@ def objective_matrix(inds: Sequence[Individual], count: int) -> np.ndarray:
 
 
 class SelectPareto(_Select):
-    """Select the ``offspring`` best individuals by Pareto rank, then crowding distance.
+    """Select the ``offspring`` best individuals by Pareto rank, then spread (hypervolume).
 
     With one objective, the ``offspring`` lowest losses, best first (as
     :class:`~propulate.propagators.SelectMin`).
@@ -84,12 +93,23 @@ class SelectPareto(_Select):
 
 
 def pareto_order(points: np.ndarray, k: int) -> list[int]:
-    """The indices of the ``k`` best points by front, then crowding distance (largest first)."""
+    """The indices of the ``k`` best points by front; the last front's by :func:`spread_subset`."""
     chosen: list[int] = []
     for front in non_dominated_fronts(points, limit=k):
-        distance = crowding_distance(points[front])
-        order = front[np.argsort(-distance, kind="stable")]
-        chosen.extend(int(i) for i in order[: k - len(chosen)])
+        chosen.extend(int(i) for i in front[spread_subset(points[front], k - len(chosen))])
         if len(chosen) >= k:
             break
     return chosen
+
+
+def spread_subset(front: np.ndarray, k: int) -> np.ndarray:
+    """Positions of ``k`` well-spread points of one ``front`` (all if it has ``k`` or fewer).
+
+    The subset of largest hypervolume (:func:`~propulate.pareto.hypervolume_subset`); a front
+    with values that are not finite (failed or partial evaluations) by crowding distance.
+    """
+    if k >= len(front):
+        return np.arange(len(front))
+    if np.all(np.isfinite(front)):
+        return hypervolume_subset(front, k)
+    return np.argsort(-crowding_distance(front), kind="stable")[:k]
