@@ -3,6 +3,7 @@
     python benchmarks/multiobjective.py                      # 4 problems x 5 seeds, 200 evaluations
     python benchmarks/multiobjective.py --problems zdt1 --seeds 2 --evaluations 80   # a smoke run
     python benchmarks/multiobjective.py --problems dtlz2 --strategies default --skip-optuna
+    python benchmarks/multiobjective.py --selection-cost   # CPU time of one selection
     python benchmarks/multiobjective.py --reuse benchmarks/results/multiobjective.json
 
 Problems (all objectives minimized; their definitions are below, fixed before any tuning):
@@ -216,6 +217,41 @@ def run_reference(method: str, problem: str, seed: int, evaluations: int) -> dic
             "evaluations": len(points), "seconds": time.perf_counter() - started}  # fmt: skip
 
 
+# ----- the cost of a selection ------------------------------------------------------------------
+def selection_cost(sizes: tuple[int, ...] = (1_000, 10_000), repeats: int = 5) -> None:
+    """Print the CPU milliseconds of one ``SelectPareto(8)`` call, spreading the last front by
+    hypervolume (ours) and by crowding distance (NSGA-II's), on random shells of a sphere."""
+    import propulate.propagators.pareto as selection
+    from propulate.pareto import crowding_distance
+    from propulate.population import Individual
+
+    def crowding(front: np.ndarray, k: int) -> np.ndarray:
+        if k >= len(front):
+            return np.arange(len(front))
+        return np.argsort(-crowding_distance(front), kind="stable")[:k]
+
+    spreads = {"hypervolume": selection.spread_subset, "crowding": crowding}
+    for size in sizes:
+        for dims in (2, 3):
+            rng = np.random.default_rng(0)
+            points = rng.random((size, dims))
+            points *= (1 + rng.random((size, 1))) / np.linalg.norm(points, axis=1, keepdims=True)
+            inds = []
+            for row in points:
+                ind = Individual({"x": 0.5}, {"x": (0.0, 1.0)})
+                ind.losses, ind.loss, ind.status = tuple(row), float(row[0]), "ok"
+                inds.append(ind)
+            costs = []
+            for name, spread in spreads.items():
+                selection.spread_subset = spread  # type: ignore[assignment]
+                started = time.process_time()
+                for _ in range(repeats):
+                    selection.SelectPareto(8)(inds)
+                costs.append(f"{name} {1e3 * (time.process_time() - started) / repeats:6.1f} ms")
+            selection.spread_subset = spreads["hypervolume"]
+            print(f"{size:6d} individuals, {dims} objectives: " + ", ".join(costs))
+
+
 # ----- the table --------------------------------------------------------------------------------
 def table(results: list[dict], problems: list[str]) -> str:
     """Mean and minimum hypervolume per problem and method; each of ours relative to each."""
@@ -259,6 +295,11 @@ def main() -> None:
     parser.add_argument("--strategy", default="default", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write every run's evaluations here")
     parser.add_argument("--reuse", help="tabulate the runs of an earlier --json file again")
+    parser.add_argument(
+        "--selection-cost",
+        action="store_true",
+        help="only time SelectPareto's spread (hypervolume, crowding distance)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", help=argparse.SUPPRESS)
     parser.add_argument("--problem", help=argparse.SUPPRESS)
@@ -266,6 +307,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         worker(args)
+        return
+    if args.selection_cost:
+        selection_cost()
         return
     if args.reuse:
         results = json.loads(Path(args.reuse).read_text())

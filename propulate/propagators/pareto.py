@@ -75,9 +75,11 @@ class SelectPareto(_Select):
     -----
     With several objectives each call sorts the population into non-dominated fronts until
     ``offspring`` individuals are ranked (see :func:`~propulate.pareto.non_dominated_fronts`).
-    That grows with the population, unlike the single-objective path: measured on a loaded
-    2-core machine, about 15 ms per call for 1,000 individuals, 80 ms for 10,000 and 0.7 s for
-    100,000 (two or three objectives).
+    That grows with the population, unlike the single-objective path; spreading the last front
+    by hypervolume costs a little more than crowding distance would. CPU time per call
+    (``python benchmarks/multiobjective.py --selection-cost``, a loaded 2-core machine): 3 ms
+    for 1,000 individuals with two objectives (crowding distance: 1 ms), 10 ms with three (6 ms);
+    15 ms for 10,000 with two (11 ms), 81 ms with three (59 ms).
     """
 
     def __init__(self, offspring: int):
