@@ -27,6 +27,7 @@ __all__ = [
     "objective_count",
     "objective_matrix",
     "pareto_order",
+    "spread_order",
     "spread_subset",
 ]
 
@@ -91,10 +92,26 @@ class SelectPareto(_Select):
         count = objective_count(inds)
         if count <= 1:
             return select_best(inds, self.offspring)
-        return [inds[i] for i in pareto_order(objective_matrix(inds, count), self.offspring)]
+        return [inds[i] for i in spread_order(objective_matrix(inds, count), self.offspring)]
 
 
 def pareto_order(points: np.ndarray, k: int) -> list[int]:
+    """The indices of the ``k`` best points by front, then crowding distance (largest first).
+
+    A prefix of the full ranking (the summaries list the least crowded first); the selection
+    spreads the last front by hypervolume instead (:func:`spread_order`).
+    """
+    chosen: list[int] = []
+    for front in non_dominated_fronts(points, limit=k):
+        distance = crowding_distance(points[front])
+        order = front[np.argsort(-distance, kind="stable")]
+        chosen.extend(int(i) for i in order[: k - len(chosen)])
+        if len(chosen) >= k:
+            break
+    return chosen
+
+
+def spread_order(points: np.ndarray, k: int) -> list[int]:
     """The indices of the ``k`` best points by front; the last front's by :func:`spread_subset`."""
     chosen: list[int] = []
     for front in non_dominated_fronts(points, limit=k):

@@ -148,6 +148,21 @@ def test_select_pareto_ranks_by_front_then_spread():
     assert SelectPareto(8)(inds)[-1].status == Status.FAILED
 
 
+def test_select_pareto_spreads_a_three_objective_front_where_crowding_distance_clumps():
+    # A sphere's octant: its corners, its edges' midpoints, and a clump near the corners and
+    # in the middle, behind which lies a dominated point.
+    lattice = [p for p in itertools.product(range(3), repeat=3) if sum(p) == 2]
+    clump = [(0.9, 0.1, 0.1), (0.1, 0.9, 0.1), (0.1, 0.1, 0.9), (0.34, 0.33, 0.33)]
+    front = np.array(clump + lattice, dtype=float)
+    front /= np.linalg.norm(front, axis=1, keepdims=True)
+    inds = [_evaluated(tuple(row)) for row in front] + [_evaluated((2.0, 2.0, 2.0))]
+    chosen = {ind.losses for ind in SelectPareto(6)(inds)}
+    assert chosen == {tuple(row) for row in front[len(clump) :]}
+    # Crowding distance (the summaries' order) keeps clumped points instead.
+    crowded = {tuple(front[i]) for i in pareto_order(front, 6)}
+    assert crowded & {tuple(row) for row in front[: len(clump)]}
+
+
 def test_select_pareto_with_one_objective_is_select_min():
     from propulate.propagators import SelectMin
 
