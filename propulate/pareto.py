@@ -312,6 +312,9 @@ def hypervolume_subset(points: np.ndarray | Sequence[Sequence[float]], k: int) -
 
 #: Contributions recomputed at once in :func:`hypervolume_subset`.
 _BATCH = 16
+#: The largest ``B S^(M-2)`` of a batch of B sets of S points in M > 3 objectives that
+#: :func:`_volumes` slices at once (its arrays hold S times that many values).
+_MAX_BATCHED = 200_000
 
 
 def _divisions(k: int, dims: int) -> int:
@@ -325,13 +328,23 @@ def _divisions(k: int, dims: int) -> int:
 def _volumes(sets: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """The hypervolume of each of a batch of point sets, shape (B, S, M), all below ``reference``.
 
-    Vectorized for two and three objectives (a sweep in the first objective of the running
-    minimum of the second; with three, one such sweep per slice of the third, all at once), so a
-    greedy step costs a few array operations; exact per set (:func:`hypervolume`) beyond.
+    Vectorized: with two objectives a sweep in the first objective of the running minimum of
+    the second; with three, one such sweep per slice of the third, all at once; with more,
+    slices along the last objective, recursively, while the arrays stay small (``B S^(M-2)`` up
+    to :data:`_MAX_BATCHED`), otherwise exact per set (:func:`hypervolume`).
     """
     batch, size, dims = sets.shape
     if dims > 3:
-        return np.array([hypervolume(points, reference) for points in sets])
+        if batch * size ** (dims - 2) > _MAX_BATCHED:
+            return np.array([hypervolume(points, reference) for points in sets])
+        # Slices along the last objective, each a set of one objective fewer: the points at or
+        # below the slice's level, the others moved onto the reference (where they add nothing).
+        level = np.sort(sets[:, :, -1], axis=1)
+        depth = np.diff(level, axis=1, append=reference[-1])
+        inside = sets[:, None, :, -1] <= level[:, :, None]
+        lower = np.where(inside[..., None], sets[:, None, :, :-1], reference[:-1])
+        slices = _volumes(lower.reshape(batch * size, size, dims - 1), reference[:-1])
+        return np.sum(depth * slices.reshape(batch, size), axis=1)
     if dims == 2:
         sets = sets[:, None, :, :]  # one slice of unit depth
         depth = np.ones((batch, 1))

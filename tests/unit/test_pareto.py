@@ -179,14 +179,19 @@ def test_pareto_order_is_a_prefix_of_a_full_ranking():
     assert pareto_order(points, 10) == full[:10]
 
 
-@pytest.mark.parametrize("dims", [2, 3, 4])
-def test_batched_volumes_match_hypervolume(dims):
+@pytest.mark.parametrize("dims", [2, 3, 4, 5])
+@pytest.mark.parametrize("sliced", [True, False])
+def test_batched_volumes_match_hypervolume(dims, sliced, monkeypatch):
+    import propulate.pareto
+
+    if not sliced:  # beyond three objectives, large batches are computed set by set
+        monkeypatch.setattr(propulate.pareto, "_MAX_BATCHED", 0)
     rng = np.random.default_rng(dims)
     for size in (1, 2, 5, 9):
         sets = rng.random((6, size, dims))
         sets[:, :, 0] = np.round(sets[:, :, 0], 1)  # ties in the sweep's objective
         sets[0, 1:] = sets[0, 0]  # copies
-        reference = np.full(dims, 1.2)
+        reference = 1.2 + 0.1 * np.arange(dims)
         expected = [hypervolume(points, reference) for points in sets]
         assert _volumes(sets, reference) == pytest.approx(expected)
 
