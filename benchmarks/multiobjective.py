@@ -2,6 +2,8 @@
 
     python benchmarks/multiobjective.py                      # 4 problems x 5 seeds, 200 evaluations
     python benchmarks/multiobjective.py --problems zdt1 --seeds 2 --evaluations 80   # a smoke run
+    python benchmarks/multiobjective.py --problems dtlz2 --strategies default --skip-optuna
+    python benchmarks/multiobjective.py --selection-cost   # CPU time of one selection
     python benchmarks/multiobjective.py --reuse benchmarks/results/multiobjective.json
 
 Problems (all objectives minimized; their definitions are below, fixed before any tuning):
@@ -14,15 +16,18 @@ Problems (all objectives minimized; their definitions are below, fixed before an
   an int number of layers, a categorical width and activation, a dropout rate): a synthetic
   validation error against a latency that grows with the model's size; reference (1.5, 10.0).
 
-Every method gets the same number of evaluations per run, once per seed (0, 1, ...). Ours, the
-default propagator (``get_default_propagator(2 * RANKS, limits)``, which selects by Pareto rank
-and crowding distance when the loss returns several values), runs under ``mpirun -n RANKS`` (4
-by default), each rank evaluating ``evaluations // RANKS`` individuals, every evaluation first
-sleeping ``--eval-delay`` seconds (2 ms, so that the ranks interleave on a machine with fewer
-cores than ranks). Optuna's ``NSGAIISampler`` (``nsga2``) and multi-objective ``TPESampler``
-(``motpe``) run serially, each trial seeing every earlier one, seeded with the run's seed, with
-their defaults. The table gives the mean and the minimum over the seeds of the hypervolume of
-each method's non-dominated evaluations (higher is better) and ours relative to each reference.
+Every method gets the same number of evaluations per run, once per seed (0, 1, ...). Ours run
+under ``mpirun -n RANKS`` (4 by default), each rank evaluating ``evaluations // RANKS``
+individuals, every evaluation first sleeping ``--eval-delay`` seconds (2 ms, so that the ranks
+interleave on a machine with fewer cores than ranks): ``ours`` is the default propagator
+(``get_default_propagator(2 * RANKS, limits)``; with several objectives a genetic algorithm
+whose parents are selected by Pareto rank and hypervolume, and multi-objective TPE breeding
+half of the children), ``tpe`` is :class:`propulate.propagators.TPE` with its defaults
+(``--strategies`` picks either). Optuna's ``NSGAIISampler`` (``nsga2``) and multi-objective
+``TPESampler`` (``motpe``) run serially, each trial seeing every earlier one, seeded with the
+run's seed, with their defaults. The table gives the mean and the minimum over the seeds of the
+hypervolume of each method's non-dominated evaluations (higher is better) and each of ours
+relative to each method.
 """
 
 from __future__ import annotations
@@ -118,6 +123,8 @@ PROBLEMS: dict[str, tuple[Callable[[Any], Any], dict[str, tuple], tuple[float, .
     "hpo": (_hpo_loss, HPO_LIMITS, (1.5, 10.0)),
 }
 SEED_STRIDE = 1000
+#: our strategies: the --strategy value -> the method's name in the table and the JSON file
+STRATEGIES = {"default": "ours", "tpe": "tpe"}
 
 
 # ----- ours: one rank of an mpirun job ----------------------------------------------------------
@@ -129,6 +136,7 @@ def worker(args: argparse.Namespace) -> None:
     from mpi4py import MPI
 
     from propulate import Propulator
+    from propulate.propagators import TPE
     from propulate.utils import get_default_propagator
 
     logging.getLogger("propulate").setLevel(logging.WARNING)
@@ -141,7 +149,10 @@ def worker(args: argparse.Namespace) -> None:
         return loss_fn(params)
 
     rng = random.Random(SEED_STRIDE * seed + comm.rank)
-    propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
+    if args.strategy == "tpe":
+        propagator: Any = TPE(limits, rng=rng)
+    else:
+        propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
     comm.Barrier()
     started = time.perf_counter()
     propulator = Propulator(delayed, propagator, rng, island_comm=comm,
@@ -151,17 +162,19 @@ def worker(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - started
     points = [list(ind.losses) for ind in propulator.population if ind.losses is not None]
     if comm.rank == 0:
-        result_line({"method": "ours", "problem": problem, "seed": seed, "points": points,
-                     "evaluations": len(propulator.population), "seconds": seconds})  # fmt: skip
+        result_line({"method": STRATEGIES[args.strategy], "problem": problem, "seed": seed,
+                     "points": points, "evaluations": len(propulator.population),
+                     "seconds": seconds})  # fmt: skip
 
 
-def run_ours(tasks: list[tuple[str, int]], args: argparse.Namespace) -> list[dict]:
-    """One mpirun job per task."""
+def run_ours(tasks: list[tuple[str, int]], strategy: str, args: argparse.Namespace) -> list[dict]:
+    """One mpirun job per task, with our ``strategy`` (a key of :data:`STRATEGIES`)."""
     mpirun = shutil.which("mpirun", path=os.path.dirname(sys.executable)) or "mpirun"
     results = []
     for problem, seed in tasks:
         arguments = ["--problem", problem, "--seed", str(seed), "--evaluations",
-                     str(args.evaluations), "--eval-delay", str(args.eval_delay)]  # fmt: skip
+                     str(args.evaluations), "--eval-delay", str(args.eval_delay),
+                     "--strategy", strategy]  # fmt: skip
         result = launch(mpirun, args.ranks, sys.executable, __file__, arguments,
                         timeout=args.timeout, prefix="propulate-multiobjective-")  # fmt: skip
         if result is None:
@@ -204,27 +217,66 @@ def run_reference(method: str, problem: str, seed: int, evaluations: int) -> dic
             "evaluations": len(points), "seconds": time.perf_counter() - started}  # fmt: skip
 
 
+# ----- the cost of a selection ------------------------------------------------------------------
+def selection_cost(sizes: tuple[int, ...] = (1_000, 10_000), repeats: int = 5) -> None:
+    """Print the CPU milliseconds of one ``SelectPareto(8)`` call, spreading the last front by
+    hypervolume (ours) and by crowding distance (NSGA-II's), on random shells of a sphere."""
+    import propulate.propagators.pareto as selection
+    from propulate.pareto import crowding_distance
+    from propulate.population import Individual
+
+    def crowding(front: np.ndarray, k: int) -> np.ndarray:
+        if k >= len(front):
+            return np.arange(len(front))
+        return np.argsort(-crowding_distance(front), kind="stable")[:k]
+
+    spreads = {"hypervolume": selection.spread_subset, "crowding": crowding}
+    for size in sizes:
+        for dims in (2, 3):
+            rng = np.random.default_rng(0)
+            points = rng.random((size, dims))
+            points *= (1 + rng.random((size, 1))) / np.linalg.norm(points, axis=1, keepdims=True)
+            inds = []
+            for row in points:
+                ind = Individual({"x": 0.5}, {"x": (0.0, 1.0)})
+                ind.losses, ind.loss, ind.status = tuple(row), float(row[0]), "ok"
+                inds.append(ind)
+            costs = []
+            for name, spread in spreads.items():
+                selection.spread_subset = spread  # type: ignore[assignment]
+                started = time.process_time()
+                for _ in range(repeats):
+                    selection.SelectPareto(8)(inds)
+                costs.append(f"{name} {1e3 * (time.process_time() - started) / repeats:6.1f} ms")
+            selection.spread_subset = spreads["hypervolume"]
+            print(f"{size:6d} individuals, {dims} objectives: " + ", ".join(costs))
+
+
 # ----- the table --------------------------------------------------------------------------------
 def table(results: list[dict], problems: list[str]) -> str:
-    """Mean and minimum hypervolume per problem and method; ours relative to each reference."""
-    methods = ["ours", "nsga2", "motpe"]
+    """Mean and minimum hypervolume per problem and method; each of ours relative to each."""
+    ours = [m for m in STRATEGIES.values() if any(r["method"] == m for r in results)]
+    methods = ours + ["nsga2", "motpe"]
+    evaluations = {(r["problem"], r["method"]): r["evaluations"] for r in results}
     lines = [
         f"{'problem':8} {'method':6} {'runs':>4} {'evals':>5} {'mean HV':>9} {'min HV':>9} "
-        f"{'ours / it':>9}"
+        + " ".join(f"{name + ' / it':>9}" for name in ours)
     ]
     for problem in problems:
         reference = PROBLEMS[problem][2]
         volumes: dict[str, list[float]] = {}
         for method in methods:
             runs = [r for r in results if r["problem"] == problem and r["method"] == method]
-            volumes[method] = [hypervolume(r["points"], reference) for r in runs]
             if runs:
-                mean = float(np.mean(volumes[method]))
-                ratio = float(np.mean(volumes["ours"])) / mean if mean > 0 else math.nan
-                lines.append(
-                    f"{problem:8} {method:6} {len(runs):4d} {runs[0]['evaluations']:5d} "
-                    f"{mean:9.4f} {min(volumes[method]):9.4f} {ratio:9.3f}"
-                )
+                volumes[method] = [hypervolume(r["points"], reference) for r in runs]
+        means = {method: float(np.mean(v)) for method, v in volumes.items()}
+        for method, v in volumes.items():
+            mean = means[method]
+            ratios = [means.get(name, math.nan) / mean if mean > 0 else math.nan for name in ours]
+            lines.append(
+                f"{problem:8} {method:6} {len(v):4d} {evaluations[problem, method]:5d} "
+                f"{mean:9.4f} {min(v):9.4f} " + " ".join(f"{x:9.3f}" for x in ratios)
+            )
     return "\n".join(lines)
 
 
@@ -238,8 +290,16 @@ def main() -> None:
     parser.add_argument("--eval-delay", type=float, default=0.002)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--skip-optuna", action="store_true", help="only ours")
+    parser.add_argument("--strategies", nargs="+", default=list(STRATEGIES),
+                        choices=list(STRATEGIES), help="our propagators to run")  # fmt: skip
+    parser.add_argument("--strategy", default="default", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write every run's evaluations here")
     parser.add_argument("--reuse", help="tabulate the runs of an earlier --json file again")
+    parser.add_argument(
+        "--selection-cost",
+        action="store_true",
+        help="only time SelectPareto's spread (hypervolume, crowding distance)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--checkpoint", help=argparse.SUPPRESS)
     parser.add_argument("--problem", help=argparse.SUPPRESS)
@@ -248,15 +308,21 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    if args.selection_cost:
+        selection_cost()
+        return
     if args.reuse:
         results = json.loads(Path(args.reuse).read_text())
         problems = [p for p in args.problems if any(r["problem"] == p for r in results)]
         print(table(results, problems))
         return
     tasks = [(problem, seed) for problem in args.problems for seed in range(args.seeds)]
-    started = time.perf_counter()
-    results = run_ours(tasks, args)
-    print(f"ours: {len(results)} runs in {time.perf_counter() - started:.0f} s", flush=True)
+    results = []
+    for strategy in args.strategies:
+        started = time.perf_counter()
+        results += run_ours(tasks, strategy, args)
+        print(f"{STRATEGIES[strategy]}: {len(tasks)} runs in {time.perf_counter() - started:.0f} s",
+              flush=True)  # fmt: skip
     if not args.skip_optuna:
         for method in ("nsga2", "motpe"):
             started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The default propagator: a genetic algorithm, half of whose children CMA-ES breeds."""
+"""The default propagator: a genetic algorithm, half of whose children CMA-ES (or TPE) breeds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .cmaes import BasicCMA, CMAPropagator
 from .ga import CrossoverUniform, IntervalMutationNormal, PointMutation
 from .pareto import SelectPareto, objective_count
 from .portfolio import Mixture
+from .tpe import TPE
 
 __all__ = ["get_default_propagator"]
 
@@ -53,9 +54,15 @@ def get_default_propagator(
     that, about a fifth of the evaluations of a converging run repeat an earlier one.
 
     With several objectives (a loss function returning several values, see
-    :mod:`propulate.objectives`) the ``pop_size`` best are chosen by non-dominated rank and
-    crowding distance (:class:`~propulate.propagators.SelectPareto`, NSGA-II style), and the
-    genetic algorithm breeds every child: CMA-ES ranks one objective only.
+    :mod:`propulate.objectives`) the genetic algorithm's ``pop_size`` parents are the best by
+    non-dominated rank, the last front's spread by hypervolume
+    (:class:`~propulate.propagators.SelectPareto`), and multi-objective TPE
+    (:class:`~propulate.propagators.TPE`, which learns from every result) breeds the children
+    CMA-ES would breed with one objective (CMA-ES ranks one objective only): a model of the
+    whole front proposes where the small breeding population cannot reach. On the
+    multi-objective benchmark (two and three objectives, a mixed space) that lifted the
+    hypervolume at 200 evaluations from 0.93-1.00 of Optuna's multi-objective TPE to 0.97-1.07
+    (see the docs' benchmarks page).
 
     Parameters
     ----------
@@ -74,7 +81,7 @@ def get_default_propagator(
     rng : random.Random, optional
         The random number generator; a fresh one if omitted.
     cma_share : float
-        The probability that CMA-ES breeds a child, in [0, 1].
+        The probability that CMA-ES breeds a child (with several objectives TPE), in [0, 1].
 
     Returns
     -------
@@ -112,7 +119,12 @@ def get_default_propagator(
     if cma_share > 0 and any(d.is_numeric for d in space):
         cma = CMAPropagator(BasicCMA(), space, rng=rng)
         ga = breeder
-        breeder = Mixture([ga, _OneObjective(cma, ga)], [1.0 - cma_share, cma_share], rng=rng)
+        tpe = TPE(space, rng=rng)
+        # Announcing every evaluation start to the island would cost every default run
+        # messages, single-objective ones too, for a TPE that breeds only with several
+        # objectives; it still counts its own proposals in flight as pending.
+        tpe.wants_pending = False
+        breeder = Mixture([ga, _OneObjective(cma, tpe)], [1.0 - cma_share, cma_share], rng=rng)
     return Conditional(pop_size, AvoidDuplicates(breeder), InitUniform(space, rng=rng))
 
 

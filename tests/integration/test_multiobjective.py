@@ -174,6 +174,37 @@ def test_the_default_propagator_selects_by_pareto_rank():
     assert isinstance(selections[0], SelectPareto)
 
 
+def test_the_default_propagator_breeds_with_tpe_for_several_objectives_only(monkeypatch):
+    from propulate.population import Individual
+    from propulate.propagators import TPE
+    from propulate.propagators.cmaes import CMAPropagator
+
+    propagator = get_default_propagator(4, ZDT_LIMITS, rng=random.Random(0), cma_share=1.0)
+    assert not propagator.wants_pending  # single-objective runs announce no evaluation starts
+    rng = random.Random(1)
+    inds = []
+    for generation in range(12):
+        ind = Individual({n: rng.random() for n in ZDT_LIMITS}, ZDT_LIMITS)
+        ind.worker, ind.generation, ind.status = 0, generation, "ok"
+        ind.losses = _zdt1(ind)
+        ind.loss = ind.losses[0]
+        inds.append(ind)
+        propagator.tell(ind)
+    calls: list[str] = []
+    for cls in (TPE, CMAPropagator):
+
+        def spy(self, population, _original=cls.__call__, _name=cls.__name__):
+            calls.append(_name)
+            return _original(self, population)
+
+        monkeypatch.setattr(cls, "__call__", spy)
+    propagator(inds)
+    for ind in inds:
+        ind.losses = None  # the same population with one objective
+    propagator(inds)
+    assert calls == ["TPE", "CMAPropagator"]
+
+
 def test_islands_refuse_a_bad_declaration_before_splitting_the_world(monkeypatch):
     import propulate.comm.topology as topology
     from propulate import Islands

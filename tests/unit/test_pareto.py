@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 
 from propulate.pareto import (
+    _volumes,
     crowding_distance,
     dominates,
     hypervolume,
+    hypervolume_subset,
     non_dominated_fronts,
     pareto_mask,
 )
 from propulate.population import Individual, Status
 from propulate.propagators import SelectPareto
-from propulate.propagators.pareto import pareto_order
+from propulate.propagators.pareto import pareto_order, spread_subset
 
 
 def _points(seed: int, count: int, dims: int, grid: int | None = None) -> np.ndarray:
@@ -131,19 +133,34 @@ def _evaluated(losses, status=Status.OK):
     return ind
 
 
-def test_select_pareto_ranks_by_front_then_crowding():
+def test_select_pareto_ranks_by_front_then_spread():
     front = [(0.0, 1.0), (0.25, 0.75), (0.5, 0.5), (0.55, 0.45), (1.0, 0.0)]
     behind = [(0.6, 0.6), (1.0, 1.0)]
     inds = [_evaluated(v) for v in behind + front] + [_evaluated(None, Status.FAILED)]
     chosen = SelectPareto(5)(inds)
     assert sorted(i.losses for i in chosen) == sorted(front)
-    # Four of the front: the most crowded of (0.5, 0.5) and (0.55, 0.45) is left out first.
-    four = SelectPareto(4)(inds)
-    assert {i.losses for i in four[:2]} == {(0.0, 1.0), (1.0, 0.0)}  # the extremes first
-    assert len({(0.5, 0.5), (0.55, 0.45)} & {i.losses for i in four}) == 1
+    # Four of the front: the extremes stay, one of the close pair (0.5, 0.5), (0.55, 0.45) goes.
+    four = {i.losses for i in SelectPareto(4)(inds)}
+    assert {(0.0, 1.0), (1.0, 0.0)} <= four
+    assert len({(0.5, 0.5), (0.55, 0.45)} & four) == 1
     seven = SelectPareto(7)(inds)
     assert {i.losses for i in seven[5:]} == set(behind)  # the second front next, failed last
     assert SelectPareto(8)(inds)[-1].status == Status.FAILED
+
+
+def test_select_pareto_spreads_a_three_objective_front_where_crowding_distance_clumps():
+    # A sphere's octant: its corners, its edges' midpoints, and a clump near the corners and
+    # in the middle, behind which lies a dominated point.
+    lattice = [p for p in itertools.product(range(3), repeat=3) if sum(p) == 2]
+    clump = [(0.9, 0.1, 0.1), (0.1, 0.9, 0.1), (0.1, 0.1, 0.9), (0.34, 0.33, 0.33)]
+    front = np.array(clump + lattice, dtype=float)
+    front /= np.linalg.norm(front, axis=1, keepdims=True)
+    inds = [_evaluated(tuple(row)) for row in front] + [_evaluated((2.0, 2.0, 2.0))]
+    chosen = {ind.losses for ind in SelectPareto(6)(inds)}
+    assert chosen == {tuple(row) for row in front[len(clump) :]}
+    # Crowding distance (the summaries' order) keeps clumped points instead.
+    crowded = {tuple(front[i]) for i in pareto_order(front, 6)}
+    assert crowded & {tuple(row) for row in front[: len(clump)]}
 
 
 def test_select_pareto_with_one_objective_is_select_min():
@@ -160,3 +177,74 @@ def test_pareto_order_is_a_prefix_of_a_full_ranking():
     full = pareto_order(points, 30)
     assert sorted(full) == list(range(30))
     assert pareto_order(points, 10) == full[:10]
+
+
+@pytest.mark.parametrize("dims", [2, 3, 4, 5])
+@pytest.mark.parametrize("sliced", [True, False])
+def test_batched_volumes_match_hypervolume(dims, sliced, monkeypatch):
+    import propulate.pareto
+
+    if not sliced:  # beyond three objectives, large batches are computed set by set
+        monkeypatch.setattr(propulate.pareto, "_MAX_BATCHED", 0)
+    rng = np.random.default_rng(dims)
+    for size in (1, 2, 5, 9):
+        sets = rng.random((6, size, dims))
+        sets[:, :, 0] = np.round(sets[:, :, 0], 1)  # ties in the sweep's objective
+        sets[0, 1:] = sets[0, 0]  # copies
+        reference = 1.2 + 0.1 * np.arange(dims)
+        expected = [hypervolume(points, reference) for points in sets]
+        assert _volumes(sets, reference) == pytest.approx(expected)
+
+
+def _greedy_by_definition(front: np.ndarray, k: int) -> list[int]:
+    """The extremes, then greedy by whole hypervolumes, the reference as documented."""
+    low, high = front.min(axis=0), front.max(axis=0)
+    h = 1
+    while math.comb(h + front.shape[1] - 1, front.shape[1] - 1) < k:
+        h += 1
+    reference = high + (high - low) / h
+    chosen = []
+    for m in range(front.shape[1]):
+        best = min(range(len(front)), key=lambda i: (front[i, m], front[i].sum()))
+        if best not in chosen:
+            chosen.append(best)
+    while len(chosen) < k:
+        rest = [i for i in range(len(front)) if i not in chosen]
+        gains = [hypervolume(front[chosen + [i]], reference) for i in rest]
+        chosen.append(rest[int(np.argmax(gains))])
+    return chosen
+
+
+@pytest.mark.parametrize("dims", [2, 3, 4])
+@pytest.mark.parametrize("seed", range(3))
+def test_hypervolume_subset_is_the_greedy_subset(dims, seed):
+    rng = np.random.default_rng(seed)
+    points = rng.random((40, dims))
+    front = points[pareto_mask(points)]
+    if dims > 2:  # a sphere's octant, as many points on the front as drawn
+        front = points / np.linalg.norm(points, axis=1, keepdims=True)
+    k = min(8, len(front) - 1)
+    assert list(hypervolume_subset(front, k)) == _greedy_by_definition(front, k)
+    assert list(hypervolume_subset(front, len(front))) == list(range(len(front)))
+
+
+def test_hypervolume_subset_spreads_a_front_and_keeps_its_extremes():
+    # A linear front with a clump in its middle and near its ends: five of it, evenly spread.
+    xs = np.array([0.5, 0.48, 0.52, 0.46, 0.54, 0.0, 1.0, 0.05, 0.95, 0.25, 0.75, 0.3, 0.7])
+    chosen = xs[hypervolume_subset(np.c_[xs, 1.0 - xs], 5)]
+    assert sorted(chosen) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    # Three objectives, a sphere's octant (DTLZ2's front) with a clump in the middle and near
+    # the corners: six of it, the corners and the edges' midpoints.
+    lattice = [p for p in itertools.product(range(3), repeat=3) if sum(p) == 2]
+    clump = [(0.9, 0.1, 0.1), (0.1, 0.9, 0.1), (0.1, 0.1, 0.9), (0.34, 0.33, 0.33)]
+    front = np.array(clump + lattice, dtype=float)
+    front /= np.linalg.norm(front, axis=1, keepdims=True)
+    chosen3 = hypervolume_subset(front, 6)
+    assert sorted(chosen3) == list(range(len(clump), len(front)))
+
+
+def test_a_front_with_infinite_values_is_spread_by_crowding():
+    front = np.array([[0.0, math.inf], [0.2, 0.8], [0.4, 0.6], [0.41, 0.59], [1.0, 0.0]])
+    expected = np.argsort(-crowding_distance(front), kind="stable")[:3]
+    assert list(spread_subset(front, 3)) == list(expected)
+    assert list(spread_subset(front, 5)) == list(range(5))

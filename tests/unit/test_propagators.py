@@ -263,17 +263,17 @@ def made_by(make):
 
 
 def test_default_propagator_mixes_the_genetic_algorithm_with_cma_es():
-    from propulate.propagators import CMAPropagator, Compose, Mixture
+    from propulate.propagators import TPE, CMAPropagator, Compose, Mixture
     from propulate.propagators.base import listeners
 
     propagator = get_default_propagator(4, MIXED, rng=random.Random(0))
     mixture = propagator.true_prop.propagator
     assert isinstance(mixture, Mixture) and mixture.weights == [0.5, 0.5]
     ga, cma_unless_several = mixture.stages()
-    # CMA-ES breeds its share while there is one objective; with several, the GA does.
+    # CMA-ES breeds its share while there is one objective; with several, multi-objective TPE.
     cma = cma_unless_several.single
     assert isinstance(ga, Compose) and isinstance(cma, CMAPropagator)
-    assert cma_unless_several.several is ga
+    assert isinstance(cma_unless_several.several, TPE)
     assert listeners(propagator) == [mixture]  # CMA-ES learns every result through the mixture
     genetic = get_default_propagator(4, MIXED, rng=random.Random(0), cma_share=0.0)
     assert isinstance(genetic.true_prop.propagator, Compose) and not listeners(genetic)

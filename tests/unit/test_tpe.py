@@ -201,7 +201,8 @@ def test_with_several_objectives_the_good_group_is_filled_front_by_front():
             ind.status, ind.loss, ind.losses = "ok", vector[0], vector
         tpe.tell(ind)
     loss = tpe._loss[: tpe._n]
-    # The first front is {0, 1, 2, 3}; with room for two, its extremes (least crowded) come first.
+    # The first front is {0, 1, 2, 3}; with room for two, its extremes (the spread subset starts
+    # with them).
     assert set(tpe._ranked(loss, 2)[:2]) == {0, 1}
     assert set(tpe._ranked(loss, 4)[:4]) == {0, 1, 2, 3}
     order = tpe._ranked(loss, 5)
