@@ -281,6 +281,28 @@ def test_default_propagator_mixes_the_genetic_algorithm_with_cma_es():
     assert isinstance(get_default_propagator(4, only_categories).true_prop.propagator, Compose)
 
 
+@pytest.mark.parametrize("objectives", [1, 2])
+def test_default_propagator_tells_only_the_strategy_that_breeds(objectives):
+    # One objective: CMA-ES breeds and learns, TPE is told nothing (it cost a third of the
+    # loop's work); several: the reverse. Both learn until a successful result tells which.
+    from propulate.population import Status
+
+    propagator = get_default_propagator(4, MIXED, rng=random.Random(0))
+    one_or_several = propagator.true_prop.propagator.stages()[1]
+    cma, tpe = one_or_several.single, one_or_several.several
+    failed = evaluated(SearchSpace(MIXED).sample(random.Random(99)), MIXED, math.inf, rank=9)
+    failed.status = Status.FAILED
+    propagator.tell(failed)
+    assert (cma._unused, tpe._n) == (1, 1)
+    for i in range(6):
+        ind = evaluated(SearchSpace(MIXED).sample(random.Random(i)), MIXED, float(i), rank=i)
+        ind.status = Status.OK
+        if objectives > 1:
+            ind.losses = (float(i), float(-i))
+        propagator.tell(ind)
+    assert (cma._unused, tpe._n) == ((7, 1) if objectives == 1 else (1, 7))
+
+
 def test_default_propagator_initializes_randomly_until_pop_size():
     propagator = get_default_propagator(4, MIXED, rng=random.Random(0))
     inds = [
