@@ -335,10 +335,12 @@ def _call(
         if run.check_error is not None:
             raise run.check_error
         if error is not None:
+            stopped = run.over_limit or run.other_failure is not None
             log.warning(
-                "%s for %s: not a finite number; recorded as failed with loss=inf.",
+                "%s for %s%s; recorded as failed with loss=inf.",
                 error,
                 dict(params),
+                "" if stopped else ": not a finite number",
             )
     finally:
         _CURRENT_RUN.reset(token)
