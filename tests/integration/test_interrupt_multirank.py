@@ -170,4 +170,3 @@ def test_a_second_sigterm_to_every_rank_leaves_a_loss_that_never_yields(tmp_path
     for entry in left.values():
         assert entry["status"] == "interrupted" and entry["curve"] == []
     assert {ind.key for ind in records(tmp_path)} == {(0, 0), (1, 0)}
-
