@@ -222,7 +222,7 @@ def alarm_after(
 
     Only in the main thread (where Python delivers signals) and where ``SIGALRM`` exists;
     elsewhere the limit is checked at intermediate values only. While ``busy()`` (the ranks of
-    a multi-rank worker agreeing), the alarm is put off by :data:`ALARM_RETRY` seconds: leaving
+    a multi-rank worker agreeing), the alarm is put off by ``ALARM_RETRY`` seconds: leaving
     half-way would leave the other ranks waiting in the agreement.
     """
     if (
