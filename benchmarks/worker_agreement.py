@@ -49,7 +49,8 @@ def worker(values: int) -> None:
         MPI.COMM_WORLD.Barrier()
         wall, cpu = time.perf_counter(), time.process_time()
         run()
-        return (time.perf_counter() - wall) / values * 1e6, (time.process_time() - cpu) / values * 1e6
+        cpu = time.process_time() - cpu
+        return (time.perf_counter() - wall) / values * 1e6, cpu / values * 1e6
 
     def agreements() -> None:
         for _ in range(values):
@@ -66,9 +67,7 @@ def worker(values: int) -> None:
             for name, runs in rows.items()}  # fmt: skip
     everyone = MPI.COMM_WORLD.gather(mine)
     if MPI.COMM_WORLD.rank == 0:
-        result_line(
-            {name: [max(r[name][i] for r in everyone) for i in (0, 1)] for name in mine}
-        )
+        result_line({name: [max(r[name][i] for r in everyone) for i in (0, 1)] for name in mine})
 
 
 def main() -> None:
