@@ -54,11 +54,7 @@ class Worker:
         """Evaluate ``params`` on this rank (the leader's early-stopping rule decides for all)."""
         if self.early is None or not self.leads:
             return evaluate(loss_fn, params, self.group.comm, context=context)
-        # A multi-rank worker shares the rule's decisions through the agreement, not the hook.
-        group = None if self.group.size > 1 else self.group
-        outcome = self.early.evaluate(loss_fn, params, self.group.comm, group, context)
-        assert outcome is not None  # for mypy: only a follower of the hook's sharing gets None
-        return outcome
+        return self.early.evaluate(loss_fn, params, self.group.comm, context)
 
     def lead(
         self, loss_fn: Callable[..., Any], child: Individual, context: Circumstances | None = None
