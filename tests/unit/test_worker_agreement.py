@@ -8,7 +8,10 @@ tests/integration/test_interrupt_multirank.py.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +19,16 @@ import pytest
 
 from propulate.comm.local import LocalWorker
 from propulate.evaluation import Evaluation, evaluate, report_intermediate
-from propulate.interruption import Circumstances, close, ended_vote, verdict, vote
+from propulate.interruption import (
+    Circumstances,
+    EvaluationTimeout,
+    alarm_after,
+    close,
+    ended_vote,
+    verdict,
+    vote,
+)
+from propulate.signals import StopRequest, stop_on_signals
 
 
 def on_ranks(size: int, run: Callable[[int, Any], Evaluation]) -> list[Evaluation]:
@@ -172,3 +184,38 @@ def test_ranks_leave_together_once_all_ended():
 
     assert on_ranks(3, run) == [None, None, None]
     assert calls == {0: 1, 1: 1, 2: 1}  # without a late rank, one agreement
+
+
+def test_a_second_signal_while_the_ranks_agree_does_not_leave_the_agreement_half_way():
+    stop = StopRequest()
+    agreements: list[int] = []
+
+    def agree(mine: int) -> tuple[int, int]:
+        agreements.append(mine)
+        if len(agreements) == 1:  # both signals arrive while this rank is in the agreement
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return mine, mine
+
+    context = Circumstances(interrupt=lambda: stop.reason, agree=agree)
+    with stop_on_signals(stop):
+        outcome = evaluate(epochs(10), {}, "comm", context=context)
+    # Not left by the second signal inside the agreement ("SIGTERM twice"): stopped by the vote
+    # at the next value, which every rank of the worker takes part in, then closed once.
+    assert outcome.status == "interrupted" and outcome.error == "SIGTERM"
+    assert len(outcome.curve) == 2 and len(agreements) == 3
+
+
+def test_an_alarm_waits_while_the_ranks_agree():
+    busy = threading.Event()
+    busy.set()
+    start, waited = time.monotonic(), 0.0
+    with pytest.raises(EvaluationTimeout):
+        with alarm_after(0.05, running=lambda: True, busy=busy.is_set):
+            while time.monotonic() - start < 0.3:
+                time.sleep(0.001)
+            waited = time.monotonic() - start
+            busy.clear()  # the agreement is over: the alarm fires within ALARM_RETRY
+            while time.monotonic() - start < 5:
+                time.sleep(0.001)
+    assert waited >= 0.3 and time.monotonic() - start < waited + 0.5
