@@ -94,7 +94,8 @@ class _Run:
     """The intermediate values of the evaluation in progress and the early-stopping decision."""
 
     __slots__ = ("curve", "should_stop", "pruned", "check_error", "interrupted", "over_limit",
-                 "context", "started", "last", "settling", "other_failure")  # fmt: skip
+                 "context", "started", "last", "settling", "other_failure",
+                 "out_of_step")  # fmt: skip
 
     def __init__(self, should_stop: StopCheck | None, context: Circumstances) -> None:
         self.curve: list[float] = list(context.curve)  # a resumed evaluation continues its curve
@@ -109,6 +110,9 @@ class _Run:
         # On a multi-rank worker: inside report(), whose collectives every rank must complete.
         self.settling = False
         self.other_failure: str | None = None  # why another rank's end stops this one
+        # An error inside the agreement (an MPI error): the ranks may be in different rounds,
+        # so this rank must not wait for the others in close().
+        self.out_of_step = False
 
     def report(self, value: Any) -> bool:
         if self.stopped():
@@ -120,6 +124,9 @@ class _Run:
         self.settling = self.context.agree is not None
         try:
             self._decide()
+        except BaseException:
+            self.out_of_step = self.settling
+            raise
         finally:
             self.settling = False
         return self.stopped()
@@ -275,10 +282,10 @@ def evaluate(
     try:
         outcome = _call(loss_fn, params, worker_comm, run)
     except BaseException:
-        if agree is not None:
+        if agree is not None and not run.out_of_step:
             close(agree, Status.FAILED)  # the worker's other ranks stop at their next value
         raise
-    if agree is not None:
+    if agree is not None and not run.out_of_step:
         # Every rank of the worker leaves together (whichever stopped first); the outcome is
         # failed if any rank's loss function failed.
         failure = close(agree, outcome.status)

@@ -14,10 +14,13 @@ inside the loss function; it is recorded as failed and not resumed.
 
 Multi-rank workers: the ranks of a worker evaluate together, and a signal may reach only some
 of them (``kill`` hits one process; SLURM signals all). So at every intermediate value each
-rank casts a :func:`vote` (go on, interrupted and why, over the time limit) and the worker's
-ranks take the highest vote of any of them (one small allreduce over the worker's
-communicator, :meth:`~propulate.comm.WorkerGroup.agree`): all stop at the same value, for the
-same reason, or none does. The first rank records the outcome once. A loss function that never
+rank casts a :func:`vote` (go on, interrupted and why, over the time limit, pruned by the
+first rank's early-stopping rule) and the worker's ranks take the highest vote of any of them
+(one small allreduce over the worker's communicator, :meth:`~propulate.comm.WorkerGroup.agree`):
+all stop at the same value, for the same reason, or none does. A rank whose loss function ended
+(returned, failed, left) waits in :func:`close` until every rank's has, voting its end, which
+stops a rank still in its loss function at its next value; so a failure on one rank fails the
+evaluation on all. The first rank records the outcome once. A loss function that never
 yields is left by the second signal or by the alarm on each rank that gets it: every rank of
 the worker arms the alarm with the same limit, and SLURM sends the signal to every rank, but a
 second ``kill`` must be sent to every rank of the worker too. A rank blocked inside an MPI call

@@ -219,3 +219,15 @@ def test_an_alarm_waits_while_the_ranks_agree():
             while time.monotonic() - start < 5:
                 time.sleep(0.001)
     assert waited >= 0.3 and time.monotonic() - start < waited + 0.5
+
+
+def test_an_error_inside_the_agreement_fails_the_evaluation_without_waiting_for_the_others():
+    calls: list[int] = []
+
+    def broken(mine: int) -> tuple[int, int]:
+        calls.append(mine)
+        raise RuntimeError("MPI_ERR_COMM")  # the agreement itself broke (an MPI error)
+
+    outcome = evaluate(epochs(10), {}, "comm", context=Circumstances(agree=broken))
+    assert outcome.status == "failed" and "MPI_ERR_COMM" in outcome.error
+    assert len(calls) == 1  # close() did not call it again (it would wait for the others)
