@@ -36,7 +36,15 @@ from typing import Any
 
 from .errors import UsageError
 from .failures import log_failure
-from .interruption import Circumstances, EvaluationInterrupted, alarm_after
+from .interruption import (
+    Circumstances,
+    EvaluationInterrupted,
+    alarm_after,
+    close,
+    ended_vote,
+    verdict,
+    vote,
+)
 from .population import Status
 
 __all__ = ["Evaluation", "evaluate", "outcome_of", "report_intermediate", "current_dir"]
@@ -86,7 +94,8 @@ class _Run:
     """The intermediate values of the evaluation in progress and the early-stopping decision."""
 
     __slots__ = ("curve", "should_stop", "pruned", "check_error", "interrupted", "over_limit",
-                 "context", "started", "last")  # fmt: skip
+                 "context", "started", "last", "settling", "other_failure",
+                 "out_of_step")  # fmt: skip
 
     def __init__(self, should_stop: StopCheck | None, context: Circumstances) -> None:
         self.curve: list[float] = list(context.curve)  # a resumed evaluation continues its curve
@@ -98,14 +107,37 @@ class _Run:
         self.context = context
         self.started = time.perf_counter()
         self.last: Any = None  # the last value as reported (it may carry several objectives)
+        # On a multi-rank worker: inside report(), whose collectives every rank must complete.
+        self.settling = False
+        self.other_failure: str | None = None  # why another rank's end stops this one
+        # An error inside the agreement (an MPI error): the ranks may be in different rounds,
+        # so this rank must not wait for the others in close().
+        self.out_of_step = False
 
     def report(self, value: Any) -> bool:
-        if self.pruned or self.interrupted or self.over_limit:
+        if self.stopped():
             return True  # the training goes on after being told to stop: ignore the rest
         self.curve.append(_as_float(value))
         self.last = value
         if self.context.on_value is not None:
             self.context.on_value(len(self.curve), self.curve[-1], self.elapsed())
+        self.settling = self.context.agree is not None
+        try:
+            self._decide()
+        except BaseException:
+            self.out_of_step = self.settling
+            raise
+        finally:
+            self.settling = False
+        return self.stopped()
+
+    def stopped(self) -> bool:
+        """Whether the evaluation was told to stop."""
+        return (self.pruned or self.over_limit or self.interrupted is not None
+                or self.other_failure is not None)  # fmt: skip
+
+    def _decide(self) -> None:
+        """Whether to stop at the value just reported: pruned, over the limit, interrupted."""
         if self.should_stop is not None:
             try:
                 self.pruned = bool(self.should_stop(len(self.curve), self.curve[-1]))
@@ -113,17 +145,28 @@ class _Run:
                 # Not the loss function's fault: stop the training and re-raise once it returned.
                 self.check_error = exception
                 self.pruned = True
+        context = self.context
+        over, reason = False, None
         if not self.pruned:
-            context = self.context
-            if context.max_seconds is not None and self.elapsed() > context.max_seconds:
-                self.over_limit = True
-            elif context.interrupt is not None:
-                self.interrupted = context.interrupt()
-        return self.pruned or self.over_limit or self.interrupted is not None
+            over = context.max_seconds is not None and self.elapsed() > context.max_seconds
+            reason = None if over or context.interrupt is None else context.interrupt()
+        if context.agree is not None:
+            # A signal may have reached only some ranks of the worker, and only the first rank
+            # has an early-stopping rule: all ranks do what any of them asks.
+            mine = ended_vote("failed") if self.check_error else vote(self.pruned, over, reason)
+            agreed = verdict(context.agree(mine)[0])
+            if self.check_error is None:
+                self.pruned = agreed.pruned
+            over, reason, self.other_failure = agreed.over_limit, agreed.reason, agreed.failure
+        self.over_limit, self.interrupted = over, reason
 
     def is_current(self) -> bool:
         """Whether this evaluation is the one in progress (for signal handlers)."""
         return _CURRENT_RUN.get() is self
+
+    def is_settling(self) -> bool:
+        """Whether the worker's ranks are agreeing on this value (signal handlers wait)."""
+        return self.settling
 
     def elapsed(self) -> float:
         """Seconds this evaluation ran, the interrupted runs it resumes included."""
@@ -162,6 +205,12 @@ def report_intermediate(value: float) -> bool:
 def in_evaluation() -> bool:
     """Whether a loss function called by :func:`evaluate` is running (for signal handlers)."""
     return _CURRENT_RUN.get() is not None
+
+
+def settling() -> bool:
+    """Whether the ranks of a multi-rank worker are agreeing whether to stop (signal handlers)."""
+    run = _CURRENT_RUN.get()
+    return run is not None and run.settling
 
 
 def current_dir() -> Path:
@@ -229,10 +278,33 @@ def evaluate(
     """
     context = context if context is not None else Circumstances()
     run = _Run(should_stop, context)
+    agree = context.agree
+    try:
+        outcome = _call(loss_fn, params, worker_comm, run)
+    except BaseException:
+        if agree is not None and not run.out_of_step:
+            close(agree, Status.FAILED)  # the worker's other ranks stop at their next value
+        raise
+    if agree is not None and not run.out_of_step:
+        # Every rank of the worker leaves together (whichever stopped first); the outcome is
+        # failed if any rank's loss function failed.
+        failure = close(agree, outcome.status)
+        if failure is not None:
+            outcome.loss, outcome.status, outcome.error = math.inf, Status.FAILED, failure
+            outcome.losses = None
+    return outcome
+
+
+def _call(
+    loss_fn: Callable[..., Any], params: Mapping[str, Any], worker_comm: Any, run: _Run
+) -> Evaluation:
+    """Run the loss function under ``run`` (see :func:`evaluate`)."""
+    context = run.context
     token = _CURRENT_RUN.set(run)
     limit = None if context.max_seconds is None else context.max_seconds - context.duration
     try:
-        with alarm_after(limit if worker_comm is None else None, run.is_current):
+        # Every rank of a multi-rank worker arms it with the same limit, so all leave together.
+        with alarm_after(limit, run.is_current, run.is_settling):
             result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
             if inspect.isgenerator(result):
                 try:
@@ -247,7 +319,9 @@ def evaluate(
         loss = _as_float(result)
         losses = getattr(result, "losses", None)  # several objectives (propulate.objectives)
         error = None if math.isfinite(loss) else f"loss_fn returned {result!r}"
-        if run.over_limit:
+        if run.other_failure is not None:
+            loss, error = math.inf, f"stopped after {len(run.curve)} values: {run.other_failure}"
+        elif run.over_limit:
             loss, error = (
                 math.inf,
                 f"stopped after {len(run.curve)} values: ran longer than "
@@ -268,10 +342,12 @@ def evaluate(
         if run.check_error is not None:
             raise run.check_error
         if error is not None:
+            stopped = run.over_limit or run.other_failure is not None
             log.warning(
-                "%s for %s: not a finite number; recorded as failed with loss=inf.",
+                "%s for %s%s; recorded as failed with loss=inf.",
                 error,
                 dict(params),
+                "" if stopped else ": not a finite number",
             )
     finally:
         _CURRENT_RUN.reset(token)

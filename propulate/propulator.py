@@ -104,8 +104,9 @@ class Propulator(AskAndTell, Summaries, Attributes12):
         with ``generations=-1`` (the default).
     max_eval_seconds : float, optional
         The longest an evaluation may run: one that runs longer is stopped (at its next
-        intermediate value, or by an alarm in the loss function) and recorded as failed.
-        Not applied to multi-rank workers.
+        intermediate value, or by an alarm in the loss function) and recorded as failed. On
+        a multi-rank worker, on all its ranks at the same value (see
+        :mod:`propulate.interruption`).
     raise_on_loss_error : bool
         If ``True``, stop after the first failed evaluation, shut down cleanly, then raise
         :class:`~propulate.errors.LossFunctionError`; otherwise failures are recorded with

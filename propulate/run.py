@@ -368,7 +368,12 @@ class Run:
         return True
 
     def shelve(self, child: Individual, outcome: Evaluation) -> None:
-        """Keep an interrupted evaluation for the next run instead of recording it."""
+        """Keep an interrupted evaluation for the next run instead of recording it; stop the run.
+
+        The reason may come from another rank of a multi-rank worker (a signal to a follower):
+        this rank stops too, as if it had got the signal.
+        """
+        self.stop.set(outcome.error or "interrupted")
         del self.pending[child.key]
         self.resumption.shelve(child, outcome)
 

@@ -5,7 +5,9 @@ in progress is interrupted at its next intermediate value (see :mod:`propulate.i
 or finishes if its loss function never yields. A second signal during an evaluation raises
 :class:`~propulate.interruption.EvaluationInterrupted` inside the loss function, which leaves it
 at once (recorded as interrupted, resumed by the next run); a second SIGINT outside an
-evaluation raises :class:`KeyboardInterrupt`.
+evaluation raises :class:`KeyboardInterrupt`. The ranks of a multi-rank worker catch them
+each; a signal to any one of them stops the worker's evaluation at its next intermediate value
+(see :mod:`propulate.interruption`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from .evaluation import in_evaluation
+from .evaluation import in_evaluation, settling
 from .interruption import EvaluationInterrupted
 
 __all__ = ["StopRequest", "stop_on_signals"]
@@ -56,6 +58,11 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
+        if stop and settling():
+            # The ranks of a multi-rank worker are agreeing, and this rank votes to stop: the
+            # evaluation ends as soon as they agreed. Leaving half-way would strand the others.
+            log.warning("Received %s again while the worker's ranks agree to stop.", name)
+            return
         if stop and in_evaluation():
             log.warning("Received %s again: leaving the evaluation in progress now; the next "
                         "run resumes it.", name)  # fmt: skip

@@ -5,7 +5,7 @@ non-blocking ``poll`` for arrivals. A transport carries bytes only; what they me
 :mod:`propulate.wire`'s business. Messages from one sender arrive in the order they were posted
 (the loop's shutdown relies on it). :mod:`propulate.comm.mpi` implements it over an MPI
 communicator, :mod:`propulate.comm.local` in memory for tests. :class:`WorkerGroup` shares one
-evaluation among the ranks of a multi-rank worker.
+evaluation among the ranks of a multi-rank worker, and lets them agree on when it stops.
 """
 
 from __future__ import annotations
@@ -63,3 +63,11 @@ class WorkerGroup(Protocol):
 
     def share(self, obj: Any) -> Any:
         """Broadcast ``obj`` from the group's first rank; return it on every rank."""
+
+    def agree(self, vote: int) -> tuple[int, int]:
+        """Return the largest and the smallest ``vote`` of the group's ranks (a collective).
+
+        The ranks of a multi-rank worker settle with it, at every intermediate value, whether
+        to stop the evaluation and why, and wait at its end until every rank's loss function
+        ended (see :mod:`propulate.interruption`).
+        """

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import Message
 
-__all__ = ["LocalNetwork", "LocalTransport", "SingleProcess"]
+__all__ = ["LocalNetwork", "LocalTransport", "SingleProcess", "LocalWorker", "LocalWorkerGroup"]
 
 
 class LocalNetwork:
@@ -95,3 +95,57 @@ class SingleProcess:
     def share(self, obj: Any) -> Any:
         """Return ``obj``."""
         return obj
+
+    def agree(self, vote: int) -> tuple[int, int]:
+        """Return ``(vote, vote)``: a lone rank agrees with itself."""
+        return vote, vote
+
+
+class LocalWorker:
+    """The ranks of one multi-rank worker as threads of this process (for tests).
+
+    Parameters
+    ----------
+    size : int
+        The ranks of the worker.
+    timeout : float
+        Seconds a rank waits for the others in :meth:`LocalWorkerGroup.share` and
+        :meth:`LocalWorkerGroup.agree` before ``threading.BrokenBarrierError``: a test that
+        breaks the protocol fails instead of hanging.
+    """
+
+    def __init__(self, size: int, timeout: float = 30.0) -> None:
+        self.size = size
+        self.timeout = timeout
+        self._barrier = threading.Barrier(size)
+        self._slots: list[Any] = [None] * size
+
+    def group(self, rank: int) -> LocalWorkerGroup:
+        """The worker group of ``rank`` (its ``comm`` names the worker, for the loss function)."""
+        return LocalWorkerGroup(self, rank)
+
+    def _exchange(self, rank: int, obj: Any) -> list[Any]:
+        self._slots[rank] = obj
+        self._barrier.wait(self.timeout)
+        gathered = list(self._slots)
+        self._barrier.wait(self.timeout)  # nobody writes the next round's slot before all read
+        return gathered
+
+
+class LocalWorkerGroup:
+    """One thread-rank's end of a :class:`LocalWorker`."""
+
+    def __init__(self, worker: LocalWorker, rank: int) -> None:
+        self.worker = worker
+        self.rank = rank
+        self.size = worker.size
+        self.comm = f"local-worker-{id(worker)}"
+
+    def share(self, obj: Any) -> Any:
+        """Return the first rank's ``obj`` on every rank."""
+        return self.worker._exchange(self.rank, obj)[0]
+
+    def agree(self, vote: int) -> tuple[int, int]:
+        """Return the largest and the smallest vote of the worker's ranks."""
+        votes = self.worker._exchange(self.rank, vote)
+        return max(votes), min(votes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+import numpy as np
 from mpi4py import MPI
 
 from . import Message
@@ -143,13 +144,41 @@ class MPIWorkerGroup:
     ----------
     comm : MPI.Comm
         The worker's sub-communicator; it is handed to the loss function as is.
+
+    Notes
+    -----
+    :meth:`share` and :meth:`agree` run on a duplicate of ``comm``, made by their first call
+    (every rank of the worker makes it at once: the leader's first share is the followers'
+    first too). So they never match a collective of the loss function on ``comm``, even when a
+    rank left its loss function at a signal while another is still in it.
     """
 
     def __init__(self, comm: MPI.Comm) -> None:
         self.comm = comm
         self.rank = comm.Get_rank()
         self.size = comm.Get_size()
+        self._own: MPI.Comm | None = None
+        # (vote, -vote): one MAX reduction gives the largest and (negated) the smallest vote.
+        self._vote = np.zeros(2, dtype=np.int64)
+        self._agreed = np.zeros(2, dtype=np.int64)
+
+    def _private(self) -> MPI.Comm:
+        if self._own is None:
+            self._own = self.comm.Dup()
+        return self._own
 
     def share(self, obj: Any) -> Any:
         """Broadcast ``obj`` from the worker's first rank."""
-        return obj if self.size == 1 else self.comm.bcast(obj, root=0)
+        return obj if self.size == 1 else self._private().bcast(obj, root=0)
+
+    def agree(self, vote: int) -> tuple[int, int]:
+        """The largest and the smallest ``vote`` of the worker's ranks, on every rank.
+
+        One ``MPI_Allreduce`` of two integers into preallocated buffers, without pickling: the
+        ranks call it at every intermediate value (benchmarks/worker_agreement.py measures it).
+        """
+        if self.size == 1:
+            return vote, vote
+        self._vote[0], self._vote[1] = vote, -vote
+        self._private().Allreduce(self._vote, self._agreed, op=MPI.MAX)
+        return int(self._agreed[0]), -int(self._agreed[1])

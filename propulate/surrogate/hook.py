@@ -20,10 +20,6 @@ __all__ = ["EarlyStopping"]
 log = logging.getLogger(__name__)
 
 
-class _LeaderStopped(Exception):
-    """The first rank of a multi-rank worker stopped in the middle of an evaluation."""
-
-
 class EarlyStopping:
     """The Propulator's hook around a rank's :class:`Surrogate`.
 
@@ -34,8 +30,9 @@ class EarlyStopping:
 
     Notes
     -----
-    In a multi-rank worker only the first rank's surrogate decides; it shares every decision with
-    the other ranks, whose loss function must yield (or report) the same number of values.
+    In a multi-rank worker only the first rank's surrogate decides; its decisions reach the other
+    ranks through their agreement at every intermediate value (see
+    :mod:`propulate.interruption`), so their loss functions must yield (or report) as many values.
     """
 
     def __init__(self, surrogate: Surrogate) -> None:
@@ -61,9 +58,8 @@ class EarlyStopping:
         loss_fn: Callable[..., Any],
         params: Individual,
         comm: Any,
-        group: Any,
         context: Circumstances | None = None,
-    ) -> Evaluation | None:
+    ) -> Evaluation:
         """Evaluate ``params``, stopping early when the surrogate says so.
 
         Parameters
@@ -74,33 +70,22 @@ class EarlyStopping:
             The individual.
         comm : Any
             The communicator passed to the loss function (``None`` for a one-rank worker).
-        group : WorkerGroup
-            The worker's ranks, which share the decisions.
         context : Circumstances, optional
             As for :func:`~propulate.evaluation.evaluate`; the curve of an interrupted
             evaluation it resumes is shown to the surrogate first.
 
         Returns
         -------
-        Evaluation or None
-            The outcome; ``None`` on a worker's other rank when its first rank stopped.
+        Evaluation
+            The outcome.
         """
-        if group is not None and group.rank != 0:
-            try:
-                return evaluate(loss_fn, params, comm, _follower(group), context)
-            except _LeaderStopped:
-                return None
         surrogate = self.surrogate
         surrogate.start_run(params)
         for value in context.curve if context is not None else ():
             surrogate.cancel(value)  # what the interrupted part showed; too late to decide
-        shared = group is not None and group.size > 1
 
         def should_stop(step: int, value: float) -> bool:
-            stop = bool(surrogate.cancel(value))
-            if shared:
-                group.share(stop)
-            return stop
+            return bool(surrogate.cancel(value))
 
         outcome = evaluate(loss_fn, params, comm, should_stop, context)
         if outcome.status == Status.INTERRUPTED:
@@ -134,16 +119,6 @@ class EarlyStopping:
             data = getattr(ind, "surrogate", None)
         if data is not None:
             self.surrogate.merge(data)
-
-
-def _follower(group: Any) -> Callable[[int, float], bool]:
-    def should_stop(step: int, value: float) -> bool:
-        decision = group.share(None)
-        if decision is None:  # the first rank gave up (an exception) and said so
-            raise _LeaderStopped
-        return bool(decision)
-
-    return should_stop
 
 
 def _jsonable(data: Any) -> Any:

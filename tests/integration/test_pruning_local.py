@@ -12,7 +12,7 @@ import pytest
 
 from propulate import MedianStoppingRule, Propulator, StaticSurrogate, Surrogate
 from propulate.checkpoint import log_files, read_log
-from propulate.comm.local import LocalNetwork
+from propulate.comm.local import LocalNetwork, LocalWorker
 from propulate.population import Status
 from propulate.utils import get_default_propagator
 
@@ -168,41 +168,13 @@ def test_a_custom_surrogate_shares_its_data_with_the_results(tmp_path):
     assert all(len(s.merged) == 15 for s in resumed)  # type: ignore[attr-defined]
 
 
-class ThreadWorker:
-    """A multi-rank worker's ranks as threads: ``share`` broadcasts from rank 0."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.barrier = threading.Barrier(size)
-        self.slot: Any = None
-
-    def group(self, rank: int) -> Any:
-        worker = self
-
-        class Group:
-            comm = f"worker-comm-{id(worker)}"
-
-            def __init__(self) -> None:
-                self.rank, self.size = rank, worker.size
-
-            def share(self, obj: Any) -> Any:
-                if self.rank == 0:
-                    worker.slot = obj
-                worker.barrier.wait(timeout=30)
-                value = worker.slot
-                worker.barrier.wait(timeout=30)
-                return value
-
-        return Group()
-
-
 def test_multi_rank_workers_stop_together(tmp_path):
     workers, ranks_per_worker, generations = 2, 2, 8
     seen: list[tuple[int, tuple[Any, ...], int]] = []  # (rank in worker, params, values yielded)
     lock = threading.Lock()
 
     def loss(params, comm):
-        assert comm.startswith("worker-comm-")
+        assert comm.startswith("local-worker-")
         count = 0
         try:
             for value in curve_of(params):
@@ -215,7 +187,7 @@ def test_multi_rank_workers_stop_together(tmp_path):
     network = LocalNetwork(workers)
     runners = []
     for w in range(workers):
-        worker = ThreadWorker(ranks_per_worker)
+        worker = LocalWorker(ranks_per_worker)
         for r in range(ranks_per_worker):
             rng = random.Random(10 * w + r)
             transport = network.transport(w) if r == 0 else LocalNetwork(1).transport(0)
