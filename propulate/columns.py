@@ -1,0 +1,504 @@
+"""Compact storage of a population: its individuals as rows of growable NumPy columns.
+
+A :class:`Columns` store keeps every known individual in about 200 bytes (10-d, plain float
+space) instead of the ~1,200 an :class:`~propulate.individual.Individual` object with its
+dictionaries and arrays takes: the encoded positions in one 2-d float array, the metadata in one
+structured array, and what few individuals have (a velocity, several losses, extra ``_`` keys,
+optional attributes such as ``error``) in dictionaries by row. Users and propagators still get
+:class:`~propulate.individual.Individual` objects: light views made on demand (and shared while
+anyone holds them) whose attribute and value changes write through to the row.
+
+Two indexes keep lookups O(1): ``(worker, generation)`` to row (per worker, a dense array by
+generation) and the hash of the hyperparameter values to the first row known with them (open
+addressing in NumPy arrays, every hit checked against the row's values).
+"""
+
+from __future__ import annotations
+
+import struct
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .individual import Individual, Key
+from .search_space import SearchSpace, Value
+
+__all__ = ["Columns", "sort_code", "ROW_MASK"]
+
+#: The low 32 bits of a sort code are the row.
+ROW_MASK = 0xFFFF_FFFF
+_OFFSET = 1 << 31  # worker and generation are stored as int32: shift them to be non-negative
+_FLIP = 0x7FFF_FFFF_FFFF_FFFF
+_PACK = struct.Struct("<d")
+_UNPACK = struct.Struct("<q")
+
+# The metadata of a row. Flags: bit 0 active, bit 1 no loss (None), bit 2 no island rank.
+_META = np.dtype(
+    [
+        ("loss", "<f8"),
+        ("evaltime", "<f8"),
+        ("evalperiod", "<f8"),
+        ("generation", "<i4"),
+        ("worker", "<i4"),
+        ("island", "<i4"),
+        ("current", "<i4"),
+        ("migration_steps", "<i4"),
+        ("island_rank", "<i4"),
+        ("status", "<u1"),
+        ("flags", "<u1"),
+    ]
+)
+_ACTIVE, _NO_LOSS, _NO_ISLAND_RANK = 1, 2, 4
+_SCALARS: tuple[str, ...] = ("loss", "evaltime", "evalperiod", "generation", "worker", "island")
+_SCALARS += ("current", "migration_steps", "_island_rank", "status", "active")
+_FIELDS: tuple[str, ...] = _META.names or ()
+_SPARSE = ("velocity", "losses")  # kept by row only where not None
+_SLOTS = frozenset(Individual.__slots__)
+_RECENT = 256  # views kept alive after their last use (see Columns._recent)
+_GROWTH = 1.25  # capacity grows by a quarter: amortized O(1) appends, at most 25 % unused
+
+
+def sort_code(loss: float | None, worker: int, generation: int, row: int) -> int:
+    """One int that orders rows as ``(loss, worker, generation)``, with the row in its low bits.
+
+    A missing or NaN loss sorts as ``inf``. Plain ints sort fast and take 48 bytes, a tuple of
+    three numbers about 150.
+    """
+    if loss is None or loss != loss:
+        loss = float("inf")
+    # The float's bits as a signed int, negatives flipped, order like the floats (-0.0 == 0.0).
+    bits = _UNPACK.unpack(_PACK.pack(loss + 0.0))[0]
+    if bits < 0:
+        bits ^= _FLIP
+    return (
+        (bits + (1 << 63)) << 96
+        | (worker + _OFFSET) << 64
+        | (generation + _OFFSET) << 32
+        | row  # fmt: skip
+    )
+
+
+def generation_code(generation: int, row: int) -> int:
+    """One int that orders rows by generation, with the row in its low bits."""
+    return (generation + _OFFSET) << 32 | row
+
+
+class _Stored(Individual):
+    """An :class:`Individual` that is a row of a :class:`Columns` store: changes write through.
+
+    Same memory layout as :class:`Individual` (no slots of its own), so an individual added to
+    a population becomes one in place and whoever holds it sees later migrations.
+    """
+
+    __slots__ = ()
+    _store: Columns
+    _row: int
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)  # a stored field's property writes through
+        if name not in _SLOTS:  # optional metadata (``error``, ``curve``): kept with the row
+            self._store.attributes[self._row] = self.__dict__
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        self._store.sync_values(self._row, self)
+
+    def _assign(self, values: dict[str, Value]) -> None:
+        super()._assign(values)
+        self._store.sync_values(self._row, self)
+
+    def _write_position(self, position: np.ndarray) -> None:
+        Individual.position.fset(self, position)  # type: ignore[attr-defined]
+        self._store.sync_values(self._row, self)
+
+    position = property(
+        Individual.position.fget,  # type: ignore[attr-defined]  # mypy: a property is no overload
+        _write_position,
+    )
+
+    @property
+    def extras(self) -> dict[str, Any]:
+        """The extra keys that start with ``_`` and their values (the stored dictionary)."""
+        return self._store.extras.setdefault(self._row, self._extras)
+
+    def detached(self) -> Individual:
+        """A plain :class:`Individual` with the same data, tied to no store."""
+        ind = Individual.__new__(Individual)
+        for name in _COPIED:
+            try:
+                value = getattr(self, name)
+            except AttributeError:
+                continue
+            object.__setattr__(ind, name, value)
+        ind._extras = dict(self._extras)
+        state = getattr(self, "__dict__", None)
+        if state:
+            ind.__dict__.update(state)
+        return ind
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Pickle (and copy) as a plain Individual: never the whole store along with it.
+        reduced = self.detached().__reduce_ex__(2)
+        return (_new_individual, (), *reduced[2:])
+
+
+def _new_individual() -> Individual:
+    """An empty :class:`Individual` that unpickling fills (see ``_Stored.__reduce_ex__``)."""
+    return Individual.__new__(Individual)
+
+
+def _lazy_field(name: str) -> property:
+    """A property of :class:`_Stored` for the slot ``name``, read from the row on first use.
+
+    The value is kept in the slot; setting it writes the row too where the row stores it.
+    """
+    slot = Individual.__dict__[name]  # the slot's own descriptor, hidden by the property
+    get_slot, set_slot = slot.__get__, slot.__set__
+    written = name in _SCALARS or name in _SPARSE
+
+    def get(self: _Stored) -> Any:
+        try:
+            return get_slot(self, Individual)
+        except AttributeError:  # a new view: read only what is asked (selection: the loss)
+            value = self._store.read(self._row, name)
+            set_slot(self, value)
+            return value
+
+    def put(self: _Stored, value: Any) -> None:
+        set_slot(self, value)
+        if written:
+            self._store.write(self._row, name, value)
+
+    return property(get, put, doc=f"``{name}``, stored in the population's columns.")
+
+
+for _name in (*_SCALARS, *_SPARSE, "_values", "_position", "_extras"):
+    setattr(_Stored, _name, _lazy_field(_name))
+_SLOT = {name: Individual.__dict__[name] for name in Individual.__slots__ if name != "__dict__"}
+_COPIED = tuple(s for s in Individual.__slots__ if s not in ("_store", "_row", "__dict__"))
+_COPIED = tuple(s for s in _COPIED if s not in ("__weakref__", "_extras"))
+
+
+class Columns:
+    """Every known individual of one search space as a row of growable arrays.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The search space of the individuals; one of another space is kept as an object.
+    """
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        self.size = 0
+        dimensions = space.dimensions
+        plain = not space.conditional and all(
+            d.kind == "float" and not d.is_grid for d in dimensions
+        )
+        self._bounds = (
+            (np.array([d.low for d in dimensions]), np.array([d.high for d in dimensions]))
+            if plain
+            else None
+        )
+        capacity = 64
+        self.positions = np.empty((capacity, space.encoded_size))
+        self.meta = np.empty(capacity, dtype=_META)
+        self._fields = {name: self.meta[name] for name in _FIELDS}  # one array per field
+        self.statuses: list[str] = []  # status strings by code
+        self._status_codes: dict[str, int] = {}
+        self.velocity: dict[int, Any] = {}
+        self.losses: dict[int, tuple[float, ...]] = {}
+        self.extras: dict[int, dict[str, Any]] = {}
+        self.attributes: dict[int, dict[str, Any]] = {}  # optional metadata (``error``...)
+        self.foreign: dict[int, Individual] = {}  # rows of another search space: the object
+        # (worker, generation) -> row: per worker, rows by generation >= 0 and by -1 - generation.
+        self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        # Values hash -> the first row known with those values (open addressing, load <= 1/2).
+        self._hashes = np.zeros(64, dtype=np.int64)
+        self._hash_rows = np.full(64, -1, dtype=np.int32)
+        self._hashed = 0
+        # Row -> weak reference to its live view: one view per row while anyone holds it, so a
+        # migration seen through one is seen through all. Dead references are swept when they
+        # have doubled (cheaper than a WeakValueDictionary's callback on every view's end).
+        self._views: dict[int, weakref.ref[Individual]] = {}
+        self._sweep_at = 1024
+        # The views made last, held a while: selection asks for the same best few again and
+        # again, and finds them here instead of making them anew (a constant few hundred KB).
+        self._recent: deque[Individual] = deque(maxlen=_RECENT)
+
+    # ----- adding ---------------------------------------------------------------------------
+    def append(self, ind: Individual) -> int:
+        """Store ``ind`` as a new row; it becomes a view of that row (or is kept if foreign)."""
+        row = self.size
+        if row == len(self.meta):
+            self._grow()
+        own = ind.search_space is self.space or ind.search_space == self.space
+        if own:
+            self.positions[row] = ind.position
+        else:
+            self.positions[row] = np.nan
+            self.foreign[row] = ind
+        self.meta[row] = self._meta_of(ind)
+        self.size = row + 1
+        for name in _SPARSE:
+            value = getattr(ind, name)
+            if value is not None:
+                getattr(self, name)[row] = value
+        if ind._extras:
+            self.extras[row] = ind._extras
+        state = getattr(ind, "__dict__", None)
+        if state:
+            self.attributes[row] = state
+        self._set_row(ind.worker, ind.generation, row)
+        if own and type(ind) is Individual:
+            # The caller's object becomes the row's view: whoever holds it sees later changes.
+            object.__setattr__(ind, "_store", self)
+            object.__setattr__(ind, "_row", row)
+            ind.__class__ = _Stored
+            self._remember(row, ind)
+        return row
+
+    def _meta_of(self, ind: Individual) -> tuple[Any, ...]:
+        loss, island_rank = ind.loss, ind._island_rank
+        flags = (_ACTIVE if ind.active else 0) | (_NO_LOSS if loss is None else 0)
+        flags |= _NO_ISLAND_RANK if island_rank is None else 0
+        return (
+            float("nan") if loss is None else loss,
+            ind.evaltime,
+            ind.evalperiod,
+            ind.generation,
+            ind.worker,
+            ind.island,
+            ind.current,
+            ind.migration_steps,
+            -1 if island_rank is None else island_rank,
+            self._status_code(ind.status),
+            flags,
+        )
+
+    def _status_code(self, status: str) -> int:
+        code = self._status_codes.get(status)
+        if code is None:
+            code = self._status_codes[status] = len(self.statuses)
+            self.statuses.append(status)
+        return code
+
+    def _grow(self) -> None:
+        capacity = int(len(self.meta) * _GROWTH) + 64
+        positions = np.empty((capacity, self.positions.shape[1]))
+        positions[: self.size] = self.positions[: self.size]
+        meta = np.empty(capacity, dtype=_META)
+        meta[: self.size] = self.meta[: self.size]
+        self.positions, self.meta = positions, meta
+        self._fields = {name: meta[name] for name in _FIELDS}
+
+    # ----- reading --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.size
+
+    def view(self, row: int) -> Individual:
+        """The individual of ``row``: the live view if anyone holds one, else a new one."""
+        ind = self._live(row)
+        if ind is not None:
+            return ind
+        foreign = self.foreign.get(row)
+        if foreign is not None:
+            return foreign
+        ind = _Stored.__new__(_Stored)
+        slot = _SLOT
+        slot["_space"].__set__(ind, self.space)
+        slot["_key"].__set__(ind, None)
+        slot["_store"].__set__(ind, self)
+        slot["_row"].__set__(ind, row)
+        state = self.attributes.get(row)
+        if state is not None:
+            object.__setattr__(ind, "__dict__", state)
+        self._remember(row, ind)
+        self._recent.append(ind)
+        return ind
+
+    def _live(self, row: int) -> Individual | None:
+        ref = self._views.get(row)
+        return None if ref is None else ref()
+
+    def _remember(self, row: int, ind: Individual) -> None:
+        views = self._views
+        views[row] = weakref.ref(ind)
+        if len(views) >= self._sweep_at:
+            for dead in [row for row, ref in views.items() if ref() is None]:
+                del views[dead]
+            self._sweep_at = max(1024, 2 * len(views))
+
+    def __iter__(self) -> Iterator[Individual]:
+        return (self.view(row) for row in range(self.size))
+
+    def decode(self, row: int) -> dict[str, Value]:
+        """The hyperparameter values of ``row`` (as :meth:`SearchSpace.decode` gives them)."""
+        if self._bounds is None:
+            return self.space.decode(self.positions[row])
+        # Plain float ranges: clip in one go (a NaN falls back to the lower bound, as there).
+        low, high = self._bounds
+        position = self.positions[row]
+        clipped = np.where(np.isnan(position), low, np.clip(position, low, high))
+        return dict(zip(self.space.names, clipped.tolist(), strict=True))
+
+    def read(self, row: int, name: str) -> Any:
+        """One attribute of ``row`` as its :class:`Individual` has it (a view reads it)."""
+        if name in _SPARSE:
+            return getattr(self, name).get(row)
+        if name == "_values":
+            return self.decode(row)
+        if name == "_position":
+            position = self.positions[row].copy()
+            position.flags.writeable = False
+            return position
+        if name == "_extras":
+            return self.extras.get(row) or {}
+        if name == "loss":
+            return None if self._flags(row) & _NO_LOSS else self._fields["loss"][row].item()
+        if name == "active":
+            return bool(self._flags(row) & _ACTIVE)
+        if name == "_island_rank":
+            flags = self._flags(row)
+            return None if flags & _NO_ISLAND_RANK else self._fields["island_rank"][row].item()
+        if name == "status":
+            return self.statuses[self._fields["status"][row]]
+        return self._fields[name][row].item()
+
+    def _flags(self, row: int) -> int:
+        return int(self._fields["flags"][row])
+
+    def field(self, row: int, name: str) -> Any:
+        """One metadata field of ``row`` as a Python value (no view made)."""
+        return self._fields[name][row].item()
+
+    def is_active(self, row: int) -> bool:
+        """Whether ``row`` is active."""
+        return bool(self._flags(row) & _ACTIVE)
+
+    def sort_code(self, row: int) -> int:
+        """The row's :func:`sort_code` from its stored loss, worker and generation."""
+        loss, _, _, generation, worker, *_, flags = self.meta[row].item()
+        return sort_code(None if flags & _NO_LOSS else loss, worker, generation, row)
+
+    # ----- writing --------------------------------------------------------------------------
+    def write(self, row: int, name: str, value: Any) -> None:
+        """Write one attribute of ``row`` (a view's attribute was set)."""
+        if name in _SPARSE:
+            column = getattr(self, name)
+            if value is None:
+                column.pop(row, None)
+            else:
+                column[row] = value
+            return
+        record = self.meta[row : row + 1]
+        if name == "loss":
+            record["loss"] = float("nan") if value is None else value
+            self._flag(record, _NO_LOSS, value is None)
+        elif name == "active":
+            self._flag(record, _ACTIVE, bool(value))
+        elif name == "_island_rank":
+            record["island_rank"] = -1 if value is None else value
+            self._flag(record, _NO_ISLAND_RANK, value is None)
+        elif name == "status":
+            record["status"] = self._status_code(value)
+        else:
+            record[name] = value
+
+    @staticmethod
+    def _flag(record: np.ndarray, flag: int, on: bool) -> None:
+        flags = int(record["flags"][0])
+        record["flags"] = flags | flag if on else flags & ~flag
+
+    def move(self, row: int, active: bool, current: int, migration_steps: int) -> None:
+        """Set the migration state of ``row`` (and of its live view or object, if any)."""
+        ind = self._live(row) or self.foreign.get(row)
+        if ind is not None:  # its slots (a view's cache) follow; the row is written below
+            _SLOT["active"].__set__(ind, active)
+            _SLOT["current"].__set__(ind, current)
+            _SLOT["migration_steps"].__set__(ind, migration_steps)
+        record = self.meta[row : row + 1]
+        record["current"] = current
+        record["migration_steps"] = migration_steps
+        self._flag(record, _ACTIVE, active)
+
+    def sync_values(self, row: int, ind: Individual) -> None:
+        """A view's hyperparameters or extra keys changed: write them back to the row."""
+        if ind._extras:
+            self.extras[row] = ind._extras
+        self.positions[row] = ind.position
+
+    # ----- (worker, generation) -> row ------------------------------------------------------
+    def row_of(self, key: Key) -> int:
+        """The row of the individual with ``key``, -1 if none."""
+        rows = self._rows.get(key[0])
+        if rows is None:
+            return -1
+        generation = key[1]
+        column, index = (rows[0], generation) if generation >= 0 else (rows[1], -1 - generation)
+        return int(column[index]) if index < len(column) else -1
+
+    def _set_row(self, worker: int, generation: int, row: int) -> None:
+        rows = self._rows.get(worker)
+        if rows is None:
+            rows = self._rows[worker] = (np.full(16, -1, np.int32), np.full(0, -1, np.int32))
+        side, index = (0, generation) if generation >= 0 else (1, -1 - generation)
+        column = rows[side]
+        if index >= len(column):
+            # Generations of a worker are dense (0, 1, 2...): grow the array to hold index.
+            grown = np.full(max(index + 1, int(len(column) * _GROWTH) + 16), -1, np.int32)
+            grown[: len(column)] = column
+            column = grown
+            self._rows[worker] = (column, rows[1]) if side == 0 else (rows[0], column)
+        column[index] = row
+
+    # ----- hyperparameter values -> first row -----------------------------------------------
+    def values_key(self, row: int) -> tuple[Value | None, ...]:
+        """The :meth:`Individual.values_key` of ``row``."""
+        foreign = self.foreign.get(row)
+        if foreign is not None:
+            return foreign.values_key()
+        values = self.decode(row)
+        return tuple(values.get(name) for name in self.space.names)
+
+    def find_values(self, key: tuple[Value | None, ...]) -> int:
+        """The first row known with values ``key``, -1 if none."""
+        code = hash(key)
+        mask = len(self._hashes) - 1
+        slot = code & mask
+        hashes, rows = self._hashes, self._hash_rows
+        while True:
+            row = int(rows[slot])
+            if row < 0:
+                return -1
+            if hashes[slot] == code and self.values_key(row) == key:
+                return row
+            slot = (slot + 1) & mask
+
+    def add_values(self, key: tuple[Value | None, ...], row: int) -> None:
+        """Remember ``row`` under values ``key`` unless a row with them is known."""
+        if self.find_values(key) >= 0:
+            return
+        if 2 * (self._hashed + 1) > len(self._hashes):
+            self._rehash(2 * len(self._hashes))
+        self._insert(hash(key), row)
+        self._hashed += 1
+
+    def _insert(self, code: int, row: int) -> None:
+        mask = len(self._hashes) - 1
+        slot = code & mask
+        while self._hash_rows[slot] >= 0:
+            slot = (slot + 1) & mask
+        self._hashes[slot] = code
+        self._hash_rows[slot] = row
+
+    def _rehash(self, capacity: int) -> None:
+        used = self._hash_rows >= 0
+        codes, rows = self._hashes[used], self._hash_rows[used]
+        self._hashes = np.zeros(capacity, dtype=np.int64)
+        self._hash_rows = np.full(capacity, -1, dtype=np.int32)
+        for code, row in zip(codes.tolist(), rows.tolist(), strict=True):
+            self._insert(code, row)
