@@ -237,7 +237,13 @@ class Columns:
             self._grow()
         own = ind.search_space is self.space or ind.search_space == self.space
         if own:
-            self.positions[row] = ind.position
+            position = ind._position
+            if position is None and self._bounds is not None:
+                # Plain floats encode as themselves: skip building an array to copy it here.
+                values = ind._values
+                self.positions[row] = [values[name] for name in self.space.names]
+            else:
+                self.positions[row] = ind.position
         else:
             self.positions[row] = np.nan
             self.foreign[row] = ind

@@ -167,6 +167,11 @@ class Population:
         row = self._row(key)
         return None if row < 0 else self._store().view(row)
 
+    def migration_steps(self, key: Key) -> int | None:
+        """How often the individual with ``key`` migrated, ``None`` if unknown (no view made)."""
+        row = self._row(key)
+        return None if row < 0 else self._store().field(row, "migration_steps")
+
     def set_active(self, key: Key, active: bool) -> bool:
         """Activate or deactivate a known individual; return whether anything changed."""
         row = self._row(key)

@@ -155,3 +155,11 @@ def test_a_large_population_stays_under_300_bytes_an_individual():
     tracemalloc.stop()
     assert len(population) == 20_000
     assert per_individual < 300, per_individual
+
+
+def test_migration_steps_are_read_without_a_view():
+    population = Population()
+    population.add(evaluated(1.0))
+    population.move((0, 0), True, 3, 4)
+    assert population.migration_steps((0, 0)) == 4
+    assert population.migration_steps((9, 9)) is None
