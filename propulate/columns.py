@@ -2,8 +2,8 @@
 
 A :class:`Columns` store keeps every known individual in about 200 bytes (10-d, plain float
 space) instead of the ~1,200 an :class:`~propulate.individual.Individual` object with its
-dictionaries and arrays takes: the encoded positions in one 2-d float array, the metadata in one
-structured array, and what few individuals have (a velocity, several losses, extra ``_`` keys,
+dictionaries and arrays takes: the encoded positions in 2-d float arrays, the metadata in
+structured arrays (both in chunks of 4,096 rows), and what few individuals have (a velocity, several losses, extra ``_`` keys,
 optional attributes such as ``error``) in dictionaries by row. Users and propagators still get
 :class:`~propulate.individual.Individual` objects: light views made on demand (and shared while
 anyone holds them) whose attribute and value changes write through to the row.
@@ -58,6 +58,9 @@ _FIELDS: tuple[str, ...] = _META.names or ()
 _SPARSE = ("velocity", "losses")  # kept by row only where not None
 _SLOTS = frozenset(Individual.__slots__)
 _RECENT = 256  # views kept alive after their last use (see Columns._recent)
+_SHIFT = 12
+_CHUNK = 1 << _SHIFT  # rows per chunk: 4,096 (a 10-d chunk takes 550 KB)
+_INDEX = _CHUNK - 1
 _GROWTH = 1.25  # capacity grows by a quarter: amortized O(1) appends, at most 25 % unused
 
 
@@ -203,10 +206,12 @@ class Columns:
             if plain
             else None
         )
-        capacity = 64
-        self.positions = np.empty((capacity, space.encoded_size))
-        self.meta = np.empty(capacity, dtype=_META)
-        self._fields = {name: self.meta[name] for name in _FIELDS}  # one array per field
+        # Rows in chunks of _CHUNK (the last one grows up to that): growing never copies or
+        # frees more than a chunk, which the allocator would keep resident.
+        self._positions: list[np.ndarray] = []
+        self._meta: list[np.ndarray] = []
+        self._fields: list[dict[str, np.ndarray]] = []  # per chunk, one array per field
+        self._capacity = 0
         self.statuses: list[str] = []  # status strings by code
         self._status_codes: dict[str, int] = {}
         self.velocity: dict[int, Any] = {}
@@ -233,21 +238,23 @@ class Columns:
     def append(self, ind: Individual) -> int:
         """Store ``ind`` as a new row; it becomes a view of that row (or is kept if foreign)."""
         row = self.size
-        if row == len(self.meta):
+        if row == self._capacity:
             self._grow()
+        chunk, index = row >> _SHIFT, row & _INDEX
+        positions = self._positions[chunk]
         own = ind.search_space is self.space or ind.search_space == self.space
         if own:
             position = ind._position
             if position is None and self._bounds is not None:
                 # Plain floats encode as themselves: skip building an array to copy it here.
                 values = ind._values
-                self.positions[row] = [values[name] for name in self.space.names]
+                positions[index] = [values[name] for name in self.space.names]
             else:
-                self.positions[row] = ind.position
+                positions[index] = ind.position
         else:
-            self.positions[row] = np.nan
+            positions[index] = np.nan
             self.foreign[row] = ind
-        self.meta[row] = self._meta_of(ind)
+        self._meta[chunk][index] = self._meta_of(ind)
         self.size = row + 1
         for name in _SPARSE:
             value = getattr(ind, name)
@@ -293,13 +300,32 @@ class Columns:
         return code
 
     def _grow(self) -> None:
-        capacity = int(len(self.meta) * _GROWTH) + 64
-        positions = np.empty((capacity, self.positions.shape[1]))
-        positions[: self.size] = self.positions[: self.size]
-        meta = np.empty(capacity, dtype=_META)
-        meta[: self.size] = self.meta[: self.size]
-        self.positions, self.meta = positions, meta
-        self._fields = {name: meta[name] for name in _FIELDS}
+        last = len(self._meta[-1]) if self._meta else _CHUNK
+        if last == _CHUNK:  # a new chunk
+            self._positions.append(np.empty((0, self.space.encoded_size)))
+            self._meta.append(np.empty(0, dtype=_META))
+            self._fields.append({})
+            last = 0
+        filled = self.size - (len(self._meta) - 1) * _CHUNK
+        length = min(_CHUNK, int(last * _GROWTH) + 64)
+        positions = np.empty((length, self.space.encoded_size))
+        positions[:filled] = self._positions[-1][:filled]
+        meta = np.empty(length, dtype=_META)
+        meta[:filled] = self._meta[-1][:filled]
+        self._positions[-1], self._meta[-1] = positions, meta
+        self._fields[-1] = {name: meta[name] for name in _FIELDS}
+        self._capacity += length - last
+
+    def position_of(self, row: int) -> np.ndarray:
+        """The stored position of ``row`` (the array itself, not a copy)."""
+        return self._positions[row >> _SHIFT][row & _INDEX]  # type: ignore[no-any-return]
+
+    def _field(self, name: str, row: int) -> Any:
+        return self._fields[row >> _SHIFT][name][row & _INDEX]
+
+    def _record(self, row: int) -> np.ndarray:
+        index = row & _INDEX
+        return self._meta[row >> _SHIFT][index : index + 1]
 
     # ----- reading --------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -344,10 +370,10 @@ class Columns:
     def decode(self, row: int) -> dict[str, Value]:
         """The hyperparameter values of ``row`` (as :meth:`SearchSpace.decode` gives them)."""
         if self._bounds is None:
-            return self.space.decode(self.positions[row])
+            return self.space.decode(self.position_of(row))
         # Plain float ranges: clip in one go (a NaN falls back to the lower bound, as there).
         low, high = self._bounds
-        position = self.positions[row]
+        position = self.position_of(row)
         clipped = np.where(np.isnan(position), low, np.clip(position, low, high))
         return dict(zip(self.space.names, clipped.tolist(), strict=True))
 
@@ -358,28 +384,28 @@ class Columns:
         if name == "_values":
             return self.decode(row)
         if name == "_position":
-            position = self.positions[row].copy()
+            position = self.position_of(row).copy()
             position.flags.writeable = False
             return position
         if name == "_extras":
             return self.extras.get(row) or {}
         if name == "loss":
-            return None if self._flags(row) & _NO_LOSS else self._fields["loss"][row].item()
+            return None if self._flags(row) & _NO_LOSS else self._field("loss", row).item()
         if name == "active":
             return bool(self._flags(row) & _ACTIVE)
         if name == "_island_rank":
             flags = self._flags(row)
-            return None if flags & _NO_ISLAND_RANK else self._fields["island_rank"][row].item()
+            return None if flags & _NO_ISLAND_RANK else self._field("island_rank", row).item()
         if name == "status":
-            return self.statuses[self._fields["status"][row]]
-        return self._fields[name][row].item()
+            return self.statuses[self._field("status", row)]
+        return self._field(name, row).item()
 
     def _flags(self, row: int) -> int:
-        return int(self._fields["flags"][row])
+        return int(self._field("flags", row))
 
     def field(self, row: int, name: str) -> Any:
         """One metadata field of ``row`` as a Python value (no view made)."""
-        return self._fields[name][row].item()
+        return self._field(name, row).item()
 
     def is_active(self, row: int) -> bool:
         """Whether ``row`` is active."""
@@ -387,7 +413,7 @@ class Columns:
 
     def sort_code(self, row: int) -> int:
         """The row's :func:`sort_code` from its stored loss, worker and generation."""
-        loss, _, _, generation, worker, *_, flags = self.meta[row].item()
+        loss, _, _, generation, worker, *_, flags = self._record(row)[0].item()
         return sort_code(None if flags & _NO_LOSS else loss, worker, generation, row)
 
     # ----- writing --------------------------------------------------------------------------
@@ -400,7 +426,7 @@ class Columns:
             else:
                 column[row] = value
             return
-        record = self.meta[row : row + 1]
+        record = self._record(row)
         if name == "loss":
             record["loss"] = float("nan") if value is None else value
             self._flag(record, _NO_LOSS, value is None)
@@ -426,7 +452,7 @@ class Columns:
             _SLOT["active"].__set__(ind, active)
             _SLOT["current"].__set__(ind, current)
             _SLOT["migration_steps"].__set__(ind, migration_steps)
-        record = self.meta[row : row + 1]
+        record = self._record(row)
         record["current"] = current
         record["migration_steps"] = migration_steps
         self._flag(record, _ACTIVE, active)
@@ -435,7 +461,7 @@ class Columns:
         """A view's hyperparameters or extra keys changed: write them back to the row."""
         if ind._extras:
             self.extras[row] = ind._extras
-        self.positions[row] = ind.position
+        self.position_of(row)[:] = ind.position
 
     # ----- (worker, generation) -> row ------------------------------------------------------
     def row_of(self, key: Key) -> int:

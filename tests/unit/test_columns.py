@@ -143,18 +143,23 @@ def test_a_large_population_stays_under_300_bytes_an_individual():
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     population = Population(owner=0)
+    losses = []
     for i in range(20_000):
         ind = Individual._from_trusted({k: rng.uniform(-5, 5) for k in PLAIN}, space)
         ind.worker = ind.current = i % 4
         ind.generation, ind.island, ind.loss = i // 4, 0, rng.random()
         ind.status, ind.evaltime, ind.evalperiod = Status.OK, 1.7e9 + i, 0.5
         population.add(ind)
+        losses.append(ind.loss)
     del ind
     gc.collect()
     per_individual = (tracemalloc.get_traced_memory()[0] - before) / len(population)
     tracemalloc.stop()
     assert len(population) == 20_000
     assert per_individual < 300, per_individual
+    # Rows past the first chunks read back right.
+    assert population.get((3, 4999)).loss == losses[19_999]
+    assert [ind.loss for ind in population.active.best(3)] == sorted(losses)[:3]
 
 
 def test_migration_steps_are_read_without_a_view():
