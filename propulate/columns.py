@@ -3,10 +3,11 @@
 A :class:`Columns` store keeps every known individual in about 200 bytes (10-d, plain float
 space) instead of the ~1,200 an :class:`~propulate.individual.Individual` object with its
 dictionaries and arrays takes: the encoded positions in 2-d float arrays, the metadata in
-structured arrays (both in chunks of 4,096 rows), and what few individuals have (a velocity, several losses, extra ``_`` keys,
-optional attributes such as ``error``) in dictionaries by row. Users and propagators still get
-:class:`~propulate.individual.Individual` objects: light views made on demand (and shared while
-anyone holds them) whose attribute and value changes write through to the row.
+structured arrays (both in chunks of 4,096 rows), and what few individuals have (a velocity,
+several losses, extra ``_`` keys, optional attributes such as ``error``) in dictionaries by row.
+Users and propagators still get :class:`~propulate.individual.Individual` objects: light views
+made on demand (and shared while anyone holds them) whose attribute and value changes write
+through to the row.
 
 Two indexes keep lookups O(1): ``(worker, generation)`` to row (per worker, a dense array by
 generation) and the hash of the hyperparameter values to the first row known with them (open
@@ -100,9 +101,20 @@ class _Stored(Individual):
     _store: Columns
     _row: int
 
+    def __getattr__(self, name: str) -> Any:
+        # Called only for a slot not set yet: a new view reads what is asked from its row
+        # (selection: the loss), and keeps it; set slots are read as fast as any Individual's.
+        if name not in _LAZY:
+            raise AttributeError(name)
+        value = self._store.read(self._row, name)
+        object.__setattr__(self, name, value)
+        return value
+
     def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)  # a stored field's property writes through
-        if name not in _SLOTS:  # optional metadata (``error``, ``curve``): kept with the row
+        object.__setattr__(self, name, value)
+        if name in _WRITTEN:
+            self._store.write(self._row, name, value)
+        elif name not in _SLOTS:  # optional metadata (``error``, ``curve``): kept with the row
             self._store.attributes[self._row] = self.__dict__
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -153,33 +165,8 @@ def _new_individual() -> Individual:
     return Individual.__new__(Individual)
 
 
-def _lazy_field(name: str) -> property:
-    """A property of :class:`_Stored` for the slot ``name``, read from the row on first use.
-
-    The value is kept in the slot; setting it writes the row too where the row stores it.
-    """
-    slot = Individual.__dict__[name]  # the slot's own descriptor, hidden by the property
-    get_slot, set_slot = slot.__get__, slot.__set__
-    written = name in _SCALARS or name in _SPARSE
-
-    def get(self: _Stored) -> Any:
-        try:
-            return get_slot(self, Individual)
-        except AttributeError:  # a new view: read only what is asked (selection: the loss)
-            value = self._store.read(self._row, name)
-            set_slot(self, value)
-            return value
-
-    def put(self: _Stored, value: Any) -> None:
-        set_slot(self, value)
-        if written:
-            self._store.write(self._row, name, value)
-
-    return property(get, put, doc=f"``{name}``, stored in the population's columns.")
-
-
-for _name in (*_SCALARS, *_SPARSE, "_values", "_position", "_extras"):
-    setattr(_Stored, _name, _lazy_field(_name))
+_WRITTEN = frozenset((*_SCALARS, *_SPARSE))
+_LAZY = frozenset((*_WRITTEN, "_values", "_position", "_extras"))
 _SLOT = {name: Individual.__dict__[name] for name in Individual.__slots__ if name != "__dict__"}
 _COPIED = tuple(s for s in Individual.__slots__ if s not in ("_store", "_row", "__dict__"))
 _COPIED = tuple(s for s in _COPIED if s not in ("__weakref__", "_extras"))
