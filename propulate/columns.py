@@ -189,7 +189,7 @@ class Columns:
             d.kind == "float" and not d.is_grid for d in dimensions
         )
         self._bounds = (
-            (np.array([d.low for d in dimensions]), np.array([d.high for d in dimensions]))
+            ([float(d.low) for d in dimensions], [float(d.high) for d in dimensions])
             if plain
             else None
         )
@@ -358,11 +358,14 @@ class Columns:
         """The hyperparameter values of ``row`` (as :meth:`SearchSpace.decode` gives them)."""
         if self._bounds is None:
             return self.space.decode(self.position_of(row))
-        # Plain float ranges: clip in one go (a NaN falls back to the lower bound, as there).
-        low, high = self._bounds
-        position = self.position_of(row)
-        clipped = np.where(np.isnan(position), low, np.clip(position, low, high))
-        return dict(zip(self.space.names, clipped.tolist(), strict=True))
+        # Plain float ranges: clip as Dimension.clip does (a NaN falls back to the lower bound),
+        # in plain Python: NumPy's calls cost more than they save on one row of a few numbers.
+        return {
+            name: low if value != value else (low if value < low else min(value, high))
+            for name, value, low, high in zip(
+                self.space.names, self.position_of(row).tolist(), *self._bounds, strict=True
+            )
+        }
 
     def read(self, row: int, name: str) -> Any:
         """One attribute of ``row`` as its :class:`Individual` has it (a view reads it)."""
@@ -477,9 +480,9 @@ class Columns:
     # ----- hyperparameter values -> first row -----------------------------------------------
     def values_key(self, row: int) -> tuple[Value | None, ...]:
         """The :meth:`Individual.values_key` of ``row``."""
-        foreign = self.foreign.get(row)
-        if foreign is not None:
-            return foreign.values_key()
+        known = self._live(row) or self.foreign.get(row)
+        if known is not None:  # its key is likely made already
+            return known.values_key()
         values = self.decode(row)
         return tuple(values.get(name) for name in self.space.names)
 
