@@ -62,6 +62,7 @@ _RECENT = 256  # views kept alive after their last use (see Columns._recent)
 _SHIFT = 12
 _CHUNK = 1 << _SHIFT  # rows per chunk: 4,096 (a 10-d chunk takes 550 KB)
 _INDEX = _CHUNK - 1
+_SPARSE_GAP = 1 << 16  # a generation this far past a worker's array is kept in a dict
 _GROWTH = 1.25  # capacity grows by a quarter: amortized O(1) appends, at most 25 % unused
 
 
@@ -208,6 +209,7 @@ class Columns:
         self.foreign: dict[int, Individual] = {}  # rows of another search space: the object
         # (worker, generation) -> row: per worker, rows by generation >= 0 and by -1 - generation.
         self._rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._sparse_rows: dict[Key, int] = {}  # generations far from any seen before
         # Values hash -> the first row known with those values (open addressing, load <= 1/2).
         self._hashes = np.zeros(64, dtype=np.int64)
         self._hash_rows = np.full(64, -1, dtype=np.int32)
@@ -461,7 +463,8 @@ class Columns:
             return -1
         generation = key[1]
         column, index = (rows[0], generation) if generation >= 0 else (rows[1], -1 - generation)
-        return int(column[index]) if index < len(column) else -1
+        row = int(column[index]) if index < len(column) else -1
+        return row if row >= 0 or not self._sparse_rows else self._sparse_rows.get(key, -1)
 
     def _set_row(self, worker: int, generation: int, row: int) -> None:
         rows = self._rows.get(worker)
@@ -469,6 +472,10 @@ class Columns:
             rows = self._rows[worker] = (np.full(16, -1, np.int32), np.full(0, -1, np.int32))
         side, index = (0, generation) if generation >= 0 else (1, -1 - generation)
         column = rows[side]
+        if index >= 2 * len(column) + _SPARSE_GAP:
+            # Far beyond the generations seen: a dense array up to it would waste memory.
+            self._sparse_rows[(worker, generation)] = row
+            return
         if index >= len(column):
             # Generations of a worker are dense (0, 1, 2...): grow the array to hold index.
             grown = np.full(max(index + 1, int(len(column) * _GROWTH) + 16), -1, np.int32)

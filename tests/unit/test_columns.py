@@ -168,3 +168,13 @@ def test_migration_steps_are_read_without_a_view():
     population.move((0, 0), True, 3, 4)
     assert population.migration_steps((0, 0)) == 4
     assert population.migration_steps((9, 9)) is None
+
+
+def test_far_apart_generations_are_found_without_a_huge_array():
+    population = Population()
+    for generation in (0, 10**9, -(10**9), 5):
+        population.add(evaluated(float(generation), generation=generation, x=0.5))
+    for generation in (0, 10**9, -(10**9), 5):
+        assert population.get((0, generation)).loss == float(generation)
+    assert population.get((0, 10**9 - 1)) is None and population.get((0, 6)) is None
+    assert max(len(column) for column in population._columns._rows[0]) < 1000
