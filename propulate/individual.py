@@ -114,6 +114,10 @@ class Individual(Mapping[str, Value]):
         "_island_rank",
         *_METADATA,
         "__dict__",
+        # A row of a population's column store (see propulate.columns), once added to one.
+        "_store",
+        "_row",
+        "__weakref__",
     )
     _island_rank: int | None  # the rank within the island, when it differs from ``worker``
     worker: int

@@ -148,13 +148,13 @@ class Knowledge:
 
     def apply_notice(self, key: Key, steps: int, active: bool, current: int) -> None:
         """Apply a location notice if it is newer than what is known (keep it if early)."""
-        known = self.population.get(key)
+        known = self.population.migration_steps(key)  # no Individual made: notices are many
         if known is None:
             # The notice overtook the individual itself (they come from different ranks).
             early = self._early_notices.get(key)
             if early is None or steps > early[0]:
                 self._early_notices[key] = (steps, active, current)
-        elif steps > known.migration_steps:
+        elif steps > known:
             self.population.move(key, active, current, steps)
 
 
