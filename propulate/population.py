@@ -15,6 +15,7 @@ from typing import overload
 
 from sortedcontainers import SortedKeyList
 
+from .feasibility import violation
 from .individual import Individual, Key, Status
 from .search_space import Value
 
@@ -25,9 +26,18 @@ def _generation(ind: Individual) -> int:
     return ind.generation
 
 
-def _sort_key(ind: Individual) -> tuple[float, int, int]:
+def _sort_key(ind: Individual) -> tuple[float, float, int, int]:
+    # Feasible first (violation 0), the infeasible by violation, failed ones last (see
+    # propulate.feasibility); without constraints this is the loss order of Propulate 1.2.
     loss = ind.loss
-    return (math.inf if loss is None or loss != loss else loss, ind.worker, ind.generation)
+    if loss is not None and loss < _INF:  # evaluated, not failed (NaN compares False)
+        constraints = ind.constraints
+        violated = 0.0 if constraints is None else violation(constraints)
+        return (violated, loss, ind.worker, ind.generation)
+    return (_INF, _INF, ind.worker, ind.generation)
+
+
+_INF = math.inf
 
 
 class Population:
@@ -171,7 +181,11 @@ class Population:
 
 
 class ActiveView(Sequence[Individual]):
-    """Read-only sequence of the active individuals, sorted by loss (best first)."""
+    """Read-only sequence of the active individuals, sorted by loss (best first).
+
+    Individuals that returned violated constraints (see :mod:`propulate.feasibility`) come
+    after every feasible one, by violation; failed ones last.
+    """
 
     __slots__ = ("_sorted", "_population")
 
