@@ -15,7 +15,8 @@ so :func:`~propulate.population.select_best` and the selections built on it, the
 (:func:`~propulate.pareto.constrained_fronts`), TPE's good group and the summaries.
 
 These constraints cost an evaluation; constraints that are cheap functions of the parameters
-belong at breeding instead (the ``constraints`` keyword, see :doc:`search_spaces`).
+belong at breeding instead (the ``constraints`` keyword, see
+:ref:`search-space-constraints`).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def constraint_values(value: Any, real: Any) -> tuple[float, ...]:
 
     Parameters
     ----------
-    value : number or sequence of numbers
+    value : float or sequence of float
         What the loss function returned under ``"constraints"``.
     real : callable
         Turns one value into a float, or ``None`` when it is not a real number.
