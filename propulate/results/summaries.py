@@ -30,7 +30,11 @@ __all__ = [
 
 @dataclass
 class IslandSummary:
-    """Counts of one island (see :class:`ResultSummary`)."""
+    """Counts of one island (see :class:`ResultSummary`).
+
+    ``best_loss`` is the lowest loss of a feasible evaluation (see :mod:`propulate.feasibility`),
+    or of any successful one when none is feasible.
+    """
 
     island: int
     workers: int
@@ -132,13 +136,13 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         status = r["status"]
         by_status[status] = by_status.get(status, 0) + 1
         island = islands.setdefault(
-            r["island"], {"ranks": set(), "n": 0, "statuses": {}, "best": math.inf}
+            r["island"], {"ranks": set(), "n": 0, "statuses": {}, "best": (True, math.inf)}
         )
         island["ranks"].add(r["rank"])
         island["n"] += 1
         island["statuses"][status] = island["statuses"].get(status, 0) + 1
-        if status == Status.OK:
-            island["best"] = min(island["best"], r["loss"])
+        if status == Status.OK:  # a feasible loss first; an infeasible one only without any
+            island["best"] = min(island["best"], (_violation(r) > 0, r["loss"]))
     island_summaries = [
         IslandSummary(
             island=i,
@@ -147,7 +151,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
             ok=s["statuses"].get(Status.OK, 0),
             failed=s["statuses"].get(Status.FAILED, 0),
             pruned=s["statuses"].get(Status.PRUNED, 0),
-            best_loss=s["best"],
+            best_loss=s["best"][1],
         )
         for i, s in sorted(islands.items())
     ]

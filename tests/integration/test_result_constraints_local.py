@@ -4,8 +4,10 @@ strategies: through the real loop (ranks in threads over the in-memory transport
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from .local_run import run_local
 
 LIMITS = {"x": (0.0, 1.0), "y": (0.0, 1.0)}
 DECLARED = {"accuracy": "maximize", "latency": "minimize"}
+EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "constrained.py"
 
 
 def constrained(params):
@@ -175,3 +178,15 @@ def test_a_plain_loss_keeps_everything_as_before(tmp_path):
     assert all(r["constraints"] is None and r["violation"] == 0.0 for r in records)
     text = format_summary(summarize_results(records))
     assert "violat" not in text and "feasible" not in text
+
+
+def test_the_documented_example_keeps_its_front_within_the_memory_limit(tmp_path):
+    spec = importlib.util.spec_from_file_location("constrained", EXAMPLE)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    run_local(2, tmp_path, example.loss, generations=20, limits=example.limits,
+              objectives=example.objectives)  # fmt: skip
+    records = load_results(tmp_path)
+    assert any(r["violation"] > 0 for r in records)  # the search met the limit
+    front = summarize_results(records).front
+    assert front and all(0.05 * r["params"]["width"] * r["params"]["depth"] <= 8.0 for r in front)

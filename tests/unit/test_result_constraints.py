@@ -170,6 +170,7 @@ def test_summaries_show_feasible_first_and_mark_the_infeasible():
     assert [r["generation"] for r in best_records(records, 4)] == [2, 1, 3, 0]
     summary = summarize_results(records, top_n=4)
     assert summary.infeasible == 2
+    assert summary.islands[0].best_loss == 0.3  # the best feasible loss, not 0.1
     text = format_summary(summary)
     assert "2 successful evaluations violate the constraints" in text
     rows = text.splitlines()[-4:]
