@@ -344,10 +344,15 @@ class Objectives:
         names = [] if self.declared is None else [o.name for o in self.declared]
         if _LOSS_KEY in rest and _LOSS_KEY not in names:
             if len(rest) > 1:
+                fix = (
+                    f'give either "loss" or the declared objectives by name ({names!r}), not both'
+                    if names
+                    else 'with no objectives declared, give "loss" (a number or a tuple) only, '
+                    "or declare the objectives"
+                )
                 raise ObjectiveMismatch(
                     f"loss_fn returned a dict with keys {list(result)!r}: beside "
-                    f'"constraints", give either "loss" or the declared objectives by name '
-                    f"({names!r}), not both."
+                    f'"constraints", {fix}.'
                 )
             inner = self.score(rest[_LOSS_KEY])
         elif not rest:

@@ -60,7 +60,7 @@ def test_plain_and_tuple_results_stay_unchanged():
         ({"loss": 1.0, "constraints": [math.nan]}, "not NaN"),
         ({"loss": 1.0, "constraints": []}, "constraints=\\[\\]"),
         ({"constraints": [1.0]}, "only constraints"),
-        ({"loss": 1.0, "other": 2.0, "constraints": [1.0]}, 'either "loss"'),
+        ({"loss": 1.0, "other": 2.0, "constraints": [1.0]}, 'no objectives declared, give "loss"'),
     ],
 )
 def test_bad_constraint_results_are_mismatches(result, match):
