@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .feasibility import violation
 from .individual import Individual, Key
 from .search_space import SearchSpace, Value
 
@@ -57,7 +58,8 @@ _ACTIVE, _NO_LOSS, _NO_ISLAND_RANK = 1, 2, 4
 _SCALARS: tuple[str, ...] = ("loss", "evaltime", "evalperiod", "generation", "worker", "island")
 _SCALARS += ("current", "migration_steps", "_island_rank", "status", "active")
 _FIELDS: tuple[str, ...] = _META.names or ()
-_SPARSE = ("velocity", "losses")  # kept by row only where not None
+_SPARSE = ("velocity", "losses", "constraints")  # kept by row only where not None
+_INFINITY = float("inf")
 _SLOTS = frozenset(Individual.__slots__)
 _RECENT = 256  # views kept alive after their last use (see Columns._recent)
 _SHIFT = 12
@@ -67,24 +69,36 @@ _SPARSE_GAP = 1 << 16  # a generation this far past a worker's array is kept in 
 _GROWTH = 1.25  # capacity grows by a quarter: amortized O(1) appends, at most 25 % unused
 
 
-def sort_code(loss: float | None, worker: int, generation: int, row: int) -> int:
-    """One int that orders rows as ``(loss, worker, generation)``, with the row in its low bits.
+def sort_code(
+    loss: float | None, worker: int, generation: int, row: int, violation: float = 0.0
+) -> int:
+    """One int ordering rows as ``(violation, loss, worker, generation)``, the row in its low bits.
 
-    A missing or NaN loss sorts as ``inf``. Plain ints sort fast and take 48 bytes, a tuple of
-    three numbers about 150.
+    A missing, NaN or infinite loss (a failed evaluation) sorts after every other row, as
+    ``(inf, inf)``; a feasible row (``violation`` 0, see :mod:`propulate.feasibility`) before
+    every infeasible one. Plain ints sort fast and take 48 bytes (56 for an infeasible row), a
+    tuple of four numbers about 180.
     """
-    if loss is None or loss != loss:
-        loss = float("inf")
-    # The float's bits as a signed int, negatives flipped, order like the floats (-0.0 == 0.0).
-    bits = _UNPACK.unpack(_PACK.pack(loss + 0.0))[0]
+    if loss is None or loss != loss or loss == _INFINITY:
+        loss = violation = _INFINITY
+    bits = _UNPACK.unpack(_PACK.pack(loss + 0.0))[0]  # inline: this runs once per result
     if bits < 0:
         bits ^= _FLIP
-    return (
+    code = (
         (bits + (1 << 63)) << 96
         | (worker + _OFFSET) << 64
         | (generation + _OFFSET) << 32
         | row  # fmt: skip
     )
+    if violation > 0.0:  # above every feasible code, in the order of the violation
+        code |= (_float_bits(violation) + 1) << 160
+    return code
+
+
+def _float_bits(value: float) -> int:
+    """The float's bits as a signed int, negatives flipped: orders like the floats (-0.0 == 0.0)."""
+    bits = _UNPACK.unpack(_PACK.pack(value + 0.0))[0]
+    return bits ^ _FLIP if bits < 0 else bits  # type: ignore[no-any-return]
 
 
 def generation_code(generation: int, row: int) -> int:
@@ -205,6 +219,7 @@ class Columns:
         self._status_codes: dict[str, int] = {}
         self.velocity: dict[int, Any] = {}
         self.losses: dict[int, tuple[float, ...]] = {}
+        self.constraints: dict[int, tuple[float, ...]] = {}
         self.extras: dict[int, dict[str, Any]] = {}
         self.attributes: dict[int, dict[str, Any]] = {}  # optional metadata (``error``...)
         self.foreign: dict[int, Individual] = {}  # rows of another search space: the object
@@ -408,7 +423,9 @@ class Columns:
     def sort_code(self, row: int) -> int:
         """The row's :func:`sort_code` from its stored loss, worker and generation."""
         loss, _, _, generation, worker, *_, flags = self._record(row)[0].item()
-        return sort_code(None if flags & _NO_LOSS else loss, worker, generation, row)
+        constraints = self.constraints.get(row)
+        violated = 0.0 if constraints is None else violation(constraints)
+        return sort_code(None if flags & _NO_LOSS else loss, worker, generation, row, violated)
 
     # ----- writing --------------------------------------------------------------------------
     def write(self, row: int, name: str, value: Any) -> None:

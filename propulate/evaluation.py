@@ -76,6 +76,10 @@ class Evaluation:
         Every objective in minimization sign, when the loss function returned several or
         objectives were declared (see :mod:`propulate.objectives`); ``None`` otherwise and for
         failed evaluations.
+    constraints : tuple of float or None
+        The constraint values the loss function returned with its result (see
+        :mod:`propulate.feasibility`); ``None`` when it returned none and for failed
+        evaluations.
     """
 
     loss: float
@@ -85,6 +89,7 @@ class Evaluation:
     error: str | None = None
     curve: list[float] = field(default_factory=list)
     losses: tuple[float, ...] | None = None
+    constraints: tuple[float, ...] | None = None
 
 
 StopCheck = Callable[[int, float], bool]
@@ -318,6 +323,7 @@ def _call(
             result = run.last
         loss = _as_float(result)
         losses = getattr(result, "losses", None)  # several objectives (propulate.objectives)
+        constraints = getattr(result, "constraints", None)  # see propulate.feasibility
         error = None if math.isfinite(loss) else f"loss_fn returned {result!r}"
         if run.other_failure is not None:
             loss, error = math.inf, f"stopped after {len(run.curve)} values: {run.other_failure}"
@@ -332,12 +338,13 @@ def _call(
         run.interrupted = str(interruption) or "interrupted"
         loss, error = (run.curve[-1] if run.curve else math.inf), None
         losses = getattr(run.last, "losses", None)
+        constraints = getattr(run.last, "constraints", None)
     except Exception as exception:  # noqa: BLE001  # the policy: record, log, go on
         if run.check_error is not None:
             raise run.check_error from None
         loss, error = math.inf, f"{type(exception).__name__}: {exception}"
         log_failure(params, exception)
-        losses = None
+        losses = constraints = None
     else:
         if run.check_error is not None:
             raise run.check_error
@@ -355,7 +362,7 @@ def _call(
     if run.interrupted is not None and not run.pruned and not run.over_limit:
         status, error = Status.INTERRUPTED, run.interrupted
     elif error is not None:
-        status, loss, losses = Status.FAILED, math.inf, None
+        status, loss, losses, constraints = Status.FAILED, math.inf, None, None
     else:
         status = Status.PRUNED if run.pruned else Status.OK
     return Evaluation(
@@ -366,6 +373,7 @@ def _call(
         error=error,
         curve=run.curve,
         losses=losses,
+        constraints=constraints,
     )
 
 
@@ -414,6 +422,7 @@ def outcome_of(
             error = "told as failed"
         status, value = Status.FAILED, math.inf
     losses = getattr(loss, "losses", None) if status == Status.OK else None
+    constraints = getattr(loss, "constraints", None) if status == Status.OK else None
     return Evaluation(
         loss=value,
         status=status,
@@ -422,6 +431,7 @@ def outcome_of(
         error=error,
         curve=[_as_float(point) for point in curve or ()],
         losses=losses,
+        constraints=constraints,
     )
 
 

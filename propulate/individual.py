@@ -42,6 +42,7 @@ _METADATA = (
     "migration_steps",
     "current",
     "losses",
+    "constraints",
 )
 
 
@@ -75,6 +76,10 @@ class Individual(Mapping[str, Value]):
         Every objective in minimization sign, in declaration order, when the loss function
         returned several values or objectives were declared; ``None`` otherwise, until
         evaluated, and when the evaluation failed.
+    constraints : tuple of float or None
+        The constraint values the loss function returned with its result (a value ``<= 0`` is
+        satisfied; see :mod:`propulate.feasibility`); ``None`` when it returned none. Every
+        ranking puts the feasible individuals first.
     status : str
         One of :class:`Status`'s values.
     island : int
@@ -141,6 +146,7 @@ class Individual(Mapping[str, Value]):
         self.rank = rank
         self.loss: float | None = None
         self.losses: tuple[float, ...] | None = None
+        self.constraints: tuple[float, ...] | None = None
         self.status = Status.PENDING
         self.island = -1
         self.active = True
@@ -161,7 +167,7 @@ class Individual(Mapping[str, Value]):
         ind.velocity = None
         ind.generation = ind.worker = ind.island = ind.current = -1
         ind._island_rank = None
-        ind.loss = ind.losses = None
+        ind.loss = ind.losses = ind.constraints = None
         ind.status = Status.PENDING
         ind.active = True
         ind.evaltime = math.inf

@@ -61,11 +61,16 @@ class Layout:
     config : str, optional
         The run's configuration (the ``run_config`` of :class:`~propulate.Propulator`) as
         canonical JSON, where given.
+    objectives : str, optional
+        The declared objectives (:meth:`propulate.objectives.Objectives.to_header`) as canonical
+        JSON, ``"null"`` when none were declared; ``None`` where unknown (a folder written
+        before the declaration was kept here).
     """
 
     workers: int
     island_sizes: tuple[int, ...] | None = None
     config: str | None = None
+    objectives: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The layout as plain JSON."""
@@ -73,6 +78,8 @@ class Layout:
         data: dict[str, Any] = {"workers": self.workers, "island_sizes": sizes}
         if self.config is not None:
             data["config"] = json.loads(self.config)
+        if self.objectives is not None:
+            data["objectives"] = json.loads(self.objectives)
         return data
 
     @classmethod
@@ -84,6 +91,7 @@ class Layout:
             int(data["workers"]),
             None if sizes is None else tuple(int(s) for s in sizes),
             None if config is None else canonical_config(config),
+            canonical_config(data["objectives"]) if "objectives" in data else None,
         )
 
     def config_differences(self, other: Layout) -> list[str]:
@@ -246,7 +254,26 @@ def canonical_config(config: Any) -> str:
     return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def _declaration(objectives: str) -> str:
+    """A stored declaration of objectives as the ``objectives`` keyword that makes it."""
+    declared = json.loads(objectives)
+    if not declared:
+        return "None (nothing declared)"
+    return repr({o["name"]: o["direction"] for o in declared})
+
+
 def _compare(directory: Path, stored: Layout, layout: Layout) -> None:
+    if (
+        stored.objectives is not None
+        and layout.objectives is not None
+        and stored.objectives != layout.objectives
+    ):
+        before, now = _declaration(stored.objectives), _declaration(layout.objectives)
+        raise CheckpointError(
+            f"checkpoint_path='{directory}' holds a run with objectives={before}, but this run "
+            f"declares objectives={now}: its results would not compare with the stored ones. "
+            f"Resume with objectives={before}, or give this run another checkpoint_path."
+        )
     differences = stored.config_differences(layout)
     if differences:
         raise CheckpointError(

@@ -15,6 +15,14 @@ objective negated) in :attr:`Individual.losses <propulate.population.Individual>
 minimization sign. The first objective is also the one early stopping watches (the value a
 generator yields, or the first of the values it yields), so declare it first.
 
+A dict result may carry constraint values under the reserved key ``"constraints"`` (a value
+``<= 0`` is satisfied; see :mod:`propulate.feasibility`), beside the objectives by name or, with
+nothing declared, beside ``"loss"`` (one number or a tuple)::
+
+    return {"loss": error, "constraints": [memory_gb - 8.0]}
+
+They are stored as :attr:`Individual.constraints <propulate.population.Individual>`.
+
 An evaluation whose result does not match the declaration (a wrong number of values, a dict
 with other names, a value that is not a finite number) is recorded as *failed*, with a message
 that says what was returned and what was declared.
@@ -22,6 +30,7 @@ that says what was returned and what was declared.
 
 from __future__ import annotations
 
+import logging
 import math
 import numbers
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
@@ -29,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigurationError
+from .feasibility import CONSTRAINTS_KEY, constraint_values
 
 __all__ = ["Objective", "Objectives", "ObjectiveMismatch", "MINIMIZE", "MAXIMIZE"]
 
@@ -36,6 +46,9 @@ MINIMIZE = "minimize"
 MAXIMIZE = "maximize"
 _DIRECTIONS = (MINIMIZE, MAXIMIZE)
 _EXAMPLE = '{"accuracy": "maximize", "latency": "minimize"}'
+_LOSS_KEY = "loss"  # a dict result's value when no objective has this name
+
+log = logging.getLogger("propulate.propulator")  # where a run's start-up warnings go
 
 
 class ObjectiveMismatch(ValueError):
@@ -76,9 +89,13 @@ class Objective:
 
 
 class _Scored(float):
-    """The first objective in minimization sign, carrying the whole vector for the loop."""
+    """The first objective in minimization sign, carrying the whole vector for the loop.
 
-    losses: tuple[float, ...]
+    ``losses`` is ``None`` for one undeclared objective returned with constraints only.
+    """
+
+    losses: tuple[float, ...] | None
+    constraints: tuple[float, ...] | None = None
 
 
 class Objectives:
@@ -97,6 +114,7 @@ class Objectives:
     def __init__(self, declared: Sequence[Objective] | None = None) -> None:
         self.declared = None if declared is None else tuple(declared)
         self._count: int | None = None if self.declared is None else len(self.declared)
+        self._first_only: list[str] = []  # strategies to warn about at the first vector
 
     # ----- declaration ------------------------------------------------------------------------
     @classmethod
@@ -152,6 +170,11 @@ class Objectives:
                 f"'minimize'/'maximize', or None; e.g. objectives={_EXAMPLE}."
             )
         names = [o.name for o in items]
+        if CONSTRAINTS_KEY in names:
+            raise ConfigurationError(
+                f"{owner}: objectives={value!r} names an objective {CONSTRAINTS_KEY!r}, the "
+                "reserved key of a dict result for constraint values; rename the objective."
+            )
         if not items or len(set(names)) != len(names):
             raise ConfigurationError(
                 f"{owner}: objectives={value!r} must name at least one objective, each once; "
@@ -223,6 +246,43 @@ class Objectives:
     def __repr__(self) -> str:
         return f"Objectives({list(self.declared) if self.declared is not None else None})"
 
+    # ----- strategies that optimize one objective -------------------------------------------------
+    def warn_first_only(self, propagator: Any, loud: bool = True) -> None:
+        """Warn once that a strategy of ``propagator`` optimizes the first objective only.
+
+        Particle swarms, CMA-ES and Nelder-Mead (the stages with ``first_objective_only``)
+        rank by :attr:`Individual.loss`, the first objective in minimization sign. With several
+        declared objectives the warning comes now (at the start of a run); with an undeclared
+        tuple, when the first result shows several values.
+
+        Parameters
+        ----------
+        propagator : Propagator
+            The run's propagator (its nested stages are searched).
+        loud : bool
+            Whether this rank warns (one rank is enough).
+        """
+        from .propagators.base import walk  # deferred: the propagators import this module
+
+        names = sorted({type(stage).__name__ for stage in walk(propagator)
+                        if getattr(stage, "first_objective_only", False)})  # fmt: skip
+        self._first_only = names if loud else []
+        if self._first_only and self._count is not None and self._count > 1:
+            self._warn_first_only(self._count)
+
+    def _warn_first_only(self, count: int) -> None:
+        names = self.names(count)
+        first = "" if self.declared is None else f" ({self.declared[0].direction}d)"
+        strategies = " and ".join(self._first_only)
+        log.warning(
+            "%s optimize%s the first objective only, %r%s; the others (%s) are recorded but "
+            "do not guide it. To search over every objective use the default propagator "
+            "(Pareto selection) or TPE; to optimize another objective, declare it first.",
+            strategies, "" if len(self._first_only) > 1 else "s", names[0], first,
+            ", ".join(repr(n) for n in names[1:]),
+        )  # fmt: skip
+        self._first_only = []  # once
+
     # ----- converting results ------------------------------------------------------------------
     def score(self, result: Any) -> Any:
         """What ``loss_fn`` returned, as the loop records it.
@@ -237,6 +297,8 @@ class Objectives:
             If ``result`` does not fit the declaration.
         """
         declared = self.declared
+        if isinstance(result, Mapping) and CONSTRAINTS_KEY in result:
+            return self._with_constraints(result)
         if getattr(result, "ndim", 0) == 1 and callable(getattr(result, "tolist", None)):
             result = result.tolist()  # a numpy array (or tensor) of values
         if declared is None and not isinstance(result, Sequence | Mapping):
@@ -260,6 +322,8 @@ class Objectives:
                 raise ObjectiveMismatch("loss_fn returned an empty sequence; return numbers.")
             if self._count is None:
                 self._count = count
+                if self._first_only and count > 1:
+                    self._warn_first_only(count)
             elif count != self._count:
                 raise ObjectiveMismatch(
                     f"loss_fn returned {count} values ({result!r}) after returning {self._count}"
@@ -270,12 +334,50 @@ class Objectives:
         scored.losses = losses
         return scored
 
+    def _with_constraints(self, result: Mapping[Any, Any]) -> _Scored:
+        """A dict result with constraint values: the rest scored as usual, the values kept."""
+        try:
+            constraints = constraint_values(result[CONSTRAINTS_KEY], _real)
+        except ValueError as error:
+            raise ObjectiveMismatch(str(error)) from None
+        rest = {k: v for k, v in result.items() if k != CONSTRAINTS_KEY}
+        names = [] if self.declared is None else [o.name for o in self.declared]
+        if _LOSS_KEY in rest and _LOSS_KEY not in names:
+            if len(rest) > 1:
+                fix = (
+                    f'give either "loss" or the declared objectives by name ({names!r}), not both'
+                    if names
+                    else 'with no objectives declared, give "loss" (a number or a tuple) only, '
+                    "or declare the objectives"
+                )
+                raise ObjectiveMismatch(
+                    f"loss_fn returned a dict with keys {list(result)!r}: beside "
+                    f'"constraints", {fix}.'
+                )
+            inner = self.score(rest[_LOSS_KEY])
+        elif not rest:
+            raise ObjectiveMismatch(
+                f"loss_fn returned only constraints ({result!r}): return the loss too, e.g. "
+                '{"loss": error, "constraints": [memory_gb - 8.0]}.'
+            )
+        else:
+            inner = self.score(rest)
+        value = _real(inner)
+        if value is None:
+            raise ObjectiveMismatch(
+                f'objective "loss": loss_fn returned {rest[_LOSS_KEY]!r}, which is not a number.'
+            )
+        scored = _Scored(value)
+        scored.losses = losses_of(inner)
+        scored.constraints = constraints
+        return scored
+
     def _from_mapping(self, result: Mapping[Any, Any]) -> list[float]:
         if self.declared is None:
             raise ObjectiveMismatch(
                 f"loss_fn returned a dict ({result!r}) but no objectives are declared: pass e.g. "
                 f"objectives={list(result)!r} (minimized) or objectives={_EXAMPLE} to the "
-                "Propulator, or return a tuple."
+                'Propulator, or return a tuple (or {"loss": ..., "constraints": [...]}).'
             )
         names = [o.name for o in self.declared]
         missing = [n for n in names if n not in result]
@@ -346,3 +448,8 @@ def _real(value: Any) -> float | None:
 def losses_of(result: Any) -> tuple[float, ...] | None:
     """The vector a scored result carries (``None`` for a plain number)."""
     return getattr(result, "losses", None)
+
+
+def constraints_of(result: Any) -> tuple[float, ...] | None:
+    """The constraint values a scored result carries (``None`` when it returned none)."""
+    return getattr(result, "constraints", None)

@@ -9,6 +9,11 @@ hypervolume by slicing objectives, used here for three and more objectives); Beu
 "SMS-EMOA: Multiobjective selection based on dominated hypervolume", EJOR 181(3), 2007, and
 Ishibuchi et al., "How to specify a reference point in hypervolume calculation for fair
 performance comparison", Evolutionary Computation 26(3), 2018 (the subset by hypervolume).
+
+With constraint values returned by the loss function (see :mod:`propulate.feasibility`),
+:func:`constrained_fronts` and :func:`constrained_pareto_mask` rank by *constrained domination*
+(Deb et al. 2002, Sec. VI): a feasible point dominates every infeasible one, and of two
+infeasible points the one with the smaller total violation dominates.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ __all__ = [
     "crowding_distance",
     "hypervolume",
     "hypervolume_subset",
+    "constrained_fronts",
+    "constrained_pareto_mask",
 ]
 
 
@@ -366,3 +373,62 @@ def _volumes(sets: np.ndarray, reference: np.ndarray) -> np.ndarray:
     )
     areas = np.sum((reference[0] - first) * (before - lowest), axis=-1)
     return np.sum(depth * areas, axis=-1)
+
+
+# ----- constrained domination (kept apart from the unconstrained sorting above) ------------------
+def constrained_fronts(
+    points: np.ndarray | Sequence[Sequence[float]],
+    violations: np.ndarray | Sequence[float],
+    limit: int | None = None,
+) -> list[np.ndarray]:
+    """:func:`non_dominated_fronts` by constrained domination (Deb et al. 2002, Sec. VI).
+
+    The feasible points (violation 0) are sorted into non-dominated fronts first; the
+    infeasible ones follow, one front per distinct total violation, smallest first (of two
+    infeasible points the one that violates less dominates, whatever their objectives).
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        The objective vectors (minimized), shape (N, M).
+    violations : numpy.ndarray or sequence of float
+        Each point's total constraint violation (``>= 0``; 0 is feasible), shape (N,).
+    limit : int, optional
+        Stop once the fronts found hold at least this many points.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The fronts, best first; together they hold every index once (or at least ``limit``).
+    """
+    array = _as_points(points)
+    violation = np.asarray(violations, dtype=float).reshape(len(array))
+    feasible = np.flatnonzero(violation <= 0)
+    fronts = [feasible[front] for front in non_dominated_fronts(array[feasible], limit)]
+    found = sum(len(front) for front in fronts)
+    infeasible = np.flatnonzero(violation > 0)
+    infeasible = infeasible[np.argsort(violation[infeasible], kind="stable")]
+    levels = violation[infeasible]
+    starts = np.flatnonzero(np.concatenate(([True], levels[1:] != levels[:-1])))[: len(levels)]
+    ends = np.append(starts[1:], len(levels))[: len(starts)]
+    for start, end in zip(starts, ends, strict=True):
+        if limit is not None and found >= limit:
+            break
+        fronts.append(infeasible[start:end])
+        found += end - start
+    return fronts
+
+
+def constrained_pareto_mask(
+    points: np.ndarray | Sequence[Sequence[float]], violations: np.ndarray | Sequence[float]
+) -> np.ndarray:
+    """The first front by constrained domination (see :func:`constrained_fronts`).
+
+    That is the feasible points' Pareto front if any point is feasible, otherwise the points
+    of least violation.
+    """
+    array = _as_points(points)
+    mask = np.zeros(len(array), dtype=bool)
+    if len(array):
+        mask[constrained_fronts(array, violations, limit=1)[0]] = True
+    return mask

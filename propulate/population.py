@@ -16,6 +16,7 @@ from typing import Any, overload
 from sortedcontainers import SortedKeyList, SortedList
 
 from .columns import ROW_MASK, Columns, generation_code, sort_code
+from .feasibility import violation
 from .individual import Individual, Key, Status
 
 __all__ = ["Individual", "Population", "ActiveView", "Status", "select_best", "select_worst"]
@@ -25,9 +26,18 @@ def _generation(ind: Individual) -> int:
     return ind.generation
 
 
-def _sort_key(ind: Individual) -> tuple[float, int, int]:
+def _sort_key(ind: Individual) -> tuple[float, float, int, int]:
+    # Feasible first (violation 0), the infeasible by violation, failed ones last (see
+    # propulate.feasibility); without constraints this is the loss order of Propulate 1.2.
     loss = ind.loss
-    return (math.inf if loss is None or loss != loss else loss, ind.worker, ind.generation)
+    if loss is not None and loss < _INF:  # evaluated, not failed (NaN compares False)
+        constraints = ind.constraints
+        violated = 0.0 if constraints is None else violation(constraints)
+        return (violated, loss, ind.worker, ind.generation)
+    return (_INF, _INF, ind.worker, ind.generation)
+
+
+_INF = math.inf
 
 
 class Population:
@@ -125,7 +135,9 @@ class Population:
         row = columns.append(ind)
         columns.add_values(values_key, row)
         if active:
-            self._index(sort_code(loss, worker, generation, row), worker, generation, current)
+            violated = violation(ind.constraints)
+            code = sort_code(loss, worker, generation, row, violated)
+            self._index(code, worker, generation, current)
         return True
 
     def merge(self, ind: Individual) -> Individual:
@@ -227,7 +239,11 @@ def _same(item: Any) -> Any:
 
 
 class ActiveView(Sequence[Individual]):
-    """Read-only sequence of the active individuals, sorted by loss (best first)."""
+    """Read-only sequence of the active individuals, sorted by loss (best first).
+
+    Individuals that returned violated constraints (see :mod:`propulate.feasibility`) come
+    after every feasible one, by violation; failed ones last.
+    """
 
     __slots__ = ("_sorted", "_population", "_resolve")
 

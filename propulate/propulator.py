@@ -335,6 +335,7 @@ class Propulator(AskAndTell, Summaries, Attributes12):
         files = self._rank_files()
         layout = self._backends.layout(self.island_idx, self.island_sizes)
         files.claim(replace(layout, config=self._run_config))
+        self.objectives.warn_first_only(self.propagator, loud=self._identity() == 0)
         head = Head(self._seeds, self._warm, layout, self._identity(), self.island_idx)
         try:
             knowledge = self._knowledge

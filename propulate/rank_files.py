@@ -11,13 +11,14 @@ restores the saved state, which overrides what the replay rebuilt.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .checkpoint import CheckpointLog
 from .errors import CheckpointError
 from .files import refuse_symlink
-from .job_lock import JobLock, Layout, claim
+from .job_lock import JobLock, Layout, canonical_config, claim
 from .knowledge import Knowledge
 from .legacy import report_v12_checkpoints
 from .propagators.base import listeners
@@ -57,9 +58,13 @@ class RankFiles:
         Raises
         ------
         CheckpointError
-            If another job uses the folder, or it was written with another layout.
+            If another job uses the folder, or it was written with another layout or another
+            declaration of objectives.
         """
         if self._lock is None or not self._lock.held:
+            # The declared objectives are kept with the layout: a resume that declares others
+            # fails here, on every rank, before any communication.
+            layout = replace(layout, objectives=canonical_config(self.log.objectives))
             lock = claim(self.directory, self.log.rank, self.log.island, layout)
             try:
                 for path in (self.log.path, self.state_path, self.unfinished.path):

@@ -7,7 +7,7 @@ it. Layout, little-endian::
     | i32 current | u16 migration_steps | f64 loss | f64 evaltime | f64 evalperiod
     | f64 x dims (one value per hyperparameter; a categorical as its choice index)
     | u32 n | n bytes of JSON extras (velocity, error, learning curve, the ``_`` keys, the
-      vector of objectives ``losses``...)
+      vector of objectives ``losses``, the ``constraints`` values...)
 
 A 10-dimensional individual takes 127 bytes (139 in a checkpoint frame of format 2).
 
@@ -53,6 +53,7 @@ _STATUS_NAMES = {code: name for name, code in STATUS_CODES.items()}
 _EXTRA_ATTRIBUTES = ("error", "curve", "surrogate")
 _VECTORS = ("velocity", "position")
 _LOSSES = "losses"
+_CONSTRAINTS = "constraints"  # absent from records without them (and from older logs)
 # The individual's ``_``-prefixed keys (Propulate 1.2's extra data) travel in their own field, a
 # JSON object whose names must all start with "_": they never become attributes.
 _USER_KEYS = "keys"
@@ -111,6 +112,8 @@ def encode_individual(
         extras[_USER_KEYS] = ind.extras
     if ind.losses is not None:  # several objectives (checkpoint format 3)
         extras[_LOSSES] = list(ind.losses)
+    if ind.constraints is not None:  # returned with the result (see propulate.feasibility)
+        extras[_CONSTRAINTS] = list(ind.constraints)
     blob = json.dumps(extras, separators=(",", ":"), default=_plain).encode() if extras else b""
     return head + values + _EXTRA_LENGTH.pack(len(blob)) + blob
 
@@ -199,6 +202,8 @@ def _apply_extras(ind: Individual, extras: Any) -> None:
             setattr(ind, name, np.array(_numbers(name, extras[name])))
     if _LOSSES in extras:
         ind.losses = tuple(_numbers(_LOSSES, extras[_LOSSES]))
+    if _CONSTRAINTS in extras:
+        ind.constraints = tuple(_numbers(_CONSTRAINTS, extras[_CONSTRAINTS]))
     if "curve" in extras:
         setattr(ind, "curve", _numbers("curve", extras["curve"]))  # noqa: B010  # not a slot
     error = extras.get("error")

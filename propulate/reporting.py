@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .feasibility import violation
 from .population import Individual
 
 __all__ = [
@@ -126,12 +127,14 @@ def set_logger_config(
 
 
 def format_individuals(title: str, individuals: Sequence[Individual]) -> str:
-    """A readable multi-line table of individuals, best first."""
+    """A readable multi-line table of individuals, best first (infeasible ones marked)."""
     lines = [title]
     if not individuals:
         lines.append("  (no evaluated individuals)")
     for place, ind in enumerate(individuals, start=1):
-        lines.append(f"  {place}. {ind!r}")
+        amount = violation(getattr(ind, "constraints", None))
+        note = f" [infeasible: constraint violation {amount:.6g}]" if amount > 0 else ""
+        lines.append(f"  {place}. {ind!r}{note}")
     return "\n".join(lines)
 
 

@@ -244,6 +244,7 @@ class Run:
         """Record this worker's result: log, peers, listeners, then the migration policy."""
         del self.pending[child.key]
         child.loss, child.status, child.losses = outcome.loss, outcome.status, outcome.losses
+        child.constraints = outcome.constraints
         child.evalperiod, child.evaltime = outcome.duration, outcome.finished_at
         if outcome.error is not None:
             child.error = outcome.error  # type: ignore[attr-defined]  # optional metadata

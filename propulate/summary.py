@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .comm import Collectives
+from .feasibility import order_key
 from .population import Individual, Status
-from .propagators.pareto import objective_count, objective_matrix, pareto_order
+from .propagators.pareto import objective_count, objective_matrix, pareto_order, violations
 from .reporting import format_individuals
 from .validation import check_int
 
@@ -21,8 +22,9 @@ __all__ = ["best_distinct", "summarize_islands", "Summaries"]
 log = logging.getLogger("propulate.propulator")  # where the summary has always been logged
 
 
-def _rank_key(ind: Individual) -> tuple[Any, int, int]:
-    return (ind.loss, ind.worker, ind.generation)
+def _rank_key(ind: Individual) -> tuple[Any, ...]:
+    # Feasible first, the infeasible by violation (see propulate.feasibility).
+    return (*order_key(ind.loss, ind.constraints), ind.worker, ind.generation)
 
 
 def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:
@@ -40,7 +42,8 @@ def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:
     list of Individual
         Best first; ties broken by rank and generation. With several objectives (see
         :mod:`propulate.objectives`), members of the Pareto front first, the least crowded
-        (the extremes) first.
+        (the extremes) first. Individuals that violate constraints they returned (see
+        :mod:`propulate.feasibility`) come after every feasible one, by violation.
     """
     evaluated = [ind for ind in active if ind.status == Status.OK]
     count = max((len(ind.losses or ()) for ind in evaluated[:1]), default=1)
@@ -51,10 +54,10 @@ def best_distinct(active: Iterable[Individual], top_n: int) -> list[Individual]:
 
 def _pareto_distinct(evaluated: list[Individual], count: int, top_n: int) -> list[Individual]:
     """The ``top_n`` best distinct by Pareto front, then crowding distance (spread first)."""
-    points = objective_matrix(evaluated, count)
+    points, violated = objective_matrix(evaluated, count), violations(evaluated)
     wanted = top_n
     while True:
-        order = pareto_order(points, min(wanted, len(evaluated)))
+        order = pareto_order(points, min(wanted, len(evaluated)), violated)
         chosen = _distinct([evaluated[i] for i in order], top_n)
         if len(chosen) == top_n or len(order) == len(evaluated):
             return chosen

@@ -133,6 +133,10 @@ class CMAPropagator(Propagator):
     and, when due, an O(n^3) eigendecomposition.
     """
 
+    #: Ranks by :attr:`Individual.loss` alone: with several objectives, the first one (a
+    #: warning at the start of a run says so; see :mod:`propulate.objectives`).
+    first_objective_only = True
+
     def __init__(
         self,
         adapter: CMAAdapter,

@@ -99,6 +99,10 @@ class ParallelNelderMead(Propagator):
     :meth:`set_state` restores them.
     """
 
+    #: Ranks by :attr:`Individual.loss` alone: with several objectives, the first one (a
+    #: warning at the start of a run says so; see :mod:`propulate.objectives`).
+    first_objective_only = True
+
     def __init__(
         self,
         limits: Limits | SearchSpace,

@@ -6,7 +6,9 @@ the individuals carry several objectives (:attr:`Individual.losses`) it keeps th
 best by non-dominated front (Deb et al. 2002), the last front that does not fit whole giving
 its extremes and then the members that add the most hypervolume
 (:func:`~propulate.pareto.hypervolume_subset`, SMS-EMOA's criterion): NSGA-II's crowding
-distance spreads fronts of three and more objectives poorly. Asynchrony needs nothing special:
+distance spreads fronts of three and more objectives poorly. Individuals that returned violated
+constraints rank after every feasible one, by violation (constrained domination, see
+:mod:`propulate.feasibility`). Asynchrony needs nothing special:
 every call ranks the individuals known at that moment, whichever rank bred them and whenever
 they arrived.
 """
@@ -18,7 +20,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..pareto import crowding_distance, hypervolume_subset, non_dominated_fronts
+from ..feasibility import violation
+from ..pareto import (
+    constrained_fronts,
+    crowding_distance,
+    hypervolume_subset,
+    non_dominated_fronts,
+)
 from ..population import Individual, select_best
 from .operators import _Select
 
@@ -29,6 +37,7 @@ __all__ = [
     "pareto_order",
     "spread_order",
     "spread_subset",
+    "violations",
 ]
 
 
@@ -59,6 +68,26 @@ def objective_matrix(inds: Sequence[Individual], count: int) -> np.ndarray:
         elif ind.loss is not None and ind.loss == ind.loss:
             matrix[row, 0] = ind.loss
     return matrix
+
+
+def violations(inds: Sequence[Individual]) -> np.ndarray | None:
+    """Each individual's total constraint violation, or ``None`` when none violates any.
+
+    A failed evaluation counts as violating infinitely: it ranks last, as in the population's
+    order.
+    """
+    values = np.array([violation(ind.constraints) for ind in inds], dtype=float)
+    if not np.any(values > 0):
+        return None
+    failed = [i for i, ind in enumerate(inds) if ind.loss is None or not ind.loss < math.inf]
+    values[failed] = math.inf
+    return values
+
+
+def _fronts(points: np.ndarray, k: int, violated: np.ndarray | None) -> list[np.ndarray]:
+    if violated is None:
+        return non_dominated_fronts(points, limit=k)
+    return constrained_fronts(points, violated, limit=k)
 
 
 class SelectPareto(_Select):
@@ -92,17 +121,20 @@ class SelectPareto(_Select):
         count = objective_count(inds)
         if count <= 1:
             return select_best(inds, self.offspring)
-        return [inds[i] for i in spread_order(objective_matrix(inds, count), self.offspring)]
+        points, violated = objective_matrix(inds, count), violations(inds)
+        return [inds[i] for i in spread_order(points, self.offspring, violated)]
 
 
-def pareto_order(points: np.ndarray, k: int) -> list[int]:
+def pareto_order(points: np.ndarray, k: int, violated: np.ndarray | None = None) -> list[int]:
     """The indices of the ``k`` best points by front, then crowding distance (largest first).
 
     A prefix of the full ranking (the summaries list the least crowded first); the selection
-    spreads the last front by hypervolume instead (:func:`spread_order`).
+    spreads the last front by hypervolume instead (:func:`spread_order`). With ``violated``
+    (each point's total constraint violation), by constrained domination: the feasible points'
+    fronts first, then the infeasible ones by violation.
     """
     chosen: list[int] = []
-    for front in non_dominated_fronts(points, limit=k):
+    for front in _fronts(points, k, violated):
         distance = crowding_distance(points[front])
         order = front[np.argsort(-distance, kind="stable")]
         chosen.extend(int(i) for i in order[: k - len(chosen)])
@@ -111,10 +143,13 @@ def pareto_order(points: np.ndarray, k: int) -> list[int]:
     return chosen
 
 
-def spread_order(points: np.ndarray, k: int) -> list[int]:
-    """The indices of the ``k`` best points by front; the last front's by :func:`spread_subset`."""
+def spread_order(points: np.ndarray, k: int, violated: np.ndarray | None = None) -> list[int]:
+    """The indices of the ``k`` best points by front; the last front's by :func:`spread_subset`.
+
+    With ``violated``, by constrained domination, as :func:`pareto_order`.
+    """
     chosen: list[int] = []
-    for front in non_dominated_fronts(points, limit=k):
+    for front in _fronts(points, k, violated):
         chosen.extend(int(i) for i in front[spread_subset(points[front], k - len(chosen))])
         if len(chosen) >= k:
             break

@@ -72,6 +72,10 @@ __all__ = [
 class _ParticleSwarm(Propagator):
     """The particle move shared by every PSO variant; subclasses only choose the coefficients."""
 
+    #: Ranks by :attr:`Individual.loss` alone: with several objectives, the first one (a
+    #: warning at the start of a run says so; see :mod:`propulate.objectives`).
+    first_objective_only = True
+
     def __init__(
         self,
         inertia: float,

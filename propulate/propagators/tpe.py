@@ -49,7 +49,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..pareto import non_dominated_fronts
+from ..feasibility import violation
+from ..pareto import constrained_fronts, non_dominated_fronts
 from ..population import Individual, Status
 from ..search_space import Limits, SearchSpace
 from ..validation import check_int, check_number
@@ -131,6 +132,7 @@ class TPE(Propagator):
         d = self.coordinates.dim
         self._x = np.empty((64, d))  # the history's coordinates, grown by doubling
         self._loss = np.empty(64)
+        self._violations: list[float] = []  # each result's constraint violation (0: feasible)
         self._vectors: list[tuple[float, ...] | None] = []  # several objectives: each result's
         self._n = 0
         self._keys: set[tuple[int, int]] = set()
@@ -176,6 +178,7 @@ class TPE(Propagator):
         self._x[self._n] = row
         self._loss[self._n] = math.inf if loss is None or loss != loss else float(loss)
         self._vectors.append(ind.losses if ind.status == Status.OK else None)
+        self._violations.append(violation(ind.constraints))
         self._n += 1
         self._seen.add(self._row_key(row))
 
@@ -292,16 +295,27 @@ class TPE(Propagator):
         then the members that add the most hypervolume (``pareto.spread_subset``), so the
         good group spreads along the front, with three objectives too (crowding distance, used
         before, clumps there: DTLZ2 hypervolume 2.44 against 2.66 on the multi-objective
-        benchmark). Failed evaluations count as worst in every objective.
+        benchmark). Failed evaluations count as worst in every objective. Results that violate
+        constraints they returned rank after every feasible one, by violation (see
+        :mod:`propulate.feasibility`): they fall in the bad group unless too few are feasible.
         """
+        violated = np.array(self._violations, dtype=float)
+        constrained = bool(np.any(violated > 0))
+        violated[~(loss < math.inf)] = math.inf  # a failed result ranks last, as in a population
         widths = {len(v) for v in self._vectors if v is not None}
         if not widths or max(widths) < 2:
+            if constrained:  # feasible first, then by violation; by loss within each
+                return np.lexsort((loss, violated))
             return np.argsort(loss, kind="stable")
         m = max(widths)
         points = np.array([v if v is not None and len(v) == m else (math.inf,) * m
                            for v in self._vectors])  # fmt: skip
         good: list[int] = []
-        for front in non_dominated_fronts(points, limit=n_good):
+        if constrained:
+            fronts = constrained_fronts(points, violated, limit=n_good)
+        else:
+            fronts = non_dominated_fronts(points, limit=n_good)
+        for front in fronts:
             good.extend(int(i) for i in front[spread_subset(points[front], n_good - len(good))])
             if len(good) >= n_good:
                 break

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..checkpoint import _limits_from_fingerprint, log_files, scan_log
 from ..errors import CheckpointError
+from ..feasibility import violation
 from ..legacy import find_v12_checkpoints
 from ..objectives import Objectives
 from ..population import Status
@@ -30,12 +31,16 @@ __all__ = [
     "curve_json",
     "PARAM_PREFIX",
     "RECORD_FIELDS",
+    "CONSTRAINT_PREFIX",
 ]
 
 log = logging.getLogger("propulate.results")  # the logger these messages have always used
 
 PARAM_PREFIX = "params_"
 """Prefix of the hyperparameter columns (:func:`~propulate.results.load_dataframe`, CSV)."""
+
+CONSTRAINT_PREFIX = "constraint_"
+"""Prefix of the constraint value columns (:func:`~propulate.results.load_dataframe`, CSV)."""
 
 #: Columns of a record besides the hyperparameters, in the order exports show them.
 RECORD_FIELDS = (
@@ -179,6 +184,7 @@ def _record(ind: Any, objectives: Objectives) -> dict[str, Any]:
     end = float(ind.evaltime)
     curve = getattr(ind, "curve", None)
     error = getattr(ind, "error", None)
+    constraints = getattr(ind, "constraints", None)
     return {
         "island": int(ind.island),
         "rank": int(ind.worker),
@@ -196,6 +202,8 @@ def _record(ind: Any, objectives: Objectives) -> dict[str, Any]:
         "error": str(error) if error is not None else None,
         "objectives": _objectives(ind.losses, objectives),
         "losses": None if ind.losses is None else [float(v) for v in ind.losses],
+        "constraints": None if constraints is None else [float(v) for v in constraints],
+        "violation": violation(constraints),
     }
 
 
@@ -231,8 +239,11 @@ def load_results(path: str | Path) -> list[dict[str, Any]]:
         yielded, or ``None``), ``error`` (why it failed, or ``None``), ``objectives`` (with
         several objectives or declared ones, a dictionary of each objective's value as the loss
         function returned it, a maximized one not negated; ``None`` otherwise and for failed
-        evaluations) and ``losses`` (the same values in minimization sign, as a list in
-        declaration order, or ``None``).
+        evaluations), ``losses`` (the same values in minimization sign, as a list in
+        declaration order, or ``None``), ``constraints`` (the constraint values the loss
+        function returned with its result, a value ``<= 0`` satisfied, or ``None``; see
+        :mod:`propulate.feasibility`) and ``violation`` (their total violation, the sum of the
+        positive values: 0.0 for a feasible evaluation).
 
     Raises
     ------
@@ -257,8 +268,9 @@ def load_dataframe(path: str | Path | Sequence[Mapping[str, Any]]) -> Any:
     pandas.DataFrame
         One row per evaluation; the columns of :func:`load_results` with each hyperparameter in
         its own column ``params_<name>``, each objective in a column of its name (after
-        ``loss``; prefixed ``objective_`` if the name is taken), each ``_`` key in a column of
-        its own name,
+        ``loss``; prefixed ``objective_`` if the name is taken), where constraint values were
+        returned a ``violation`` column and one column ``constraint_<i>`` per constraint (empty
+        for an evaluation without), each ``_`` key in a column of its own name,
         ``start`` and ``end`` as Unix times and ``curve`` as a list (or ``None``).
 
     Raises
@@ -283,15 +295,19 @@ def table_columns(records: Sequence[Mapping[str, Any]]) -> list[str]:
     params = [PARAM_PREFIX + n for n in _param_names(records)]
     extras: dict[str, None] = {}
     objectives: dict[str, None] = {}
+    constraints = 0
     for record in records:
         for name in record.get("extras") or ():
             extras.setdefault(name)
         for name in record.get("objectives") or ():
             objectives.setdefault(objective_column(name))
+        constraints = max(constraints, len(record.get("constraints") or ()))
     loss = RECORD_FIELDS.index("loss") + 1
+    feasibility = ["violation", *(CONSTRAINT_PREFIX + str(i) for i in range(constraints))]
     return [
         *RECORD_FIELDS[:loss],
         *objectives,
+        *(feasibility if constraints else ()),
         *RECORD_FIELDS[loss:-2],
         *params,
         *extras,
@@ -312,13 +328,16 @@ def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
     row = {k: v for k, v in record.items() if k not in _NESTED}
     for name, value in (record.get("objectives") or {}).items():
         row[objective_column(name)] = value
+    for i, value in enumerate(record.get("constraints") or ()):
+        row[CONSTRAINT_PREFIX + str(i)] = value
     for name, value in record["params"].items():
         row[PARAM_PREFIX + name] = value
     row.update(record.get("extras") or {})
     return row
 
 
-_NESTED = ("params", "extras", "objectives", "losses")  # spread over columns of their own
+# Spread over columns of their own.
+_NESTED = ("params", "extras", "objectives", "losses", "constraints")
 
 
 def _param_names(records: Sequence[Mapping[str, Any]]) -> list[str]:

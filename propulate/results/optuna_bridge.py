@@ -10,6 +10,13 @@
 * the state from the status: ``ok`` → ``COMPLETE`` with the loss as value, ``pruned`` →
   ``PRUNED`` (its value is the last value of its learning curve, kept as an intermediate value),
   ``failed`` → ``FAIL``;
+* with several objectives, or declared ones (see :mod:`propulate.objectives`), a study with one
+  direction per objective (``directions=``) and every objective's value as the loss function
+  returned it (a maximized one not negated, its direction ``"maximize"``);
+* the constraint values the loss function returned (see :mod:`propulate.feasibility`) in the
+  system attribute ``"constraints"``, where Optuna's samplers keep the values of their
+  ``constraints_func`` (a value ``<= 0`` is feasible there too): ``trial.constraints``,
+  ``optuna-dashboard`` and the feasible-first choice of the best trials see them;
 * the learning curve as intermediate values (step = index in the curve);
 * the start and end of the evaluation, and the user attributes ``propulate_island``,
   ``propulate_rank``, ``propulate_generation`` (with ``propulate_error`` for a failure).
@@ -27,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError
+from ..feasibility import CONSTRAINTS_KEY
 from ..search_space import Dimension, SearchSpace
 from .loading import CheckpointData, read_checkpoint
 
@@ -104,7 +112,8 @@ def to_optuna(
     Returns
     -------
     optuna.Study
-        The study (direction ``minimize``: the losses are minimized).
+        The study: direction ``minimize`` for one undeclared objective (the losses), else one
+        direction per objective as declared (``minimize`` for an undeclared tuple).
 
     Raises
     ------
@@ -131,14 +140,15 @@ def to_optuna(
     distributions = optuna_distributions(data.search_space)
     folder = None if isinstance(checkpoint, CheckpointData) else Path(checkpoint).resolve().name
     name = study_name or folder or "propulate"
-    study = optuna.create_study(storage=storage, study_name=name, direction="minimize",
+    directions = _directions(data)
+    study = optuna.create_study(storage=storage, study_name=name, directions=directions,
                                 load_if_exists=load_if_exists)  # fmt: skip
     known = {
         tuple(trial.user_attrs.get(attr) for attr in KEY_ATTRS)
         for trial in study.get_trials(deepcopy=False)
     }
     trials = [
-        _trial(optuna, record, distributions)
+        _trial(optuna, record, distributions, len(directions))
         for record in data.records
         if (record["island"], record["rank"], record["generation"]) not in known
     ]
@@ -146,22 +156,49 @@ def to_optuna(
     return study
 
 
-def _trial(optuna: Any, record: Mapping[str, Any], distributions: Mapping[str, Any]) -> Any:
+def _directions(data: CheckpointData) -> list[str]:
+    """The study's directions: as declared, else ``minimize`` per objective the records hold."""
+    declared = data.objectives.declared
+    if declared is not None:
+        return [o.direction for o in declared]
+    count = max((len(r.get("losses") or ()) for r in data.records), default=0)
+    return ["minimize"] * max(count, 1)
+
+
+def _values(record: Mapping[str, Any], count: int) -> list[float] | None:
+    """A successful record's values in the study's order and sign (``None`` if it lacks them)."""
+    objectives = record.get("objectives")
+    if objectives and len(objectives) == count:
+        return [float(v) for v in objectives.values()]  # as returned, in declaration order
+    if count == 1:
+        return [float(record["loss"])]
+    return None
+
+
+def _trial(
+    optuna: Any, record: Mapping[str, Any], distributions: Mapping[str, Any], count: int
+) -> Any:
     states = optuna.trial.TrialState
     status = record["status"]
     state = {"ok": states.COMPLETE, "pruned": states.PRUNED}.get(status, states.FAIL)
+    values = _values(record, count) if state == states.COMPLETE else None
+    if state == states.COMPLETE and values is None:
+        state = states.FAIL  # its vector does not fit the study's objectives
     curve = record.get("curve") or []
     key = (record["island"], record["rank"], record["generation"])
     attrs: dict[str, Any] = dict(zip(KEY_ATTRS, key, strict=True))
     if record.get("error"):
         attrs["propulate_error"] = record["error"]
     params = {k: v for k, v in record["params"].items() if k in distributions}
+    constraints = record.get("constraints")
     trial = optuna.trial.create_trial(
         state=state,
-        value=float(record["loss"]) if state == states.COMPLETE else None,
+        values=values,
         params=params,
         distributions={k: distributions[k] for k in params},
         user_attrs=attrs,
+        # The list form under "constraints" is what Optuna's samplers store (all versions).
+        system_attrs={} if constraints is None else {CONSTRAINTS_KEY: list(constraints)},
         intermediate_values={step: float(v) for step, v in enumerate(curve)},
     )
     trial.datetime_start = _datetime(record["start"])

@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..pareto import pareto_mask
+from ..feasibility import order_key
+from ..pareto import constrained_pareto_mask
 from ..population import Status
 from ..reporting import format_duration
 from ..warm_start import IMPORTED_KEY
@@ -29,7 +30,11 @@ __all__ = [
 
 @dataclass
 class IslandSummary:
-    """Counts of one island (see :class:`ResultSummary`)."""
+    """Counts of one island (see :class:`ResultSummary`).
+
+    ``best_loss`` is the lowest loss of a feasible evaluation (see :mod:`propulate.feasibility`),
+    or of any successful one when none is feasible.
+    """
 
     island: int
     workers: int
@@ -79,7 +84,11 @@ class ResultSummary:
     front : list of dict
         With several objectives, the Pareto front: the successfully evaluated records (distinct
         hyperparameters) that no other one dominates, by their first objective; empty with
-        one objective.
+        one objective. With constraint values (see :mod:`propulate.feasibility`), the front of
+        the feasible records, or, when none is feasible, those of least violation.
+    infeasible : int
+        Successful evaluations that violate a constraint they returned. ``best`` and ``front``
+        rank every feasible record before every infeasible one.
     """
 
     evaluations: int
@@ -99,6 +108,7 @@ class ResultSummary:
     imported: int = 0
     hosts: list[HostSummary] = field(default_factory=list)
     front: list[dict[str, Any]] = field(default_factory=list)
+    infeasible: int = 0
 
 
 def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> ResultSummary:
@@ -126,13 +136,13 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         status = r["status"]
         by_status[status] = by_status.get(status, 0) + 1
         island = islands.setdefault(
-            r["island"], {"ranks": set(), "n": 0, "statuses": {}, "best": math.inf}
+            r["island"], {"ranks": set(), "n": 0, "statuses": {}, "best": (True, math.inf)}
         )
         island["ranks"].add(r["rank"])
         island["n"] += 1
         island["statuses"][status] = island["statuses"].get(status, 0) + 1
-        if status == Status.OK:
-            island["best"] = min(island["best"], r["loss"])
+        if status == Status.OK:  # a feasible loss first; an infeasible one only without any
+            island["best"] = min(island["best"], (_violation(r) > 0, r["loss"]))
     island_summaries = [
         IslandSummary(
             island=i,
@@ -141,7 +151,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
             ok=s["statuses"].get(Status.OK, 0),
             failed=s["statuses"].get(Status.FAILED, 0),
             pruned=s["statuses"].get(Status.PRUNED, 0),
-            best_loss=s["best"],
+            best_loss=s["best"][1],
         )
         for i, s in sorted(islands.items())
     ]
@@ -175,6 +185,7 @@ def summarize_results(records: Sequence[Mapping[str, Any]], top_n: int = 5) -> R
         imported=len(everything) - len(records),
         hosts=summarize_hosts(records),
         front=pareto_records(records),
+        infeasible=sum(1 for r in records if r["status"] == Status.OK and _violation(r) > 0),
     )
 
 
@@ -195,11 +206,18 @@ def _pauses(starts: np.ndarray, ends: np.ndarray, median_duration: float) -> flo
     return paused
 
 
+def _violation(record: Mapping[str, Any]) -> float:
+    return float(record.get("violation") or 0.0)
+
+
 def best_records(records: Sequence[Mapping[str, Any]], top_n: int) -> list[dict[str, Any]]:
-    """The ``top_n`` successfully evaluated records with the lowest loss and distinct params."""
+    """The ``top_n`` successfully evaluated records with the lowest loss and distinct params.
+
+    Feasible records first, the infeasible ones by violation (see :mod:`propulate.feasibility`).
+    """
     ranked = sorted(
         (r for r in records if r["status"] == Status.OK),
-        key=lambda r: (r["loss"], r["rank"], r["generation"]),
+        key=lambda r: (*order_key(r["loss"], r.get("constraints")), r["rank"], r["generation"]),
     )
     chosen: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
@@ -218,7 +236,8 @@ def pareto_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     candidates = [r for r in records if r["status"] == Status.OK and len(r.get("losses") or ()) > 1]
     if not candidates:
         return []
-    mask = pareto_mask(np.array([r["losses"] for r in candidates], dtype=float))
+    points = np.array([r["losses"] for r in candidates], dtype=float)
+    mask = constrained_pareto_mask(points, [_violation(r) for r in candidates])
     front = sorted(
         (candidates[i] for i in np.flatnonzero(mask)),
         key=lambda r: (r["losses"], r["rank"], r["generation"]),
@@ -286,6 +305,11 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
         f"by {s.workers} worker{'s' if s.workers != 1 else ''} on "
         f"{len(s.islands)} island{'s' if len(s.islands) != 1 else ''}"
     )
+    if s.infeasible:
+        lines.append(
+            f"  {s.infeasible} successful evaluation{'s' if s.infeasible != 1 else ''} violate "
+            "the constraints they returned: ranked after every feasible one"
+        )
     if s.imported:
         lines.append(f"  and {s.imported} results imported from earlier runs (not evaluated here)")
     if s.evaluations:
@@ -324,13 +348,16 @@ def format_summary(summary: ResultSummary, title: str | None = None) -> str:
         # One declared objective: shown as the loss function returned it (e.g. an accuracy).
         objective = list(s.best[0].get("objectives") or ())
         lines.append(f"Best {len(s.best)}:")
+        feasibility = _feasibility_column(s.best)
         lines.append(
             format_table(
-                ["#", *(objective or ["loss"]), "island", "rank", "generation", *names],
+                ["#", *(objective or ["loss"]), *feasibility, "island", "rank", "generation"]
+                + names,
                 [
                     [
                         place,
                         *_objective_values(r, objective),
+                        *_feasibility_cell(r, feasibility),
                         r["island"],
                         r["rank"],
                         "imported" if _imported(r) else r["generation"],
@@ -355,6 +382,18 @@ def _objective_values(record: Mapping[str, Any], names: Sequence[str]) -> list[A
     return [values.get(name, "") for name in names]
 
 
+def _feasibility_column(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``["violation"]`` when a shown record is infeasible (the column says which), else none."""
+    return ["violation"] if any(_violation(r) > 0 for r in records) else []
+
+
+def _feasibility_cell(record: Mapping[str, Any], column: Sequence[str]) -> list[Any]:
+    if not column:
+        return []
+    amount = _violation(record)
+    return [f"{amount:.6g} (infeasible)" if amount > 0 else "0 (feasible)"]
+
+
 def _front_lines(front: Sequence[Mapping[str, Any]]) -> list[str]:
     """The Pareto front as a table, by its first objective (at most ``FRONT_ROWS`` rows)."""
     objectives = list(front[0]["objectives"])
@@ -363,12 +402,15 @@ def _front_lines(front: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = [f"Pareto front: {len(front)} individual{'s' if len(front) != 1 else ''}"]
     if len(front) > len(shown):
         lines[0] += f" (the first {len(shown)} by {objectives[0]} shown)"
+    feasibility = _feasibility_column(shown)
+    if feasibility:
+        lines[0] += " (none feasible: those of least constraint violation)"
     lines.append(
         format_table(
-            ["#", *objectives, "island", "rank", "generation", *names],
+            ["#", *objectives, *feasibility, "island", "rank", "generation", *names],
             [
-                [place, *_objective_values(r, objectives), r["island"], r["rank"]]
-                + [r["generation"]]
+                [place, *_objective_values(r, objectives), *_feasibility_cell(r, feasibility)]
+                + [r["island"], r["rank"], r["generation"]]
                 + [r["params"].get(n, "") for n in names]
                 for place, r in enumerate(shown, start=1)
             ],

@@ -135,6 +135,23 @@ def test_sort_codes_order_like_loss_worker_generation():
     assert sorted(rows, key=lambda item: sort_code(*item)) == sorted(rows, key=key)
 
 
+def test_sort_codes_put_feasible_rows_first_then_by_violation_and_failed_ones_last():
+    rng = random.Random(1)
+    rows = []
+    for row in range(2000):
+        loss = rng.choice([math.inf, None, math.nan, rng.uniform(-1e3, 1e3), 0.0])
+        violated = rng.choice([0.0, 0.0, rng.uniform(0.0, 5.0), 1e-300, 3.0])
+        rows.append((loss, rng.randrange(-1, 50), rng.randrange(-100, 100), row, violated))
+
+    def key(item):  # Deb's rule, as propulate.population._sort_key orders individuals
+        loss, worker, generation, row, violated = item
+        if loss is None or loss != loss or loss == math.inf:
+            return (math.inf, math.inf, worker, generation, row)
+        return (violated, loss, worker, generation, row)
+
+    assert sorted(rows, key=lambda item: sort_code(*item)) == sorted(rows, key=key)
+
+
 def test_a_large_population_stays_under_300_bytes_an_individual():
     """Traced memory of 20,000 10-d individuals (the benchmark's 100,000 take long here)."""
     space = SearchSpace.of(PLAIN)
