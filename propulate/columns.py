@@ -70,17 +70,17 @@ _GROWTH = 1.25  # capacity grows by a quarter: amortized O(1) appends, at most 2
 
 
 def sort_code(
-    loss: float | None, worker: int, generation: int, row: int, violation: float = 0.0
+    loss: float | None, worker: int, generation: int, row: int, violated: float = 0.0
 ) -> int:
-    """One int ordering rows as ``(violation, loss, worker, generation)``, the row in its low bits.
+    """One int ordering rows as ``(violated, loss, worker, generation)``, the row in its low bits.
 
     A missing, NaN or infinite loss (a failed evaluation) sorts after every other row, as
-    ``(inf, inf)``; a feasible row (``violation`` 0, see :mod:`propulate.feasibility`) before
+    ``(inf, inf)``; a feasible row (``violated`` 0, see :mod:`propulate.feasibility`) before
     every infeasible one. Plain ints sort fast and take 48 bytes (56 for an infeasible row), a
     tuple of four numbers about 180.
     """
     if loss is None or loss != loss or loss == _INFINITY:
-        loss = violation = _INFINITY
+        loss = violated = _INFINITY
     bits = _UNPACK.unpack(_PACK.pack(loss + 0.0))[0]  # inline: this runs once per result
     if bits < 0:
         bits ^= _FLIP
@@ -90,8 +90,8 @@ def sort_code(
         | (generation + _OFFSET) << 32
         | row  # fmt: skip
     )
-    if violation > 0.0:  # above every feasible code, in the order of the violation
-        code |= (_float_bits(violation) + 1) << 160
+    if violated > 0.0:  # above every feasible code, in the order of the violation
+        code |= (_float_bits(violated) + 1) << 160
     return code
 
 
@@ -423,8 +423,7 @@ class Columns:
     def sort_code(self, row: int) -> int:
         """The row's :func:`sort_code` from its stored loss, worker and generation."""
         loss, _, _, generation, worker, *_, flags = self._record(row)[0].item()
-        constraints = self.constraints.get(row)
-        violated = 0.0 if constraints is None else violation(constraints)
+        violated = violation(self.constraints.get(row))
         return sort_code(None if flags & _NO_LOSS else loss, worker, generation, row, violated)
 
     # ----- writing --------------------------------------------------------------------------
