@@ -17,6 +17,10 @@ Consistency under asynchrony rests on two rules:
 * **Ownership**: every active individual has exactly one responsible worker (``current``). Only
   that worker may send it away (real migration) or choose it as a victim (pollination), so two
   workers can never pick the same individual at once.
+* **One owner per copy**: with pollination, every copy of an individual sent to an island names
+  the same worker there (a function of the individual's key), and a copy of an individual bred
+  on the receiving island is not taken in. Copies of one individual from several senders, or
+  one that overtakes its breeder's result, then replace exactly one individual, once.
 * **Versions**: every change of an individual's migration state increments its
   ``migration_steps``; a worker applies a notice only if it is newer than what it knows. Notices
   from different ranks may arrive in any order, and a late deactivation can never switch off an
@@ -270,7 +274,7 @@ class Pollination(_Policy):
         gone = {decision.key for decision in decisions if isinstance(decision, Relocate)}
         for island, count in self._targets(place):
             for ind in self._choose(count, known.active, gone):
-                owner = self._owner(place, island)
+                owner = _copy_owner(place.islands[island], ind.key)
                 decisions.append(Emigrate(ind, island, owner, ind.migration_steps, Kind.POLLEN))
                 self.sent += 1
         return decisions
@@ -278,9 +282,13 @@ class Pollination(_Policy):
     def on_arrival(
         self, place: Place, known: Population, kind: int, arrival: Individual
     ) -> list[Decision]:
-        """Take in a copy; its owner on this island deactivates one individual in exchange."""
-        if known.get(arrival.key) is not None:
-            return []  # a copy of one we already hold: nothing arrives, nothing is replaced
+        """Take in a copy; its owner on this island deactivates one individual in exchange.
+
+        A copy of an individual bred on this island, or already held, arrives as nothing: the
+        island has it (or will have it: its breeder's result may still be on the way).
+        """
+        if arrival.island == place.island or known.get(arrival.key) is not None:
+            return []
         if arrival.current != place.rank:
             return [Adopt(arrival, record=False)]
         self.received += 1
@@ -300,3 +308,15 @@ class Pollination(_Policy):
             Relocate(victim.key, False, victim.current, victim.migration_steps + 1)
             for victim in victims
         ]
+
+
+def _copy_owner(members: Sequence[int], key: Key) -> int:
+    """The worker of an island responsible for every copy of the individual ``key`` sent there.
+
+    Copies of one individual may reach an island from several senders, in any order. With one
+    owner for all of them, only that worker takes the individual in as new (and replaces one of
+    its own); had two workers each taken in a copy first, both would have replaced one, and
+    both would have owned it.
+    """
+    worker, generation = key
+    return members[(worker * 1_000_003 + generation) % len(members)]

@@ -10,11 +10,53 @@ from collections import Counter
 import pytest
 
 from propulate import ConfigurationError, Migrator, Pollinator
-from propulate.comm.local import LocalNetwork
+from propulate.comm import Message
+from propulate.comm.local import LocalNetwork, LocalTransport
 from propulate.islands import plan_islands
 from propulate.utils import get_default_propagator
 
 from .local_run import LIMITS_3D, sphere
+
+
+class OvertakingNetwork(LocalNetwork):
+    """Messages of different senders overtake each other, as under MPI; a pair's stay in order.
+
+    Each message waits with probability ``lag`` (and behind any waiting one of its pair); a
+    receiver's poll releases each waiting pair with probability 1/2.
+    """
+
+    def __init__(self, size, seed, lag=0.5):
+        super().__init__(size)
+        self.rng = random.Random(seed)
+        self.lag = lag
+        self.waiting = {}  # (source, dest) -> messages, in order
+        self.lock = threading.Lock()
+
+    def send(self, source, dest, data):
+        with self.lock:
+            self.messages_sent += 1
+            queue = self.waiting.get((source, dest))
+            if queue or self.rng.random() < self.lag:
+                self.waiting.setdefault((source, dest), []).append(Message(source, data))
+            else:
+                self.deliver(Message(source, data), dest)
+
+    def release_some(self, dest):
+        with self.lock:
+            for pair in [p for p, q in self.waiting.items() if p[1] == dest and q]:
+                if self.rng.random() < 0.5:
+                    for message in self.waiting.pop(pair):
+                        self.deliver(message, dest)
+
+    def transport(self, rank):
+        network = self
+
+        class Overtaken(LocalTransport):
+            def poll(self):
+                network.release_some(self.rank)
+                return super().poll()
+
+        return Overtaken(self, rank)
 
 
 def run_islands(
@@ -25,6 +67,7 @@ def run_islands(
     probability=0.9,
     topology=None,
     slow_rank=None,
+    network=None,
     **kwargs,
 ):
     plan = plan_islands(
@@ -33,7 +76,7 @@ def run_islands(
         migration_topology=topology,
         migration_probability=probability,
     )
-    network = LocalNetwork(plan.num_workers)
+    network = network or LocalNetwork(plan.num_workers)
     workers = []
     for rank, island in enumerate(plan.island_of_worker()):
         rng = random.Random(rank)
@@ -118,9 +161,13 @@ def test_custom_topology_is_respected(tmp_path):
     assert sum(w.migration_policy.sent for w in workers if w.island_idx == 1) == 0
 
 
-@pytest.mark.parametrize("sizes", [(2, 2), (1, 1, 2)])
-def test_pollination_replaces_exactly_what_it_receives(tmp_path, sizes):
-    plan, workers = run_islands(tmp_path, sizes, pollination=True)
+@pytest.mark.parametrize("sizes", [(2, 2), (1, 1, 2), (3, 3)])
+@pytest.mark.parametrize("seed", [None, 0, 1])
+def test_pollination_replaces_exactly_what_it_receives(tmp_path, sizes, seed):
+    # With seeds, messages of different senders overtake each other: copies of one individual
+    # reach an island from several workers, and its breeder's result may come after a copy.
+    network = None if seed is None else OvertakingNetwork(sum(sizes), seed)
+    plan, workers = run_islands(tmp_path, sizes, pollination=True, network=network)
     views = island_views(plan, workers)
     for island, size in enumerate(plan.sizes):
         members = [w for w in workers if w.island_idx == island]

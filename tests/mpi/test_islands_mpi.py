@@ -116,8 +116,8 @@ def test_pollination_replaces_exactly_what_it_receives(shared_tmp_path):
         received = sum(r for i, r, _ in stats if i == island)
         replaced = sum(r for i, _, r in stats if i == island)
         assert received == replaced
-        active = next(a for i, a, _, _ in views if i == island)
-        assert len(active) == 20 * size
+        for active in [a for i, a, _, _ in views if i == island]:
+            assert len(active) == 20 * size  # every worker of the island counts the same
     assert sum(r for _, r, _ in stats) > 0
 
 

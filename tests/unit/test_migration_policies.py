@@ -21,7 +21,7 @@ def population(owner: int, losses: list[float]) -> Population:
     known = Population(owner=owner)
     for generation, loss in enumerate(losses):
         ind = Individual({"x": loss}, LIMITS, generation=generation, rank=owner)
-        ind.loss, ind.status, ind.island, ind.current = loss, Status.OK, 0, owner
+        ind.loss, ind.status, ind.island, ind.current = loss, Status.OK, owner // 2, owner
         known.add(ind)
     return known
 
@@ -122,3 +122,29 @@ def test_pollen_leaving_after_a_replacement_is_chosen_among_the_rest():
 def test_policies_validate_their_arguments(make, message):
     with pytest.raises(ConfigurationError, match=message):
         make()
+
+
+def test_every_copy_of_an_individual_names_the_same_owner():
+    # Copies of one individual reach an island from several senders, in any order: with one
+    # owner, only it takes the individual in (and replaces one of its own), once.
+    owners = set()
+    for rank, seed in [(0, 0), (1, 1), (0, 2), (1, 3)]:
+        known = population(rank, [1.0, 2.0])
+        best = known.active[0]
+        policy = Pollination([[0, 1], [0, 0]], 1.0, SelectMin, SelectMax)
+        place = Place(rank, 0, [range(0, 2), range(2, 8)], random.Random(seed))
+        (copy,) = [d for d in policy.after_generation(place, known) if isinstance(d, Emigrate)]
+        assert copy.ind.key == best.key
+        owners.add((best.key, copy.owner))
+    assert len({owner for key, owner in owners if key == (0, 0)}) == 1
+    assert all(owner in range(2, 8) for _, owner in owners)
+
+
+def test_a_copy_of_an_individual_bred_on_the_island_is_not_taken_in():
+    # Its breeder's result may still be on the way: the copy must not replace anybody.
+    policy = Pollination(TWO_ISLANDS, 0.0, SelectMin, SelectMax)
+    known = population(0, [5.0, 1.0])
+    home = population(1, [0.5]).to_list()[0]
+    home.island, home.current = 0, 0
+    assert policy.on_arrival(PLACE, known, Kind.POLLEN, home) == []
+    assert (policy.received, policy.replaced) == (0, 0)
