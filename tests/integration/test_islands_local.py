@@ -130,8 +130,10 @@ def island_views(plan, workers):
 
 
 @pytest.mark.parametrize("sizes", [(2, 2), (1, 2, 1), (3, 1)])
-def test_real_migration_moves_without_loss_or_duplication(tmp_path, sizes):
-    plan, workers = run_islands(tmp_path, sizes, pollination=False, slow_rank=0)
+@pytest.mark.parametrize("seed", [None, 0, 1])
+def test_real_migration_moves_without_loss_or_duplication(tmp_path, sizes, seed):
+    network = None if seed is None else OvertakingNetwork(sum(sizes), seed)
+    plan, workers = run_islands(tmp_path, sizes, pollination=False, slow_rank=0, network=network)
     views = island_views(plan, workers)
     everyone = Counter(key for active in views.values() for key in active)
     evaluated = {(r, g) for r in range(plan.num_workers) for g in range(30)}
