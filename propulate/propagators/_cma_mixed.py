@@ -103,8 +103,8 @@ class MixedSpace:
 
     def stack(self, inds: Iterable[Individual]) -> np.ndarray:
         """The continuous coordinates of several individuals, one row each."""
-        rows = [self.coordinates.encode(ind)[self._numeric] for ind in inds]
-        return np.array(rows, dtype=float).reshape(-1, self.dim)
+        inds = list(inds)
+        return self.coordinates.encode_many(inds)[:, self._numeric].reshape(len(inds), self.dim)
 
     def categories_of(self, inds: Sequence[Individual]) -> np.ndarray:
         """The choice indices of every categorical of several individuals (-1: inactive)."""

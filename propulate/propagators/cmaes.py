@@ -286,12 +286,12 @@ class CMAPropagator(Propagator):
         """The continuous unit coordinates of evaluated individuals, one row each (cached)."""
         if len(self._rows) > _ROW_CACHE:
             self._rows.clear()
-        rows = []
-        for ind in inds:
-            row = self._rows.get(ind.key)
-            if row is None:
-                row = self._rows[ind.key] = self.mixed.of(ind)
-            rows.append(row)
+        cache = self._rows
+        missing = [ind for ind in inds if ind.key not in cache]
+        if missing:  # encoded together: one pass of array operations
+            for ind, row in zip(missing, self.mixed.stack(missing), strict=True):
+                cache[ind.key] = row
+        rows = [cache[ind.key] for ind in inds]
         return np.array(rows, dtype=float).reshape(-1, self.mixed.dim)
 
     def _sample(self, par: CMAParameter) -> Individual:
