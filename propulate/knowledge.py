@@ -109,8 +109,8 @@ class Knowledge:
             The individual as stored, and whether it was new.
         """
         population = self.population
-        new = ind.key not in population
-        stored = population.merge(ind)  # later records of an individual carry its migrations
+        # Later records of an individual carry its migrations.
+        stored, new = population.merge_new(ind)
         if new:
             for listener in self.listeners:
                 listener.tell(stored)

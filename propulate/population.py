@@ -124,6 +124,11 @@ class Population:
         """Add an evaluated individual; return ``False`` (and do nothing) if already known."""
         if self._row(ind.key) >= 0:
             return False
+        self._append(ind)
+        return True
+
+    def _append(self, ind: Individual) -> int:
+        """Add an individual known to be new; return its row."""
         if self._columns is None:
             self._columns = Columns(ind.search_space)
         values_key = ind.values_key()
@@ -138,7 +143,7 @@ class Population:
             violated = violation(ind.constraints)
             code = sort_code(loss, worker, generation, row, violated)
             self._index(code, worker, generation, current)
-        return True
+        return row
 
     def merge(self, ind: Individual) -> Individual:
         """Add ``ind``, or, if known, take over its migration state when it is newer.
@@ -152,13 +157,18 @@ class Population:
         Individual
             The individual as stored.
         """
-        row = self._row(ind.key)
+        return self.merge_new(ind)[0]
+
+    def merge_new(self, ind: Individual) -> tuple[Individual, bool]:
+        """:meth:`merge`, also returning whether ``ind`` was new (one lookup of its key)."""
+        key = ind.key
+        row = self._row(key)
         if row < 0:
-            self.add(ind)
-            return self._store().view(self._row(ind.key))
+            row = self._append(ind)  # first: it makes the store of an empty population
+            return self._store().view(row), True
         if ind.migration_steps > self._store().field(row, "migration_steps"):
-            self.move(ind.key, ind.active, ind.current, ind.migration_steps)
-        return self._store().view(row)
+            self.move(key, ind.active, ind.current, ind.migration_steps)
+        return self._store().view(row), False
 
     def move(self, key: Key, active: bool, current: int, migration_steps: int) -> bool:
         """Set the migration state of a known individual; return whether it was known."""
