@@ -72,14 +72,19 @@ class EpochLine:
 
     def watch(self, child: Individual, context: Circumstances) -> Circumstances:
         """``context`` with a hook that shows ``child``'s intermediate values."""
+        hook = self.hook(child)
+        return context if hook is None else replace(context, on_value=hook)
+
+    def hook(self, child: Individual) -> Callable[[int, float, float], None] | None:
+        """The ``on_value`` hook that shows ``child``'s intermediate values (``None``: silent)."""
         if self.seconds is None:
-            return context
+            return None
         generation = child.generation
 
         def on_value(step: int, value: float, seconds: float) -> None:
             self.show(generation, step, value, seconds)
 
-        return replace(context, on_value=on_value)
+        return on_value
 
     def show(self, generation: int, step: int, value: float, seconds: float) -> bool:
         """Log a line for this value unless the last one is too recent; return whether logged."""

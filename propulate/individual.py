@@ -343,8 +343,28 @@ class Individual(Mapping[str, Value]):
 
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Set several values at once, like :meth:`dict.update`."""
-        for name, value in dict(*args, **kwargs).items():
-            self[name] = value
+        changes = dict(*args, **kwargs)
+        space = self._space
+        if space.conditional or type(self) is not Individual or any(map(_is_extra, changes)):
+            for name, value in changes.items():
+                self[name] = value
+            return
+        # As many ``self[name] = value`` in order, with one copy of the position for all
+        # (breeding sets several values of a child at a time).
+        values, position = self._values, self._position
+        if position is not None:
+            position = position.copy()
+        try:
+            for name, value in changes.items():
+                value = space.coerce(name, value)
+                values[name] = value
+                if position is not None:
+                    space.write_slot(position, space[name], value)
+        finally:
+            self._key = None
+            if position is not None:
+                position.flags.writeable = False
+                self._position = position
 
     def values_dict(self) -> dict[str, Value]:
         """A plain dictionary copy of the hyperparameter values."""

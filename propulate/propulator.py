@@ -391,9 +391,9 @@ class Propulator(AskAndTell, Summaries, Attributes12):
             return None
         run = self._run
         assert run is not None  # for mypy: set by _ask
-        context = run.epochs.watch(child, circumstances(self.checkpoint_path, child,
-                                   run.resumption.resumed.get(child.key), run.interruption,
-                                   self.max_eval_seconds))  # fmt: skip
+        resumed = run.resumption.resumed.get(child.key)
+        context = circumstances(self.checkpoint_path, child, resumed, run.interruption,
+                                self.max_eval_seconds, run.epochs.hook(child))  # fmt: skip
         outcome = self._worker().lead(self._scored_loss_fn, child, context)
         if outcome.status == Status.INTERRUPTED:
             run.shelve(child, outcome)  # not a result: the next run resumes it first

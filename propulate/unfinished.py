@@ -77,14 +77,20 @@ def circumstances(
     resumed: UnfinishedEvaluation | None,
     interrupt: Callable[[], str | None],
     max_seconds: float | None,
+    on_value: Callable[[int, float, float], None] | None = None,
 ) -> Circumstances:
-    """What the evaluation of ``ind`` is given: its folder, what it resumes, when to stop it."""
+    """What the evaluation of ``ind`` is given: its folder, what it resumes, when to stop it.
+
+    ``on_value`` is the hook that shows its intermediate values (see
+    :meth:`~propulate.epoch_line.EpochLine.hook`).
+    """
     return Circumstances(
         workdir=work_dir(directory, ind.island, ind.rank, ind.generation),
         interrupt=interrupt,
         max_seconds=max_seconds,
         curve=tuple(resumed.curve) if resumed is not None else (),
         duration=resumed.duration if resumed is not None else 0.0,
+        on_value=on_value,
     )
 
 

@@ -106,8 +106,12 @@ class PointMutation(Stochastic):
                     values[dimension.name] = _resample(dimension, values[dimension.name], self.rng)
             child._assign(self.space.complete(values, self.rng))
             return child
-        for dimension in self.rng.sample(self.space.dimensions, points):
-            child[dimension.name] = _resample(dimension, child[dimension.name], self.rng)
+        child.update(
+            {
+                dimension.name: _resample(dimension, child[dimension.name], self.rng)
+                for dimension in self.rng.sample(self.space.dimensions, points)
+            }
+        )
         return child
 
 
@@ -200,11 +204,13 @@ class IntervalMutationNormal(Stochastic):
         numeric = self.numeric
         if self.space.conditional:
             numeric = [d for d in numeric if d.name in parent]
+        changes = {}
         for dimension in self.rng.sample(numeric, min(self.points, len(numeric))):
             unit = dimension.to_unit(child[dimension.name])  # type: ignore[arg-type]
-            child[dimension.name] = dimension.from_unit(
+            changes[dimension.name] = dimension.from_unit(
                 unit + self.rng.gauss(0.0, self.sigma_factor)
             )
+        child.update(changes)
         return child
 
 
@@ -323,10 +329,12 @@ def _crossed(
     child = first.copy()
     space = first.search_space
     if not space.conditional:
+        changes = {}
         for name in child:
             parent = donor()
             if parent is not first:
-                child[name] = parent[name]
+                changes[name] = parent[name]
+        child.update(changes)
         return child
     values = child.values_dict()
     for name in first:

@@ -67,6 +67,28 @@ def test_setitem_and_update_coerce_types():
     assert_consistent(ind)
 
 
+def test_update_is_setting_each_value_in_order():
+    # update() writes a child's position once for all its values (breeding's fast path): the
+    # same values, position and key as setting them one by one, the first ones kept if a later
+    # one is refused, and the parent's position untouched.
+    parent = Individual(np.array([2.6, 0.1, 0.5, 0.3, 0.005, 0.2, 0.1, 0.9, 1e-3]), LIMITS)
+    one_by_one, at_once = parent.copy(), parent.copy()
+    changes = {"n": 6.7, "opt": "rmsprop", "lr": 0.002, "act": "relu"}
+    for name, value in changes.items():
+        one_by_one[name] = value
+    at_once.update(changes)
+    assert dict(at_once) == dict(one_by_one) and at_once.values_key() == one_by_one.values_key()
+    np.testing.assert_array_equal(at_once.position, one_by_one.position)
+    assert at_once.position[0] == 7.0 and parent.position[0] == 2.6
+    assert not at_once.position.flags.writeable
+    assert_consistent(at_once)
+    key = at_once.values_key()
+    with pytest.raises(SearchSpaceError, match="choices"):
+        at_once.update({"n": 2, "act": "gelu", "wd": 1e-5})
+    assert at_once["n"] == 2 and at_once["wd"] == 1e-3 and at_once.values_key() != key
+    assert_consistent(at_once)
+
+
 def test_values_dict_is_a_copy():
     ind = make()
     values = ind.values_dict()
