@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,8 @@ def launch(
     Parameters
     ----------
     mpirun, ranks, python, script
-        The launcher, the number of ranks, the interpreter and the benchmark script.
+        The launcher (a path, or a command line with options, split like a shell), the number
+        of ranks, the interpreter and the benchmark script.
     arguments
         The worker's arguments after ``--worker``; ``--checkpoint <folder>/ckpt`` is appended.
     timeout
@@ -58,7 +60,9 @@ def launch(
         output tail is then written to stderr).
     """
     folder = tempfile.mkdtemp(prefix=prefix)
-    command = [mpirun, "-n", str(ranks), python, os.path.abspath(script), "--worker", *arguments]
+    # A launcher with options (e.g. "mpirun --oversubscribe" for Open MPI) is split like a shell.
+    launcher = [mpirun] if os.path.exists(mpirun) else shlex.split(mpirun)
+    command = [*launcher, "-n", str(ranks), python, os.path.abspath(script), "--worker", *arguments]
     command += ["--checkpoint", os.path.join(folder, "ckpt")]
     env = {k: v for k, v in os.environ.items() if not (reference and k == "PYTHONPATH")}
     try:
