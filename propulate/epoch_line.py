@@ -16,10 +16,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
-from .interruption import Circumstances
 from .population import Individual
 from .progress import ValueFormat, format_loss
 from .reporting import EVERY_RANK, format_duration
@@ -69,11 +67,6 @@ class EpochLine:
         self.value_format = value_format or format_loss
         self.clock = clock
         self._last: float | None = None  # when the last line was logged
-
-    def watch(self, child: Individual, context: Circumstances) -> Circumstances:
-        """``context`` with a hook that shows ``child``'s intermediate values."""
-        hook = self.hook(child)
-        return context if hook is None else replace(context, on_value=hook)
 
     def hook(self, child: Individual) -> Callable[[int, float, float], None] | None:
         """The ``on_value`` hook that shows ``child``'s intermediate values (``None``: silent)."""

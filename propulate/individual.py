@@ -268,17 +268,10 @@ class Individual(Mapping[str, Value]):
             self._extras[name] = value
             return
         space = self._space
-        value = space.coerce(name, value)
         if space.conditional:
-            self._set_conditional(name, value)
+            self._set_conditional(name, space.coerce(name, value))
             return
-        self._values[name] = value
-        self._key = None
-        if self._position is not None:
-            position = self._position.copy()
-            self._space.write_slot(position, self._space[name], value)
-            position.flags.writeable = False
-            self._position = position
+        self._change_values({name: value})
 
     def _set_conditional(self, name: str, value: Value) -> None:
         """Set a value of a conditional space: parameters it (de)activates follow."""
@@ -344,13 +337,19 @@ class Individual(Mapping[str, Value]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         """Set several values at once, like :meth:`dict.update`."""
         changes = dict(*args, **kwargs)
-        space = self._space
-        if space.conditional or type(self) is not Individual or any(map(_is_extra, changes)):
+        if self._space.conditional or type(self) is not Individual or any(map(_is_extra, changes)):
             for name, value in changes.items():
                 self[name] = value
             return
-        # As many ``self[name] = value`` in order, with one copy of the position for all
-        # (breeding sets several values of a child at a time).
+        self._change_values(changes)
+
+    def _change_values(self, changes: Mapping[str, Any]) -> None:
+        """Set hyperparameters of an unconditional space in order, copying the position once.
+
+        Breeding sets several values of a child at a time; a value refused stops there, with
+        the ones before it set.
+        """
+        space = self._space
         values, position = self._values, self._position
         if position is not None:
             position = position.copy()

