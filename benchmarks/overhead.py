@@ -11,6 +11,8 @@ mean CPU time per evaluation of the rank in the same windows (steady where desch
 the wall clock: more ranks than cores), both averaged over ranks, and the checkpoint bytes per
 evaluated individual (all files of the folder). With ``--reference-python`` the same worker runs
 on Propulate 1.2.2 (installed in that interpreter's environment) for a side-by-side comparison.
+With ``--floor`` the bare loop of ``_floor.py`` (what every asynchronous island loop must do per
+evaluation and nothing more) runs too: the most this machine allows, against which both compare.
 Under Open MPI with more ranks than cores: ``--mpirun "mpirun --oversubscribe"``.
 """
 
@@ -22,47 +24,81 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _launch import launch, result_line
 
 DIMENSIONS = 10
+BOUNDS = (-5.12, 5.12)
 
 
-def worker(generations: int, checkpoint: str) -> None:
-    """One rank's run (under mpirun); rank 0 prints a JSON line with the measurements."""
+def worker(generations: int, checkpoint: str, floor: bool = False) -> None:
+    """One rank's run (under mpirun); rank 0 prints a JSON line with the measurements.
+
+    With ``floor`` the rank runs the bare loop of ``_floor.py`` instead of Propulate's.
+    """
     import logging
     import random
 
     from mpi4py import MPI
 
-    from propulate import Propulator
-    from propulate.utils import get_default_propagator
-
-    logging.getLogger("propulate").setLevel(logging.WARNING)
     comm = MPI.COMM_WORLD
-    limits = {f"x{i}": (-5.12, 5.12) for i in range(DIMENSIONS)}
+    names = [f"x{i}" for i in range(DIMENSIONS)]
     stamps: list[float] = []
     cpu_stamps: list[float] = []
 
-    def sphere(params) -> float:
+    def stamp() -> None:
         stamps.append(time.perf_counter())
         cpu_stamps.append(time.thread_time())
-        return sum(params[k] ** 2 for k in limits)
 
-    rng = random.Random(comm.rank)
-    propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
-    propulator = Propulator(
-        sphere,
-        propagator,
-        rng=rng,
-        island_comm=comm,
-        generations=generations,
-        checkpoint_path=checkpoint,
-    )
+    if floor:
+        from _floor import run_floor
+
+        def sphere_list(values: list[float]) -> float:
+            stamp()
+            return sum(x * x for x in values)
+
+        def run() -> int:
+            return run_floor(sphere_list, DIMENSIONS, BOUNDS, generations, checkpoint)
+
+    else:
+        from propulate import Propulator
+        from propulate.utils import get_default_propagator
+
+        logging.getLogger("propulate").setLevel(logging.WARNING)
+        limits = dict.fromkeys(names, BOUNDS)
+
+        def sphere(params: Any) -> float:
+            stamp()
+            return sum(params[k] ** 2 for k in names)
+
+        rng = random.Random(comm.rank)
+        propagator = get_default_propagator(2 * comm.size, limits, rng=rng)
+        propulator = Propulator(
+            sphere,
+            propagator,
+            rng=rng,
+            island_comm=comm,
+            generations=generations,
+            checkpoint_path=checkpoint,
+        )
+
+        def run() -> int:
+            propulator.propulate(logging_interval=10**9, debug=0)
+            return len(propulator.population)
+
     comm.Barrier()
     start = time.perf_counter()
-    propulator.propulate(logging_interval=10**9, debug=0)
+    known = run()
     wall = time.perf_counter() - start
+    report(comm, generations, checkpoint, wall, stamps, cpu_stamps, known)
+
+
+def report(
+    comm: Any, generations: int, checkpoint: str, wall: float, stamps: list[float],
+    cpu_stamps: list[float], known: int,
+) -> None:  # fmt: skip
+    """Gather every rank's timings; rank 0 prints the line the driver reads."""
     tenth = max(len(stamps) // 10, 2)
     # The median interval between consecutive evaluations: with more ranks than cores, a rank
     # descheduled for a time slice would otherwise dominate a window's mean.
@@ -74,11 +110,9 @@ def worker(generations: int, checkpoint: str) -> None:
     cpu = [b - a for a, b in zip(cpu_stamps, cpu_stamps[1:], strict=False)]
     cpu_first = statistics.fmean(cpu[: tenth - 1])
     cpu_last = statistics.fmean(cpu[-(tenth - 1) :])
-    results = comm.gather(
-        (wall, len(stamps), first, last, cpu_first, cpu_last, len(propulator.population)), root=0
-    )
+    results = comm.gather((wall, len(stamps), first, last, cpu_first, cpu_last, known), root=0)
     if comm.rank == 0:
-        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, known = zip(*results, strict=True)
+        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, knowns = zip(*results, strict=True)
         ckpt_bytes = sum(f.stat().st_size for f in Path(checkpoint).rglob("*") if f.is_file())
         result_line(
             {
@@ -91,7 +125,7 @@ def worker(generations: int, checkpoint: str) -> None:
                 "last10_us": 1e6 * sum(lasts) / len(lasts),
                 "cpu_first10_us": 1e6 * sum(cpu_firsts) / len(cpu_firsts),
                 "cpu_last10_us": 1e6 * sum(cpu_lasts) / len(cpu_lasts),
-                "known_min": min(known),
+                "known_min": min(knowns),
                 "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
             }
         )
@@ -107,14 +141,20 @@ def main() -> None:
     parser.add_argument(
         "--reference-python", help="a Python whose environment has Propulate 1.2.2 installed"
     )
+    parser.add_argument(
+        "--floor", action="store_true",
+        help="also run the bare loop of _floor.py: the most this machine allows any loop",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     args = parser.parse_args()
     if args.worker:
-        worker(args.generations[0], args.checkpoint)
+        worker(args.generations[0], args.checkpoint, floor=args.floor)
         return
     implementations = [("ours", sys.executable)]
     if args.reference_python:
         implementations.append(("1.2.2", args.reference_python))
+    if args.floor:
+        implementations.append(("floor", sys.executable))
     header = (
         f"{'impl':>6} {'ranks':>5} {'gens':>5} {'evals':>6} {'wall s':>8} {'evals/s':>9} "
         f"{'first10% us':>12} {'last10% us':>11} {'last/first':>10} {'cpu first/last us':>17} "
@@ -127,6 +167,7 @@ def main() -> None:
             for name, python in implementations:
                 reference = name == "1.2.2"
                 arguments = ["--generations", str(generations)]
+                arguments += ["--floor"] if name == "floor" else []
                 result = launch(args.mpirun, ranks, python, __file__, arguments,
                                 timeout=args.timeout, reference=reference)  # fmt: skip
                 table[(name, ranks, generations)] = result
@@ -142,17 +183,21 @@ def main() -> None:
                     f"{cpu:>17} {result['ckpt_bytes_per_eval']:>7.0f}",
                     flush=True,
                 )
-    if args.reference_python:
-        print("\nspeed-up (evaluations/s, ours / 1.2.2):")
+    pairs = [("ours", "1.2.2"), ("floor", "1.2.2"), ("ours", "floor")]
+    for top, bottom in pairs:
+        lines = []
         for ranks in args.ranks:
             for generations in args.generations:
-                ours, ref = (
-                    table.get(("ours", ranks, generations)),
-                    table.get(("1.2.2", ranks, generations)),
+                high, low = (
+                    table.get((top, ranks, generations)),
+                    table.get((bottom, ranks, generations)),
                 )
-                if ours and ref and "evals_per_s" in ours and "evals_per_s" in ref:
-                    ratio = ours["evals_per_s"] / ref["evals_per_s"]
-                    print(f"  {ranks} ranks x {generations} generations: {ratio:.1f}x")
+                if high and low:
+                    ratio = high["evals_per_s"] / low["evals_per_s"]
+                    lines.append(f"  {ranks} ranks x {generations} generations: {ratio:.2f}x")
+        if lines:
+            print(f"\nevaluations/s, {top} / {bottom}:")
+            print("\n".join(lines))
 
 
 if __name__ == "__main__":
