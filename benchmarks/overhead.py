@@ -13,12 +13,16 @@ evaluated individual (all files of the folder). With ``--reference-python`` the 
 on Propulate 1.2.2 (installed in that interpreter's environment) for a side-by-side comparison.
 With ``--floor`` the bare loop of ``_floor.py`` (what every asynchronous island loop must do per
 evaluation and nothing more) runs too: the most this machine allows, against which both compare.
+With ``--calls`` each configuration runs once more under ``cProfile`` to count the Python function
+calls per evaluation, a measure of the loop's work that the machine's load does not move.
 Under Open MPI with more ranks than cores: ``--mpirun "mpirun --oversubscribe"``.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import shutil
 import statistics
 import sys
@@ -32,10 +36,12 @@ DIMENSIONS = 10
 BOUNDS = (-5.12, 5.12)
 
 
-def worker(generations: int, checkpoint: str, floor: bool = False) -> None:
+def worker(generations: int, checkpoint: str, floor: bool = False, calls: bool = False) -> None:
     """One rank's run (under mpirun); rank 0 prints a JSON line with the measurements.
 
-    With ``floor`` the rank runs the bare loop of ``_floor.py`` instead of Propulate's.
+    With ``floor`` the rank runs the bare loop of ``_floor.py`` instead of Propulate's; with
+    ``calls`` the run is profiled (``cProfile``) to count Python function calls per evaluation,
+    which slows it: its timings are not the loop's.
     """
     import logging
     import random
@@ -87,16 +93,25 @@ def worker(generations: int, checkpoint: str, floor: bool = False) -> None:
             propulator.propulate(logging_interval=10**9, debug=0)
             return len(propulator.population)
 
+    profile = cProfile.Profile() if calls else None
     comm.Barrier()
     start = time.perf_counter()
-    known = run()
+    if profile is not None:
+        known = profile.runcall(run)
+    else:
+        known = run()
     wall = time.perf_counter() - start
-    report(comm, generations, checkpoint, wall, stamps, cpu_stamps, known)
+    counted = None
+    if profile is not None:  # every function's call count (recursive calls included)
+        entries = pstats.Stats(profile).stats.values()  # type: ignore[attr-defined]
+        total = sum(entry[1] for entry in entries)
+        counted = total / max(len(stamps), 1)
+    report(comm, generations, checkpoint, wall, stamps, cpu_stamps, known, counted)
 
 
 def report(
     comm: Any, generations: int, checkpoint: str, wall: float, stamps: list[float],
-    cpu_stamps: list[float], known: int,
+    cpu_stamps: list[float], known: int, calls: float | None = None,
 ) -> None:  # fmt: skip
     """Gather every rank's timings; rank 0 prints the line the driver reads."""
     tenth = max(len(stamps) // 10, 2)
@@ -110,9 +125,13 @@ def report(
     cpu = [b - a for a, b in zip(cpu_stamps, cpu_stamps[1:], strict=False)]
     cpu_first = statistics.fmean(cpu[: tenth - 1])
     cpu_last = statistics.fmean(cpu[-(tenth - 1) :])
-    results = comm.gather((wall, len(stamps), first, last, cpu_first, cpu_last, known), root=0)
+    results = comm.gather(
+        (wall, len(stamps), first, last, cpu_first, cpu_last, known, calls), root=0
+    )
     if comm.rank == 0:
-        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, knowns = zip(*results, strict=True)
+        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, knowns, callss = zip(
+            *results, strict=True
+        )
         ckpt_bytes = sum(f.stat().st_size for f in Path(checkpoint).rglob("*") if f.is_file())
         result_line(
             {
@@ -127,6 +146,8 @@ def report(
                 "cpu_last10_us": 1e6 * sum(cpu_lasts) / len(cpu_lasts),
                 "known_min": min(knowns),
                 "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
+                # Python function calls per evaluation (mean over ranks; with --calls only).
+                "calls_per_eval": None if None in callss else statistics.fmean(callss),
             }
         )
 
@@ -145,10 +166,14 @@ def main() -> None:
         "--floor", action="store_true",
         help="also run the bare loop of _floor.py: the most this machine allows any loop",
     )  # fmt: skip
+    parser.add_argument(
+        "--calls", action="store_true",
+        help="run each configuration once more, profiled, to count Python calls per evaluation",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
     args = parser.parse_args()
     if args.worker:
-        worker(args.generations[0], args.checkpoint, floor=args.floor)
+        worker(args.generations[0], args.checkpoint, floor=args.floor, calls=args.calls)
         return
     implementations = [("ours", sys.executable)]
     if args.reference_python:
@@ -198,6 +223,20 @@ def main() -> None:
         if lines:
             print(f"\nevaluations/s, {top} / {bottom}:")
             print("\n".join(lines))
+    if args.calls:
+        # Python function calls per evaluation, counted by cProfile in a separate run of each
+        # configuration: unlike the timings, this does not move with the machine's load.
+        print("\nPython function calls per evaluation (mean over ranks):")
+        for ranks in args.ranks:
+            for generations in args.generations:
+                for name, python in implementations:
+                    arguments = ["--generations", str(generations), "--calls"]
+                    arguments += ["--floor"] if name == "floor" else []
+                    result = launch(args.mpirun, ranks, python, __file__, arguments,
+                                    timeout=args.timeout, reference=name == "1.2.2")  # fmt: skip
+                    calls = result and result.get("calls_per_eval")
+                    shown = f"{calls:,.0f}" if calls else f"failed or timed out: {result}"
+                    print(f"  {name:>6} {ranks} ranks x {generations} generations: {shown}")
 
 
 if __name__ == "__main__":

@@ -34,3 +34,16 @@ def test_each_loop_evaluates_its_generations_and_loses_no_result(launch, loop):
     # The floor is a floor only if it does the work: every result reaches every rank.
     assert result["known_min"] == RANKS * GENERATIONS
     assert result["ckpt_bytes_per_eval"] > 0 and result["evals_per_s"] > 0
+
+
+def test_calls_are_counted_per_evaluation_and_the_floor_makes_fewer(launch):
+    counted = {}
+    for loop in ("ours", "floor"):
+        arguments = ["--generations", str(GENERATIONS), "--calls"]
+        arguments += ["--floor"] if loop == "floor" else []
+        result = launch(MPIRUN, RANKS, sys.executable, str(BENCHMARKS / "overhead.py"),
+                        arguments, timeout=120)  # fmt: skip
+        assert result is not None, "the job printed no result (its output is above)"
+        counted[loop] = result["calls_per_eval"]
+    # The floor's evaluation alone is a loss call, a breed and a record: dozens of calls at least.
+    assert 20 < counted["floor"] < counted["ours"]
