@@ -19,6 +19,7 @@ import os
 import random
 import struct
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ def run_floor(
     pop_size = 2 * size
     record = struct.Struct(f"<bii{dimensions + 1}d")  # kind, worker, generation, loss, values
     population: list[tuple[float, int, int, list[float]]] = []  # sorted by loss
-    in_flight: list[Any] = []  # (request, buffer), oldest first
+    in_flight: deque[tuple[Any, bytes]] = deque()  # (request, buffer), oldest first
     finished: set[int] = set()
     status = MPI.Status()
     os.makedirs(folder, exist_ok=True)
@@ -83,7 +84,7 @@ def run_floor(
         for peer in peers:
             in_flight.append((comm.Isend([data, MPI.BYTE], dest=peer, tag=1), data))
         while in_flight and in_flight[0][0].Test():
-            in_flight.pop(0)
+            in_flight.popleft()
 
     def breed() -> list[float]:
         if len(population) < pop_size:

@@ -96,10 +96,7 @@ def worker(generations: int, checkpoint: str, floor: bool = False, calls: bool =
     profile = cProfile.Profile() if calls else None
     comm.Barrier()
     start = time.perf_counter()
-    if profile is not None:
-        known = profile.runcall(run)
-    else:
-        known = run()
+    known = run() if profile is None else profile.runcall(run)
     wall = time.perf_counter() - start
     counted = None
     if profile is not None:  # every function's call count (recursive calls included)
@@ -129,7 +126,7 @@ def report(
         (wall, len(stamps), first, last, cpu_first, cpu_last, known, calls), root=0
     )
     if comm.rank == 0:
-        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, knowns, callss = zip(
+        walls, counts, firsts, lasts, cpu_firsts, cpu_lasts, knowns, call_counts = zip(
             *results, strict=True
         )
         ckpt_bytes = sum(f.stat().st_size for f in Path(checkpoint).rglob("*") if f.is_file())
@@ -147,9 +144,16 @@ def report(
                 "known_min": min(knowns),
                 "ckpt_bytes_per_eval": ckpt_bytes / max(sum(counts), 1),
                 # Python function calls per evaluation (mean over ranks; with --calls only).
-                "calls_per_eval": None if None in callss else statistics.fmean(callss),
+                "calls_per_eval": None if None in call_counts else statistics.fmean(call_counts),
             }
         )
+
+
+def worker_arguments(loop: str, generations: int, calls: bool = False) -> list[str]:
+    """The worker's arguments for ``loop`` (``ours``, ``1.2.2`` or ``floor``)."""
+    return (
+        ["--generations", str(generations)] + ["--floor"] * (loop == "floor") + ["--calls"] * calls
+    )
 
 
 def main() -> None:
@@ -190,11 +194,9 @@ def main() -> None:
     for ranks in args.ranks:
         for generations in args.generations:
             for name, python in implementations:
-                reference = name == "1.2.2"
-                arguments = ["--generations", str(generations)]
-                arguments += ["--floor"] if name == "floor" else []
-                result = launch(args.mpirun, ranks, python, __file__, arguments,
-                                timeout=args.timeout, reference=reference)  # fmt: skip
+                result = launch(args.mpirun, ranks, python, __file__,
+                                worker_arguments(name, generations), timeout=args.timeout,
+                                reference=name == "1.2.2")  # fmt: skip
                 table[(name, ranks, generations)] = result
                 if not result:
                     print(f"{name:>6} {ranks:>5} {generations:>5}  failed or timed out: {result}")
@@ -230,9 +232,8 @@ def main() -> None:
         for ranks in args.ranks:
             for generations in args.generations:
                 for name, python in implementations:
-                    arguments = ["--generations", str(generations), "--calls"]
-                    arguments += ["--floor"] if name == "floor" else []
-                    result = launch(args.mpirun, ranks, python, __file__, arguments,
+                    result = launch(args.mpirun, ranks, python, __file__,
+                                    worker_arguments(name, generations, calls=True),
                                     timeout=args.timeout, reference=name == "1.2.2")  # fmt: skip
                     calls = result and result.get("calls_per_eval")
                     shown = f"{calls:,.0f}" if calls else f"failed or timed out: {result}"

@@ -15,20 +15,26 @@ RANKS, GENERATIONS = 3, 40
 
 
 @pytest.fixture(scope="module")
-def launch():
+def run_loop():
+    """Runs one loop of the benchmark under mpirun and returns its result line."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
         from _launch import launch
+        from overhead import worker_arguments
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return launch
+
+    def run(loop, calls=False):
+        arguments = worker_arguments(loop, GENERATIONS, calls=calls)
+        return launch(MPIRUN, RANKS, sys.executable, str(BENCHMARKS / "overhead.py"), arguments,
+                      timeout=120)  # fmt: skip
+
+    return run
 
 
 @pytest.mark.parametrize("loop", ["ours", "floor"])
-def test_each_loop_evaluates_its_generations_and_loses_no_result(launch, loop):
-    arguments = ["--generations", str(GENERATIONS)] + (["--floor"] if loop == "floor" else [])
-    result = launch(MPIRUN, RANKS, sys.executable, str(BENCHMARKS / "overhead.py"), arguments,
-                    timeout=120)  # fmt: skip
+def test_each_loop_evaluates_its_generations_and_loses_no_result(run_loop, loop):
+    result = run_loop(loop)
     assert result is not None, "the job printed no result (its output is above)"
     assert result["evaluations"] == RANKS * GENERATIONS
     # The floor is a floor only if it does the work: every result reaches every rank.
@@ -36,13 +42,10 @@ def test_each_loop_evaluates_its_generations_and_loses_no_result(launch, loop):
     assert result["ckpt_bytes_per_eval"] > 0 and result["evals_per_s"] > 0
 
 
-def test_calls_are_counted_per_evaluation_and_the_floor_makes_fewer(launch):
+def test_calls_are_counted_per_evaluation_and_the_floor_makes_fewer(run_loop):
     counted = {}
     for loop in ("ours", "floor"):
-        arguments = ["--generations", str(GENERATIONS), "--calls"]
-        arguments += ["--floor"] if loop == "floor" else []
-        result = launch(MPIRUN, RANKS, sys.executable, str(BENCHMARKS / "overhead.py"),
-                        arguments, timeout=120)  # fmt: skip
+        result = run_loop(loop, calls=True)
         assert result is not None, "the job printed no result (its output is above)"
         counted[loop] = result["calls_per_eval"]
     # The floor's evaluation alone is a loss call, a breed and a record: dozens of calls at least.
