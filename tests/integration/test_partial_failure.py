@@ -18,9 +18,15 @@ RANKS, BAD_RANK = 4, 1
 DEADLINE = 90  # seconds; a hang fails the test instead of blocking it
 
 
-def run_job(checkpoint: Path, fault: str, phase: str) -> tuple[int, str]:
-    """Run the script under mpirun; kill the whole job and fail if it outlives the deadline."""
-    args = [sys.executable, str(SCRIPT), str(checkpoint), fault, str(BAD_RANK), phase]
+def run_job(folder: Path, fault: str, phase: str) -> tuple[int, str]:
+    """Run the script under mpirun; kill the whole job and fail if it outlives the deadline.
+
+    The checkpoint is ``folder/checkpoint``. The output returned is mpirun's, then each rank's
+    from its own file (``folder/<phase>``): a rank's line never comes cut by another's.
+    """
+    checkpoint, out = folder / "checkpoint", folder / phase
+    out.mkdir()
+    args = [sys.executable, str(SCRIPT), str(checkpoint), fault, str(BAD_RANK), phase, str(out)]
     job = subprocess.Popen(
         [MPIRUN, "-n", str(RANKS), *args],
         stdout=subprocess.PIPE,
@@ -34,7 +40,8 @@ def run_job(checkpoint: Path, fault: str, phase: str) -> tuple[int, str]:
         os.killpg(job.pid, signal.SIGKILL)
         output, _ = job.communicate()
         pytest.fail(f"{fault}: the job hung (killed after {DEADLINE} s)\n{output[-3000:]}")
-    return job.returncode, output
+    ranks = [(out / f"rank-{rank}.txt").read_text() for rank in range(RANKS)]
+    return job.returncode, "\n".join([output, *ranks])
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,11 @@
-"""A run in which one rank is set up to fail: python partial_failure.py CKPT FAULT RANK PHASE.
+"""A run in which one rank is set up to fail: python partial_failure.py CKPT FAULT RANK PHASE [OUT].
 
 FAULT is what is wrong on rank RANK once a first run has written the checkpoint:
 ``readonly-log`` (its log cannot be appended to), ``bad-state`` (its state file is not JSON),
 ``bad-rng`` (its saved random state has the wrong length), ``loss`` (its loss function raises
 a BaseException other than Exception, during the loop). PHASE ``prepare`` runs a short clean
-first run; ``run`` breaks the checkpoint as FAULT says, then runs again.
+first run; ``run`` breaks the checkpoint as FAULT says, then runs again. With OUT, each rank
+writes its output to ``OUT/rank-<rank>.txt`` instead of the job's.
 """
 
 import json
@@ -22,6 +23,10 @@ from propulate.utils import get_default_propagator
 LIMITS = {f"x{i}": (-5.0, 5.0) for i in range(2)}
 checkpoint, fault, bad_rank, phase = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 comm = MPI.COMM_WORLD
+if len(sys.argv) > 5:
+    # Each rank writes to its own file in this folder, line by line: through mpirun, one rank's
+    # line can be cut by another's (a traceback's last line is written in pieces).
+    sys.stdout = sys.stderr = open(Path(sys.argv[5]) / f"rank-{comm.rank}.txt", "w", buffering=1)
 
 
 class Crash(BaseException):
