@@ -254,7 +254,7 @@ class Columns:
             if position is None and self._bounds is not None:
                 # Plain floats encode as themselves: skip building an array to copy it here.
                 values = ind._values
-                positions[index] = [values[name] for name in self.space.names]
+                positions[index] = list(map(values.__getitem__, self.space.names))
             else:
                 positions[index] = ind.position
         else:
@@ -339,7 +339,8 @@ class Columns:
 
     def view(self, row: int) -> Individual:
         """The individual of ``row``: the live view if anyone holds one, else a new one."""
-        ind = self._live(row)
+        ref = self._views.get(row)  # _live, inline: selection asks for a dozen views a child
+        ind = None if ref is None else ref()
         if ind is not None:
             return ind
         foreign = self.foreign.get(row)
@@ -512,7 +513,9 @@ class Columns:
 
     def find_values(self, key: tuple[Value | None, ...]) -> int:
         """The first row known with values ``key``, -1 if none."""
-        code = hash(key)
+        return self._find(key, hash(key))
+
+    def _find(self, key: tuple[Value | None, ...], code: int) -> int:
         mask = len(self._hashes) - 1
         slot = code & mask
         hashes, rows = self._hashes, self._hash_rows
@@ -526,11 +529,12 @@ class Columns:
 
     def add_values(self, key: tuple[Value | None, ...], row: int) -> None:
         """Remember ``row`` under values ``key`` unless a row with them is known."""
-        if self.find_values(key) >= 0:
+        code = hash(key)  # once: a tuple's hash is not cached
+        if self._find(key, code) >= 0:
             return
         if 2 * (self._hashed + 1) > len(self._hashes):
             self._rehash(2 * len(self._hashes))
-        self._insert(hash(key), row)
+        self._insert(code, row)
         self._hashed += 1
 
     def _insert(self, code: int, row: int) -> None:

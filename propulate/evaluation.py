@@ -300,6 +300,21 @@ def evaluate(
     return outcome
 
 
+def _loss_of(loss_fn: Callable[..., Any], params: Mapping[str, Any], worker_comm: Any,
+             run: _Run) -> Any:  # fmt: skip
+    """What ``loss_fn`` returns; a generator's values are reported to ``run`` as they come."""
+    result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
+    if inspect.isgenerator(result):
+        try:
+            for value in result:
+                if run.report(value):
+                    break
+        finally:
+            result.close()  # runs the generator's clean-up now, not at garbage collection
+        result = run.last if run.curve else None
+    return result
+
+
 def _call(
     loss_fn: Callable[..., Any], params: Mapping[str, Any], worker_comm: Any, run: _Run
 ) -> Evaluation:
@@ -308,17 +323,12 @@ def _call(
     token = _CURRENT_RUN.set(run)
     limit = None if context.max_seconds is None else context.max_seconds - context.duration
     try:
-        # Every rank of a multi-rank worker arms it with the same limit, so all leave together.
-        with alarm_after(limit, run.is_current, run.is_settling):
-            result = loss_fn(params) if worker_comm is None else loss_fn(params, worker_comm)
-            if inspect.isgenerator(result):
-                try:
-                    for value in result:
-                        if run.report(value):
-                            break
-                finally:
-                    result.close()  # runs the generator's clean-up now, not at garbage collection
-                result = run.last if run.curve else None
+        if limit is None:  # no alarm to arm (the common case: a context manager per call costs)
+            result = _loss_of(loss_fn, params, worker_comm, run)
+        else:
+            # Every rank of a multi-rank worker arms it with the same limit: all leave together.
+            with alarm_after(limit, run.is_current, run.is_settling):
+                result = _loss_of(loss_fn, params, worker_comm, run)
         if run.pruned or run.interrupted:
             result = run.last
         loss = _as_float(result)

@@ -378,7 +378,7 @@ class Individual(Mapping[str, Value]):
         if key is None:  # the values change only through the methods that reset it
             values = self._values
             # An inactive parameter is None: equal hyperparameters have equal keys.
-            key = self._key = tuple(values.get(name) for name in self._space.names)
+            key = self._key = tuple(map(values.get, self._space.names))
         return key
 
     # ----- comparison and display -----------------------------------------------------------

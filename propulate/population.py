@@ -224,10 +224,11 @@ class Population:
         return None if row < 0 else self._columns.view(row)
 
     def _view(self, code: int) -> Individual:
-        return self._store().view(code & ROW_MASK)
+        columns = self._columns  # not _store(): selection makes a dozen views per child
+        assert columns is not None  # sort codes exist only for stored rows
+        return columns.view(code & ROW_MASK)
 
-    def _generation_view(self, code: int) -> Individual:
-        return self._store().view(code & ROW_MASK)
+    _generation_view = _view  # a generation code has the row in its low bits too
 
     @property
     def active(self) -> ActiveView:

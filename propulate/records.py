@@ -96,16 +96,20 @@ def encode_individual(
         ind.evaltime,
         ind.evalperiod,
     )
-    values = np.asarray(space.to_record(ind), dtype="<f8").tobytes()
+    values = np.asarray(space.to_record(ind._values), dtype="<f8").tobytes()
     extras: dict[str, Any] = {}
     if ind.velocity is not None:
         extras["velocity"] = [float(v) for v in ind.velocity]
     if space.numeric_names and _has_continuous_ints(ind):
         extras["position"] = [float(v) for v in ind.position]
-    for name in _EXTRA_ATTRIBUTES:
-        value = getattr(ind, name, None)
-        if value is not None:
-            extras[name] = value
+    # Optional metadata lives in the instance dictionary: reading it there spares a stored
+    # individual's __getattr__ an AttributeError per missing name on every record.
+    state = getattr(ind, "__dict__", None)
+    if state:
+        for name in _EXTRA_ATTRIBUTES:
+            value = state.get(name)
+            if value is not None:
+                extras[name] = value
     if ind._island_rank is not None:  # only on islands after the first: no cost with one
         extras["island_rank"] = ind._island_rank
     if ind.extras:

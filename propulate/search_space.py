@@ -217,6 +217,8 @@ class SearchSpace:
 
         An inactive parameter is NaN.
         """
+        if self._all_float and not self.conditional:  # the common case: no per-dimension branch
+            return list(map(float, map(values.__getitem__, self.names)))
         if self.conditional:
             return [
                 math.nan
