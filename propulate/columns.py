@@ -339,8 +339,7 @@ class Columns:
 
     def view(self, row: int) -> Individual:
         """The individual of ``row``: the live view if anyone holds one, else a new one."""
-        ref = self._views.get(row)  # _live, inline: selection asks for a dozen views a child
-        ind = None if ref is None else ref()
+        ind = self._live(row)
         if ind is not None:
             return ind
         foreign = self.foreign.get(row)
