@@ -31,6 +31,7 @@ time per evaluation, to set against the budget a target allows (see the docs' be
 from __future__ import annotations
 
 import argparse
+import inspect
 import itertools
 import random
 import time
@@ -63,7 +64,7 @@ def measure(ranks: int, known: int, repeats: int, seed: int) -> dict[str, float]
 
     space = SearchSpace({f"x{i}": BOUNDS for i in range(DIMENSIONS)})
     rng = random.Random(seed)
-    generations = iter(range(10**9))
+    generations = itertools.count()  # every result its own key
 
     def result(worker: int) -> Individual:
         ind = Individual(space.sample(rng), space)
@@ -105,7 +106,7 @@ def measure(ranks: int, known: int, repeats: int, seed: int) -> dict[str, float]
     asked = least_us(lambda: cma_child(steady), calls, repeats)
     parts["cma_ask"] = asked - restore
     parts["cma_update"] = least_us(lambda: cma_child(due), calls, repeats) - asked
-    share = 0.5  # the default's cma_share
+    share = inspect.signature(get_default_propagator).parameters["cma_share"].default
     per_evaluation = (
         (ranks - 1) * parts["peer"]
         + parts["own"]
